@@ -1,0 +1,271 @@
+"""The CRM on Google Sheets (google-api-python-client).
+
+Rows are found by `lead_id` and columns by header name on every operation: managers sort, insert rows
+and reorder columns. Values are written RAW so a name like `=HYPERLINK(...)` stays text. Each public
+operation is retried as a whole (re-reading the sheet), so a write whose answer was lost is found on the
+retry instead of being appended twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httplib2
+from googleapiclient.errors import HttpError
+
+from shared.domain.leads import LEAD_COLUMNS, LOG_COLUMNS, CellValue, cell
+from shared.ports import CrmRecord, CrmUnavailable, LogEntry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_RETRYABLE = {429, 500, 502, 503, 504}
+
+
+class CrmError(Exception):
+    """The sheet refused the request (4xx other than 429): a retry will not fix it."""
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def quote_sheet(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass
+class _Table:
+    header: list[str]
+    rows: list[list[Any]]  # data rows; rows[i] is sheet row i + 2
+
+    def column(self, name: str) -> int:
+        return self.header.index(name)
+
+    def find(self, lead_id: str) -> list[int]:
+        """Indexes into `rows` of every row holding this lead_id."""
+        key = self.column("lead_id")
+        return [i for i, row in enumerate(self.rows) if len(row) > key and str(row[key]) == lead_id]
+
+    def record(self, index: int) -> CrmRecord:
+        row = self.rows[index]
+        return CrmRecord(
+            {name: str(row[i]) if i < len(row) else "" for i, name in enumerate(self.header) if name}
+        )
+
+
+class SheetsCrm:
+    def __init__(
+        self,
+        service_factory: Callable[[], Any],
+        spreadsheet_id: str,
+        *,
+        leads_sheet: str = "Leads",
+        log_sheet: str = "Log",
+        retries: int = 3,
+        backoff_seconds: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._service_factory = service_factory
+        self._service: Any = None
+        self._spreadsheet = spreadsheet_id
+        self._leads = leads_sheet
+        self._log = log_sheet
+        self._retries = retries
+        self._backoff = backoff_seconds
+        self._sleep = sleep
+        # httplib2 connections are not thread-safe and functions-framework serves requests on threads.
+        self._lock = threading.RLock()
+        self.calls = 0  # API requests made: the benchmark reports calls per lead
+
+    # ---- port ----------------------------------------------------------------------------------
+    def read_lead(self, lead_id: str) -> CrmRecord | None:
+        def read() -> CrmRecord | None:
+            table = self._read_table()
+            found = table.find(lead_id)
+            return table.record(found[0]) if found else None
+
+        return self._retrying(read, "read_lead")
+
+    def write_lead(
+        self, lead_id: str, values: Mapping[str, CellValue], new_row: Mapping[str, CellValue]
+    ) -> CrmRecord | None:
+        def write() -> CrmRecord | None:
+            table = self._read_table()
+            found = table.find(lead_id)
+            if not found:
+                row = [cell(new_row.get(name, "")) if name else "" for name in table.header]
+                self._execute(
+                    self._values().append(
+                        spreadsheetId=self._spreadsheet,
+                        range=f"{quote_sheet(self._leads)}!A1",
+                        valueInputOption="RAW",
+                        insertDataOption="INSERT_ROWS",
+                        body={"values": [row]},
+                    )
+                )
+                return None
+            if len(found) > 1:
+                self._delete_rows(found[1:])  # a lost answer's write that landed late: keep one row
+            before = table.record(found[0])
+            sheet_row = found[0] + 2
+            data = [
+                {
+                    "range": f"{quote_sheet(self._leads)}!{column_letter(table.column(name))}{sheet_row}",
+                    "values": [[cell(value)]],
+                }
+                for name, value in values.items()
+                if name in table.header
+            ]
+            if data:
+                self._execute(
+                    self._values().batchUpdate(
+                        spreadsheetId=self._spreadsheet, body={"valueInputOption": "RAW", "data": data}
+                    )
+                )
+            return before
+
+        return self._retrying(write, "write_lead")
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        rows = [[e.time.isoformat(timespec="seconds"), e.lead_id, e.event, e.details] for e in entries]
+
+        def append() -> None:
+            request = self._values().append(
+                spreadsheetId=self._spreadsheet,
+                range=f"{quote_sheet(self._log)}!A1",
+                valueInputOption="RAW",
+                insertDataOption="INSERT_ROWS",
+                body={"values": rows},
+            )
+            try:
+                self._execute(request)
+            except HttpError as exc:
+                if not _is_missing_sheet(exc):
+                    raise
+                self._add_sheet(self._log, list(LOG_COLUMNS))
+                self._execute(request)
+
+        if rows:
+            self._retrying(append, "append_log")
+
+    # ---- internals -----------------------------------------------------------------------------
+    def _values(self) -> Any:
+        if self._service is None:
+            self._service = self._service_factory()
+        return self._service.spreadsheets().values()
+
+    def _execute(self, request: Any) -> Any:
+        self.calls += 1
+        return request.execute(num_retries=0)
+
+    def _read_table(self) -> _Table:
+        try:
+            response = self._execute(
+                self._values().get(spreadsheetId=self._spreadsheet, range=quote_sheet(self._leads))
+            )
+        except HttpError as exc:
+            if not _is_missing_sheet(exc):
+                raise
+            self._add_sheet(self._leads, list(LEAD_COLUMNS))
+            return _Table(list(LEAD_COLUMNS), [])
+        values = response.get("values", [])
+        header = [str(name).strip() for name in values[0]] if values else []
+        missing = [name for name in LEAD_COLUMNS if name not in header]
+        if missing:  # a new sheet, or a manager deleted a column the bot needs: add it at the end
+            self._execute(
+                self._values().update(
+                    spreadsheetId=self._spreadsheet,
+                    range=f"{quote_sheet(self._leads)}!{column_letter(len(header))}1",
+                    valueInputOption="RAW",
+                    body={"values": [missing]},
+                )
+            )
+            header += missing
+        return _Table(header, values[1:])
+
+    def _add_sheet(self, title: str, header: list[str]) -> None:
+        try:
+            self._execute(
+                self._service.spreadsheets().batchUpdate(
+                    spreadsheetId=self._spreadsheet,
+                    body={"requests": [{"addSheet": {"properties": {"title": title}}}]},
+                )
+            )
+        except HttpError as exc:
+            if exc.resp.status != 400:  # 400: another instance added it a moment ago
+                raise
+        self._execute(
+            self._values().update(
+                spreadsheetId=self._spreadsheet,
+                range=f"{quote_sheet(title)}!A1",
+                valueInputOption="RAW",
+                body={"values": [header]},
+            )
+        )
+
+    def _delete_rows(self, indexes: list[int]) -> None:
+        meta = self._execute(
+            self._service.spreadsheets().get(
+                spreadsheetId=self._spreadsheet, fields="sheets(properties(sheetId,title))"
+            )
+        )
+        sheet_id = next(
+            s["properties"]["sheetId"] for s in meta["sheets"] if s["properties"]["title"] == self._leads
+        )
+        requests = [  # bottom-up, so deleting one row does not shift the next
+            {
+                "deleteDimension": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "ROWS",
+                        "startIndex": i + 1,
+                        "endIndex": i + 2,
+                    }
+                }
+            }
+            for i in sorted(indexes, reverse=True)
+        ]
+        self._execute(
+            self._service.spreadsheets().batchUpdate(
+                spreadsheetId=self._spreadsheet, body={"requests": requests}
+            )
+        )
+        log.warning("crm duplicate rows removed", extra={"rows": len(indexes)})
+
+    def _retrying(self, operation: Callable[[], T], name: str) -> T:
+        """Retry the whole operation on 429/5xx/timeouts with exponential backoff, then give up."""
+        with self._lock:
+            for attempt in range(self._retries + 1):
+                try:
+                    return operation()
+                except HttpError as exc:
+                    status = exc.resp.status
+                    if status not in _RETRYABLE:
+                        raise CrmError(f"sheets {name}: HTTP {status}") from exc
+                    reason = f"HTTP {status}"
+                except (TimeoutError, ConnectionError, httplib2.HttpLib2Error, OSError) as exc:
+                    reason = type(exc).__name__
+                    self._service = None  # a timed-out connection may be half-read: start afresh
+                if attempt < self._retries:
+                    delay = self._backoff * 2**attempt
+                    log.warning(
+                        "sheets call failed, retrying",
+                        extra={"operation": name, "reason": reason, "attempt": attempt + 1, "delay_s": delay},
+                    )
+                    self._sleep(delay)
+            raise CrmUnavailable(f"sheets {name} failed {self._retries + 1} times: {reason}")
+
+
+def _is_missing_sheet(exc: HttpError) -> bool:
+    return exc.resp.status == 400 and "Unable to parse range" in str(exc.content or b"", "utf-8", "replace")

@@ -1,0 +1,184 @@
+"""One Settings class: the configuration contract of every function, validated once at cold start."""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that mean "nobody filled this in"; refused outside local runs so a deploy never runs on dummies.
+_PLACEHOLDER = re.compile(r"^(|changeme|change-me|dummy.*|example.*|placeholder|xxx+|test)$", re.IGNORECASE)
+
+
+class FunctionName(StrEnum):
+    TILDA_WEBHOOK = "tilda_webhook"
+    TG_WEBHOOK = "tg_webhook"
+    EMAIL_CHAIN = "email_chain"
+    REMINDERS = "reminders"
+
+
+class Settings(BaseSettings):
+    """Every variable of the configuration contract; names are the upper-cased field names."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    app_env: Literal["production", "local", "test"] = "production"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_username: str | None = None
+    manager_chat_id: str | None = None
+    manager_link: str | None = None
+    dev_chat_id: str | None = None
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Tilda
+    tilda_secret: SecretStr | None = None
+    tilda_secret_header: str = "X-Tilda-Secret"
+    tilda_secret_param: str | None = None  # when set, the secret comes in this query/form parameter instead
+    tilda_field_name: str = "Name"
+    tilda_field_phone: str = "Phone"
+    tilda_field_email: str = "Email"
+    tilda_field_child_age: str = "child_age"
+    tilda_field_language: str = "lang"
+    tilda_max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    phone_default_region: str = Field(default="RU", min_length=2, max_length=2)
+
+    # Google Sheets (CRM) and Calendar
+    sheets_spreadsheet_id: str | None = None
+    sheets_api_url: str | None = None
+    sheets_leads_sheet: str = "Leads"
+    sheets_log_sheet: str = "Log"
+    sheets_timeout_seconds: float = Field(default=10.0, gt=0)
+    sheets_retries: int = Field(default=3, ge=0)
+    retry_backoff_seconds: float = Field(default=1.0, ge=0)  # first pause of every exponential retry
+    google_calendar_id: str | None = None
+    calendar_api_url: str | None = None
+
+    # Zoom
+    zoom_account_id: str | None = None
+    zoom_client_id: str | None = None
+    zoom_client_secret: SecretStr | None = None
+    zoom_api_url: str = "https://api.zoom.us/v2"
+    zoom_oauth_url: str = "https://zoom.us/oauth/token"
+
+    # OpenAI
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_transcribe_model: str = "whisper-1"
+
+    # Email
+    resend_api_key: SecretStr | None = None
+    resend_api_url: str = "https://api.resend.com"
+    email_from: str | None = None
+    email_retries: int = Field(default=2, ge=0)
+
+    # State
+    state_backend: Literal["firestore", "redis"] = "firestore"
+    google_cloud_project: str | None = None
+    firestore_database: str = "(default)"
+    redis_url: str | None = None
+    state_namespace: str = ""  # prefix of every collection/key: lets tests and several stacks share one store
+
+    # Cloud Tasks
+    cloud_tasks_api_url: str | None = None
+    tasks_location: str = "europe-west1"
+    email_chain_queue: str = "email-chain"
+    reminders_queue: str = "reminders"
+    tasks_invoker_service_account: str | None = None
+    email_chain_url: str | None = None
+    reminders_url: str | None = None
+    tasks_max_attempts: int = Field(default=5, ge=1)  # must match the queues' max_attempts (terraform)
+
+    # Lead pipeline timing
+    email1_delay_seconds: int = Field(default=30 * 60, ge=0)
+    email2_delay_seconds: int = Field(default=24 * 3600, ge=0)
+    call_alert_delay_seconds: int = Field(default=24 * 3600, ge=0)
+
+    academy_timezone: str = "Europe/Riga"
+
+    @field_validator("telegram_api_url", "resend_api_url", "zoom_api_url", "zoom_oauth_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("manager_chat_id", "dev_chat_id")
+    @classmethod
+    def _chat_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"-?\d+|@\w{4,}", value):
+            raise ValueError("must be a numeric chat id or an @channel name")
+        return value
+
+    @property
+    def is_local(self) -> bool:
+        return self.app_env in ("local", "test")
+
+    def secret(self, name: str) -> str:
+        """The plain value of a SecretStr field (empty string when unset)."""
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else (value or "")
+
+
+# What each function cannot start without. Optional integrations are checked where they are used.
+REQUIRED: dict[FunctionName, tuple[str, ...]] = {
+    FunctionName.TILDA_WEBHOOK: (
+        "tilda_secret",
+        "email_chain_url",
+        "google_cloud_project",
+    ),
+    FunctionName.EMAIL_CHAIN: (
+        "sheets_spreadsheet_id",
+        "resend_api_key",
+        "email_from",
+        "telegram_bot_token",
+        "telegram_bot_username",
+        "manager_chat_id",
+        "email_chain_url",
+        "google_cloud_project",
+    ),
+    FunctionName.TG_WEBHOOK: ("telegram_bot_token", "telegram_webhook_secret", "google_cloud_project"),
+    FunctionName.REMINDERS: ("telegram_bot_token", "google_cloud_project"),
+}
+_SECRETS = ("tilda_secret", "telegram_bot_token", "telegram_webhook_secret", "resend_api_key")
+
+
+class ConfigError(Exception):
+    """A missing or malformed variable; the message names it in one line."""
+
+
+def load_settings(function: FunctionName | str | None = None, **overrides: object) -> Settings:
+    """Read and validate the environment; raise ConfigError naming the first bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "?"
+        raise ConfigError(f"configuration error: {variable}: {first['msg']}") from None
+    needed = list(REQUIRED[FunctionName(function)]) if function else []
+    if settings.state_backend == "redis" and function:
+        needed.append("redis_url")
+    for field in needed:
+        if not settings.secret(field):
+            raise ConfigError(f"configuration error: {field.upper()} is required by {function}")
+    if not settings.is_local:
+        for field in _SECRETS:
+            if settings.secret(field) and _PLACEHOLDER.match(settings.secret(field)):
+                raise ConfigError(f"configuration error: {field.upper()} holds a placeholder value")
+    return settings
+
+
+def load_settings_or_exit(function: FunctionName | str) -> Settings:
+    """Cold-start helper: one clear line on stderr and exit code 2 instead of a traceback."""
+    try:
+        return load_settings(function)
+    except ConfigError as exc:
+        sys.stderr.write(f"{function}: {exc}\n")
+        raise SystemExit(2) from None

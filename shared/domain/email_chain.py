@@ -1,0 +1,88 @@
+"""The email chain: its steps, their order and delays, and what each step says. Pure."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from string import Template
+
+from shared.domain.leads import Lead
+
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+LANGUAGES = ("ru", "en")
+
+
+class Step(StrEnum):
+    SYNC = "sync"  # write the lead to the CRM and tell the managers (right after the form)
+    EMAIL1 = "email1"
+    EMAIL2 = "email2"
+    CALL_ALERT = "call_alert"
+
+
+NEXT_STEP: dict[Step, Step] = {Step.EMAIL1: Step.EMAIL2, Step.EMAIL2: Step.CALL_ALERT}
+STEP_COLUMN: dict[Step, str] = {
+    Step.EMAIL1: "email_1_sent",
+    Step.EMAIL2: "email_2_sent",
+    Step.CALL_ALERT: "call_alert_sent",
+}
+
+
+def task_name(step: Step, lead_id: str, suffix: str | None = None) -> str:
+    """Deterministic, so enqueuing the same step twice is refused by Cloud Tasks as a duplicate."""
+    return f"{lead_id}-{step.value.replace('_', '-')}" + (f"-{suffix}" if suffix else "")
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+
+
+def render_email(step: Step, lead: Lead, link: str) -> RenderedEmail:
+    """The step's email in the lead's language (ru when unknown), from the editable templates."""
+    language = lead.language if lead.language in LANGUAGES else "ru"
+    name = lead.name or ("друзья" if language == "ru" else "there")
+    subject_line, _, text_body = (
+        (_TEMPLATES / f"{step.value}.{language}.txt").read_text("utf-8").partition("\n")
+    )
+    html_body = (_TEMPLATES / f"{step.value}.{language}.html").read_text("utf-8")
+    subject = Template(subject_line.removeprefix("Subject:").strip()).safe_substitute(name=name)
+    return RenderedEmail(
+        subject=subject.replace("\n", " ")[:200],
+        text=Template(text_body).safe_substitute(name=name, link=link),
+        html=Template(html_body).safe_substitute(name=html.escape(name), link=html.escape(link, quote=True)),
+    )
+
+
+def _contacts(lead: Lead) -> str:
+    lines = [
+        f"Имя: {lead.name or '—'}",
+        f"Телефон: {lead.phone or '—'}",
+        f"Email: {lead.email or '—'}",
+    ]
+    if lead.child_age:
+        lines.append(f"Возраст ребёнка: {lead.child_age}")
+    source = lead.source.value
+    if lead.utm_source:
+        source += f" / {lead.utm_source}" + (f" / {lead.utm_campaign}" if lead.utm_campaign else "")
+    lines.append(f"Источник: {source}")
+    lines.append(f"ID: {lead.lead_id}")
+    return "\n".join(lines)
+
+
+def new_lead_text(lead: Lead, repeated: bool) -> str:
+    """The managers' chat message for a form submission."""
+    title = "🔁 Повторная заявка с сайта" if repeated else "🆕 Новая заявка с сайта"
+    return f"{title}\n{_contacts(lead)}"
+
+
+def call_alert_text(lead: Lead) -> str:
+    """The managers' chat message two days after the form when the parent never opened the bot."""
+    return f"📞 Позвоните лиду: не открыл бота за 2 дня после заявки\n{_contacts(lead)}"

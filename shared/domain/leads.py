@@ -1,0 +1,161 @@
+"""Leads: the automation's record of a parent, contact normalisation and the CRM row shape. Pure."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, Field
+
+
+class LeadStatus(StrEnum):
+    NEW = "NEW"
+    ACTIVATED = "ACTIVATED"
+    SCHEDULED = "SCHEDULED"
+    CANCELLED = "CANCELLED"
+
+
+class Source(StrEnum):
+    TILDA = "tilda"
+    DIRECT_BOT = "direct_bot"
+
+
+class StepState(StrEnum):
+    """What happened to one message of the email chain (the CRM shows it in the step's column)."""
+
+    SENT = "TRUE"
+    FAILED = "FAILED"
+    NO_EMAIL = "NO_EMAIL"
+
+
+class InvalidContact(ValueError):
+    """A phone number or email address that cannot be used."""
+
+
+def normalise_phone(raw: str, default_region: str) -> str:
+    """Return the number in E.164, or raise InvalidContact."""
+    try:
+        number = phonenumbers.parse(raw.strip(), default_region.upper())
+    except phonenumbers.NumberParseException:
+        raise InvalidContact("phone is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidContact("phone is not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    """Return the address with its domain lower-cased, or raise InvalidContact."""
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidContact(f"email is not valid: {exc}") from None
+    return result.normalized.lower()
+
+
+def new_lead_id() -> str:
+    """Random, so task names derived from it spread over Cloud Tasks' key space and reveal nothing."""
+    return secrets.token_hex(10)
+
+
+def new_link_token() -> str:
+    """Unguessable token for the bot deep link (Telegram allows [A-Za-z0-9_-], up to 64 chars)."""
+    return secrets.token_urlsafe(18)
+
+
+class Lead(BaseModel):
+    """The automation's truth about a lead; the CRM sheet mirrors it for managers."""
+
+    lead_id: str
+    created_at: datetime
+    updated_at: datetime
+    source: Source
+    status: LeadStatus = LeadStatus.NEW
+    name: str = ""
+    phone: str | None = None
+    email: str | None = None
+    child_age: str | None = None
+    language: str = "ru"
+    link_token: str = Field(default_factory=new_link_token)
+    tg_id: int | None = None
+    tg_username: str | None = None
+    bot_activated: bool = False
+    email_1_sent: StepState | None = None
+    email_2_sent: StepState | None = None
+    call_alert_sent: StepState | None = None
+    crm_status: str | None = None  # last status seen in the sheet: managers move leads there
+    lesson_at: datetime | None = None
+    zoom_link: str | None = None
+    calendar_event_id: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    tilda_tranid: str | None = None
+    tilda_formid: str | None = None
+
+    def chain_stop_reason(self) -> str | None:
+        """Why the email chain must not go on, or None while it may."""
+        if self.bot_activated:
+            return "bot_activated"
+        if self.status is not LeadStatus.NEW:
+            return f"status_{self.status.value.lower()}"
+        if self.crm_status and self.crm_status.strip().upper() not in ("", LeadStatus.NEW):
+            return "moved_by_manager"
+        return None
+
+
+# The CRM's columns, in the order a new sheet gets them. Managers may reorder and add their own.
+LEAD_COLUMNS: tuple[str, ...] = (
+    "lead_id",
+    "created_at",
+    "updated_at",
+    "source",
+    "status",
+    "name",
+    "phone",
+    "email",
+    "child_age",
+    "language",
+    "tg_id",
+    "tg_username",
+    "bot_activated",
+    "email_1_sent",
+    "email_2_sent",
+    "call_alert_sent",
+    "lesson_at",
+    "zoom_link",
+    "calendar_event_id",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
+LOG_COLUMNS: tuple[str, ...] = ("time", "lead_id", "event", "details")
+
+CellValue = str | int | float | bool
+
+
+def cell(value: Any) -> CellValue:
+    """How a lead attribute is written to the sheet (RAW: text stays text)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def crm_row(lead: Lead) -> dict[str, CellValue]:
+    """Every CRM column of the lead."""
+    return {column: cell(getattr(lead, column)) for column in LEAD_COLUMNS}
+
+
+def crm_values(lead: Lead, columns: tuple[str, ...] | list[str]) -> dict[str, CellValue]:
+    """Only the given columns, always with `updated_at`: what a step changed."""
+    names = dict.fromkeys([*columns, "updated_at"])
+    return {column: cell(getattr(lead, column)) for column in names}

@@ -1,0 +1,234 @@
+"""Use case: the lead pipeline's tasks: CRM sync, email1 → email2 → call_alert.
+
+Every step re-reads the lead and the CRM row, and stops once the parent opened the bot or a manager
+moved the lead past NEW. Each step runs once per lead however often Cloud Tasks delivers it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from shared.domain.email_chain import (
+    NEXT_STEP,
+    STEP_COLUMN,
+    Step,
+    call_alert_text,
+    deep_link,
+    new_lead_text,
+    render_email,
+    task_name,
+)
+from shared.domain.leads import Lead, StepState, crm_row, crm_values
+from shared.flows.lead_repository import LeadRepository
+from shared.flows.once import AlreadyDone, Busy, run_once
+from shared.ports import (
+    Clock,
+    Crm,
+    CrmUnavailable,
+    EmailMessage,
+    Job,
+    LogEntry,
+    Mailer,
+    MailerError,
+    Notifier,
+    NotifyError,
+    Scheduler,
+    StateStore,
+    StoreConflict,
+)
+
+log = logging.getLogger(__name__)
+
+# Columns a form submission changes; status and the step flags belong to the managers and the chain.
+_CONTACT_COLUMNS = (
+    "name",
+    "phone",
+    "email",
+    "child_age",
+    "language",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    outcome: Outcome
+    detail: str = ""
+
+
+class RetryLater(Exception):
+    """A transient failure: answer 5xx so Cloud Tasks delivers the task again."""
+
+
+@dataclass(frozen=True)
+class ChainSettings:
+    bot_username: str
+    email2_delay: timedelta
+    call_alert_delay: timedelta
+    max_attempts: int
+
+
+@dataclass
+class EmailChain:
+    store: StateStore
+    leads: LeadRepository
+    crm: Crm
+    mailer: Mailer
+    notifier: Notifier
+    scheduler: Scheduler
+    clock: Clock
+    settings: ChainSettings
+
+    def run(
+        self, step: Step, lead_id: str, *, retry_count: int = 0, key: str = "", event: str = ""
+    ) -> StepResult:
+        """Run one delivery of a task; raises RetryLater for what a later delivery can fix."""
+        final_attempt = retry_count + 1 >= self.settings.max_attempts
+        once_key = f"step-{lead_id}-{step.value}" + (f"-{key}" if key else "")
+        try:
+            return run_once(
+                self.store,
+                once_key,
+                lambda: self._dispatch(step, lead_id, final_attempt=final_attempt, event=event),
+                lease=timedelta(minutes=5),
+                keep=timedelta(days=7),
+            )
+        except AlreadyDone:
+            return StepResult(Outcome.DUPLICATE, "this step already ran")
+        except Busy:
+            raise RetryLater("the same step is running in another delivery") from None
+        except CrmUnavailable as exc:
+            self._alert_once(
+                f"crm-{lead_id}-{step.value}",
+                f"CRM (Google Sheets) недоступна: {exc}. Лид {lead_id} ждёт в хранилище.",
+            )
+            raise RetryLater(str(exc)) from None
+        except StoreConflict as exc:
+            raise RetryLater(str(exc)) from None
+
+    # ---- steps ---------------------------------------------------------------------------------
+    def _dispatch(self, step: Step, lead_id: str, *, final_attempt: bool, event: str) -> StepResult:
+        lead = self.leads.get(lead_id)
+        if lead is None:
+            log.error("task for an unknown lead", extra={"lead_id": lead_id, "step": step.value})
+            return StepResult(Outcome.REJECTED, "unknown lead")
+        if step is Step.SYNC:
+            return self._sync(lead, repeated=event == "updated", final_attempt=final_attempt)
+        return self._chain_step(step, lead, final_attempt=final_attempt)
+
+    def _sync(self, lead: Lead, *, repeated: bool, final_attempt: bool) -> StepResult:
+        before = self.crm.write_lead(lead.lead_id, crm_values(lead, _CONTACT_COLUMNS), crm_row(lead))
+        if before is not None:
+            self._remember_crm_status(lead, before.status)
+        try:
+            self.notifier.notify_managers(new_lead_text(lead, repeated=repeated))
+        except NotifyError as exc:
+            if not final_attempt:
+                raise RetryLater(f"managers not notified: {exc}") from None
+            log.error("managers not notified of a lead", extra={"lead_id": lead.lead_id, "reason": str(exc)})
+        return StepResult(Outcome.DONE, "row updated" if before else "row added")
+
+    def _chain_step(self, step: Step, lead: Lead, *, final_attempt: bool) -> StepResult:
+        if reason := lead.chain_stop_reason():
+            return StepResult(Outcome.SKIPPED, reason)
+        record = self.crm.read_lead(lead.lead_id)
+        if record is None:  # the sync task has not written the row yet: write it now
+            self.crm.write_lead(lead.lead_id, {}, crm_row(lead))
+        elif record.status.upper() not in ("", "NEW"):
+            self._remember_crm_status(lead, record.status)
+            return StepResult(Outcome.SKIPPED, "moved_by_manager")
+
+        column = STEP_COLUMN[step]
+        state: StepState | None = getattr(lead, column)
+        failure = ""
+        if state is None:
+            try:
+                state = self._deliver(step, lead)
+            except (MailerError, NotifyError) as exc:
+                failure = str(exc)
+                transient = getattr(exc, "transient", True)
+                if transient and not final_attempt:
+                    self._record_failure(step, lead, failure, will_retry=True)
+                    raise RetryLater(failure) from None
+                state = StepState.FAILED
+            lead = self._set_state(lead, column, state)
+
+        if next_step := NEXT_STEP.get(step):
+            delay = self.settings.email2_delay if next_step is Step.EMAIL2 else self.settings.call_alert_delay
+            self.scheduler.schedule(
+                Job(
+                    "email_chain",
+                    task_name(next_step, lead.lead_id),
+                    {"step": next_step.value, "lead_id": lead.lead_id},
+                    run_at=self.clock.now() + delay,
+                )
+            )
+        if state is StepState.FAILED:
+            self._record_failure(step, lead, failure, will_retry=False)
+            return StepResult(Outcome.DONE, f"failed: {failure}")
+        self.crm.write_lead(lead.lead_id, crm_values(lead, [column]), crm_row(lead))
+        self.crm.append_log([LogEntry(self.clock.now(), lead.lead_id, f"{column.upper()}", state.value)])
+        return StepResult(Outcome.DONE, state.value)
+
+    def _deliver(self, step: Step, lead: Lead) -> StepState:
+        if step is Step.CALL_ALERT:
+            self.notifier.notify_managers(call_alert_text(lead))
+            return StepState.SENT
+        if not lead.email:
+            return StepState.NO_EMAIL
+        self.leads.ensure_token_index(lead)
+        email = render_email(step, lead, deep_link(self.settings.bot_username, lead.link_token))
+        self.mailer.send(
+            EmailMessage(
+                to=lead.email,
+                subject=email.subject,
+                html=email.html,
+                text=email.text,
+                idempotency_key=f"{lead.lead_id}-{step.value}",
+                tags={"step": step.value},
+            )
+        )
+        log.info("email sent", extra={"lead_id": lead.lead_id, "step": step.value})
+        return StepState.SENT
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _set_state(self, lead: Lead, column: str, state: StepState) -> Lead:
+        now = self.clock.now()
+        updated = self.leads.update(
+            lead.lead_id, lambda current: current.model_copy(update={column: state, "updated_at": now})
+        )
+        return updated or lead
+
+    def _remember_crm_status(self, lead: Lead, status: str) -> None:
+        if status and status != lead.crm_status:
+            self.leads.update(lead.lead_id, lambda current: current.model_copy(update={"crm_status": status}))
+
+    def _record_failure(self, step: Step, lead: Lead, reason: str, *, will_retry: bool) -> None:
+        """Managers see a failed message in the CRM; developers get one alert per lead and step."""
+        column = STEP_COLUMN[step]
+        details = f"{reason}; {'will retry' if will_retry else 'gave up'}"
+        self.crm.write_lead(
+            lead.lead_id,
+            {column: StepState.FAILED.value, "updated_at": self.clock.now().isoformat(timespec="seconds")},
+            crm_row(lead),
+        )
+        self.crm.append_log([LogEntry(self.clock.now(), lead.lead_id, f"{column.upper()}_FAILED", details)])
+        self._alert_once(
+            f"{step.value}-{lead.lead_id}", f"Шаг {step.value} для лида {lead.lead_id} не выполнен: {details}"
+        )
+
+    def _alert_once(self, key: str, text: str) -> None:
+        if self.store.create("alerts", key, {"text": text}, ttl=timedelta(hours=1)):
+            self.notifier.alert_developers(text)

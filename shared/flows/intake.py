@@ -1,0 +1,70 @@
+"""Use case: a Tilda form becomes a lead, its CRM sync and the first step of the email chain."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from shared.domain.email_chain import Step, task_name
+from shared.domain.tilda import TildaSubmission
+from shared.flows.lead_repository import LeadRepository
+from shared.flows.once import AlreadyDone, run_once
+from shared.ports import Clock, Job, Scheduler, StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: str  # created | updated | duplicate
+    lead_id: str | None
+
+
+def accept_submission(
+    submission: TildaSubmission,
+    *,
+    store: StateStore,
+    leads: LeadRepository,
+    scheduler: Scheduler,
+    clock: Clock,
+    email1_delay: timedelta,
+) -> IntakeResult:
+    """Save the lead and enqueue its CRM sync and `email1`; Tilda's retries of one form do nothing more.
+
+    Only the store and Cloud Tasks are touched here, so Tilda gets its answer in well under its 5 s
+    limit even when Sheets hangs: the sheet is written by the `sync` task, which Cloud Tasks retries.
+    """
+    key = submission.dedupe_key()
+
+    def accept() -> dict[str, Any]:
+        now = clock.now()
+        upserted = leads.upsert_from_tilda(submission, now)
+        lead = upserted.lead
+        event = "created" if upserted.created else "updated"
+        scheduler.schedule(
+            Job(
+                "email_chain",
+                task_name(Step.SYNC, lead.lead_id, key[-12:]),
+                {"step": Step.SYNC.value, "lead_id": lead.lead_id, "event": event, "key": key[-12:]},
+            )
+        )
+        if lead.chain_stop_reason() is None and lead.email_1_sent is None:
+            scheduler.schedule(
+                Job(
+                    "email_chain",
+                    task_name(Step.EMAIL1, lead.lead_id),
+                    {"step": Step.EMAIL1.value, "lead_id": lead.lead_id},
+                    run_at=now + email1_delay,
+                )
+            )
+        log.info("lead accepted", extra={"lead_id": lead.lead_id, "event": event})
+        return {"outcome": event, "lead_id": lead.lead_id}
+
+    try:
+        result = run_once(store, key, accept, lease=timedelta(minutes=1), keep=timedelta(days=3))
+    except AlreadyDone as done:
+        log.info("duplicate tilda submission ignored", extra={"lead_id": (done.result or {}).get("lead_id")})
+        return IntakeResult("duplicate", (done.result or {}).get("lead_id"))
+    return IntakeResult(result["outcome"], result["lead_id"])

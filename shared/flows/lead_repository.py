@@ -1,0 +1,143 @@
+"""Leads in the state store, found by id, email, phone or deep-link token; merges race-free."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.domain.leads import Lead, LeadStatus, Source, new_lead_id
+from shared.domain.tilda import TildaSubmission
+from shared.ports import StateStore, update_document
+
+LEADS = "leads"
+INDEX = "lead_index"
+
+
+@dataclass(frozen=True)
+class Upserted:
+    lead: Lead
+    created: bool
+
+
+class LeadRepository:
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def get(self, lead_id: str) -> Lead | None:
+        document = self._store.get(LEADS, lead_id)
+        return Lead.model_validate(document.data) if document else None
+
+    def find_by(
+        self, *, email: str | None = None, phone: str | None = None, token: str | None = None
+    ) -> Lead | None:
+        for key in self._index_keys(email=email, phone=phone, token=token):
+            document = self._store.get(INDEX, key)
+            if document and (lead := self.get(document.data["lead_id"])):
+                return lead
+        return None
+
+    def update(self, lead_id: str, change: Callable[[Lead], Lead | None]) -> Lead | None:
+        """Apply `change` to the stored lead with compare-and-set retries; None if there is no such lead."""
+
+        def apply(data: dict[str, Any] | None) -> dict[str, Any] | None:
+            if data is None:
+                return None
+            changed = change(Lead.model_validate(data))
+            return changed.model_dump(mode="json") if changed is not None else None
+
+        result = update_document(self._store, LEADS, lead_id, apply)
+        return Lead.model_validate(result) if result else None
+
+    def ensure_token_index(self, lead: Lead) -> None:
+        """Make the deep link resolvable (idempotent; repairs an index lost to a crash)."""
+        self._store.create(INDEX, f"token:{lead.link_token}", {"lead_id": lead.lead_id})
+
+    def upsert_from_tilda(self, submission: TildaSubmission, now: datetime) -> Upserted:
+        """One lead per email/phone: claim the contacts' index entries, then create or merge.
+
+        Claiming before writing makes two simultaneous submissions of one parent end in one lead: the
+        loser of the claim finds the winner's id and merges into it.
+        """
+        candidate = new_lead_id()
+        existing_id: str | None = None
+        claimed: list[str] = []
+        for key in self._index_keys(email=submission.email, phone=submission.phone):
+            if self._store.create(INDEX, key, {"lead_id": candidate}):
+                claimed.append(key)
+            elif existing_id is None and (document := self._store.get(INDEX, key)):
+                existing_id = document.data["lead_id"]
+        lead_id = existing_id or candidate
+        if existing_id:
+            for key in claimed:  # the new contact now points at the parent's existing lead
+                self._store.put(INDEX, key, {"lead_id": existing_id})
+
+        created = False
+
+        def merge(data: dict[str, Any] | None) -> dict[str, Any]:
+            nonlocal created
+            created = data is None
+            lead = (
+                _lead_from_submission(lead_id, submission, now) if data is None else Lead.model_validate(data)
+            )
+            if data is not None:
+                lead = _merge_submission(lead, submission, now)
+            return lead.model_dump(mode="json")
+
+        stored = Lead.model_validate(update_document(self._store, LEADS, lead_id, merge))
+        if created:
+            self.ensure_token_index(stored)
+        return Upserted(stored, created)
+
+    @staticmethod
+    def _index_keys(
+        *, email: str | None = None, phone: str | None = None, token: str | None = None
+    ) -> list[str]:
+        keys = []
+        if email:
+            keys.append(f"email:{email}")
+        if phone:
+            keys.append(f"phone:{phone}")
+        if token:
+            keys.append(f"token:{token}")
+        return keys
+
+
+def _lead_from_submission(lead_id: str, submission: TildaSubmission, now: datetime) -> Lead:
+    return Lead(
+        lead_id=lead_id,
+        created_at=now,
+        updated_at=now,
+        source=Source.TILDA,
+        status=LeadStatus.NEW,
+        name=submission.name,
+        phone=submission.phone,
+        email=submission.email,
+        child_age=submission.child_age,
+        language=submission.language,
+        utm_source=submission.utm_source,
+        utm_medium=submission.utm_medium,
+        utm_campaign=submission.utm_campaign,
+        tilda_tranid=submission.tranid,
+        tilda_formid=submission.formid,
+    )
+
+
+def _merge_submission(lead: Lead, submission: TildaSubmission, now: datetime) -> Lead:
+    """A repeated form: newest name, age and language win; known contacts and first-touch UTM stay."""
+    return lead.model_copy(
+        update={
+            "updated_at": now,
+            "name": submission.name or lead.name,
+            "phone": lead.phone or submission.phone,
+            "email": lead.email or submission.email,
+            "child_age": submission.child_age or lead.child_age,
+            "language": submission.language,
+            "utm_source": lead.utm_source or submission.utm_source,
+            "utm_medium": lead.utm_medium or submission.utm_medium,
+            "utm_campaign": lead.utm_campaign or submission.utm_campaign,
+            "tilda_tranid": submission.tranid or lead.tilda_tranid,
+            "tilda_formid": submission.formid or lead.tilda_formid,
+        }
+    )

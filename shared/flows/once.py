@@ -1,0 +1,53 @@
+"""Run an action at most once per key across duplicate deliveries (Tilda retries, Cloud Tasks redelivery)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from shared.ports import StateStore
+
+T = TypeVar("T")
+_COLLECTION = "once"
+
+
+class Busy(Exception):
+    """Another delivery of the same work is running now: answer "retry later"."""
+
+
+class AlreadyDone(Exception):
+    """This work was completed by an earlier delivery; `result` is what that delivery returned."""
+
+    def __init__(self, key: str, result: Any = None) -> None:
+        super().__init__(key)
+        self.result = result
+
+
+def run_once(
+    store: StateStore,
+    key: str,
+    action: Callable[[], T],
+    *,
+    lease: timedelta = timedelta(minutes=5),
+    keep: timedelta = timedelta(days=7),
+) -> T:
+    """Claim `key`, run `action`, mark it done; release the claim if `action` raises.
+
+    The lease must outlast the longest run of `action` (a function's timeout), or a redelivery could
+    start the same work while the first one is still going.
+    """
+    if not store.create(_COLLECTION, key, {"state": "running"}, ttl=lease):
+        existing = store.get(_COLLECTION, key)
+        if existing is not None and existing.data.get("state") == "done":
+            raise AlreadyDone(key, existing.data.get("result"))
+        if existing is not None or not store.create(_COLLECTION, key, {"state": "running"}, ttl=lease):
+            raise Busy(key)
+    try:
+        result = action()
+    except BaseException:
+        store.delete(_COLLECTION, key)
+        raise
+    stored = result if isinstance(result, dict) else None
+    store.put(_COLLECTION, key, {"state": "done", "result": stored}, ttl=keep)
+    return result

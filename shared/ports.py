@@ -1,0 +1,169 @@
+"""Ports: the small interfaces the flows use. Adapters implement them; tests plug in recording fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from shared.domain.leads import CellValue
+
+
+# ---- state store ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Document:
+    data: dict[str, Any]
+    version: int  # bumps on every write; the compare-and-set token
+
+
+class StateStore(Protocol):
+    """A document store with atomic create and compare-and-set; expired documents read as absent."""
+
+    def get(self, collection: str, key: str) -> Document | None: ...
+
+    def create(
+        self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None
+    ) -> bool:
+        """Store `data` unless the key exists (and has not expired); True if this call created it."""
+        ...
+
+    def replace(
+        self,
+        collection: str,
+        key: str,
+        data: Mapping[str, Any],
+        expected_version: int,
+        ttl: timedelta | None = None,
+    ) -> bool:
+        """Overwrite only if the stored version is still `expected_version`; True on success."""
+        ...
+
+    def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
+        """Store `data` whatever is there."""
+        ...
+
+    def delete(self, collection: str, key: str) -> None: ...
+
+
+class StoreConflict(Exception):
+    """A compare-and-set kept losing to concurrent writers."""
+
+
+def update_document(
+    store: StateStore,
+    collection: str,
+    key: str,
+    change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    attempts: int = 10,
+) -> dict[str, Any] | None:
+    """Read-modify-write with retries on concurrent change; `change` returns None to write nothing."""
+    for _ in range(attempts):
+        current = store.get(collection, key)
+        new = change(dict(current.data) if current else None)
+        if new is None:
+            return current.data if current else None
+        done = (
+            store.create(collection, key, new)
+            if current is None
+            else store.replace(collection, key, new, current.version)
+        )
+        if done:
+            return new
+    raise StoreConflict(f"{collection}/{key} kept changing")
+
+
+# ---- CRM -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CrmRecord:
+    """A lead's row as the sheet has it now (managers edit it)."""
+
+    values: dict[str, str]
+
+    @property
+    def status(self) -> str:
+        return self.values.get("status", "").strip()
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    time: datetime
+    lead_id: str
+    event: str
+    details: str = ""
+
+
+class CrmUnavailable(Exception):
+    """The sheet could not be reached after the retries: try again later, the lead is kept in the store."""
+
+
+class Crm(Protocol):
+    def read_lead(self, lead_id: str) -> CrmRecord | None:
+        """The lead's row, found by `lead_id`, or None."""
+        ...
+
+    def write_lead(
+        self, lead_id: str, values: Mapping[str, CellValue], new_row: Mapping[str, CellValue]
+    ) -> CrmRecord | None:
+        """Update `values` in the lead's row, or append `new_row` if there is none; returns the row before."""
+        ...
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None: ...
+
+
+# ---- scheduling ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Job:
+    """A delayed call of a task handler; the name makes enqueuing it twice harmless."""
+
+    target: str  # "email_chain" or "reminders"
+    name: str
+    payload: dict[str, Any]
+    run_at: datetime | None = None
+
+
+class Scheduler(Protocol):
+    def schedule(self, job: Job) -> bool:
+        """Enqueue; False when a job of that name exists already (or ran within the last hour)."""
+        ...
+
+    def cancel(self, target: str, name: str) -> bool:
+        """Delete a pending job; False when there was none."""
+        ...
+
+
+# ---- messaging -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EmailMessage:
+    to: str
+    subject: str
+    html: str
+    text: str
+    idempotency_key: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class MailerError(Exception):
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Send once per idempotency key; returns the provider's id; raises MailerError."""
+        ...
+
+
+class NotifyError(Exception):
+    """The chat message could not be delivered."""
+
+
+class Notifier(Protocol):
+    def notify_managers(self, text: str) -> None: ...
+
+    def alert_developers(self, text: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

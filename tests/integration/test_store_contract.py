@@ -1,0 +1,178 @@
+"""One contract for every state-store backend: the Firestore emulator, a real redis-server, fakeredis."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import fakeredis
+import pytest
+import redis
+
+from shared.adapters.store_firestore import FirestoreStore
+from shared.adapters.store_redis import RedisStore
+from shared.domain.tilda import TildaSubmission
+from shared.flows.lead_repository import LeadRepository
+from shared.flows.once import AlreadyDone, Busy, run_once
+from shared.ports import StateStore, update_document
+
+
+@pytest.fixture(params=["fakeredis", "redis", "firestore"])
+def store(
+    request: pytest.FixtureRequest, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StateStore]:
+    if request.param == "fakeredis":
+        yield RedisStore(fakeredis.FakeRedis(), namespace)
+    elif request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        client = redis.Redis.from_url(server.env["REDIS_URL"])
+        yield RedisStore(client, namespace)
+        client.close()
+    else:
+        from google.cloud import firestore
+
+        emulator = request.getfixturevalue("firestore_emulator")
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulator.env["FIRESTORE_EMULATOR_HOST"])
+        yield FirestoreStore(firestore.Client(project="demo-allin-test"), namespace)
+
+
+def submission(**overrides: object) -> TildaSubmission:
+    values: dict[str, object] = {
+        "name": "Анна",
+        "phone": "+79161234567",
+        "email": "anna@example.com",
+        "child_age": "8",
+        "language": "ru",
+        "tranid": None,
+        "formid": None,
+    }
+    return TildaSubmission(**{**values, **overrides})  # type: ignore[arg-type]
+
+
+class TestDocuments:
+    def test_create_is_refused_when_the_key_exists(self, store: StateStore) -> None:
+        assert store.create("things", "a", {"n": 1})
+        assert not store.create("things", "a", {"n": 2})
+        document = store.get("things", "a")
+        assert document is not None and document.data == {"n": 1}
+
+    def test_missing_document_reads_as_none(self, store: StateStore) -> None:
+        assert store.get("things", "nothing-here") is None
+
+    def test_replace_is_compare_and_set(self, store: StateStore) -> None:
+        store.create("things", "a", {"n": 1})
+        first = store.get("things", "a")
+        assert first is not None
+        assert store.replace("things", "a", {"n": 2}, first.version)
+        assert not store.replace("things", "a", {"n": 3}, first.version)  # stale version
+        now = store.get("things", "a")
+        assert now is not None and now.data == {"n": 2} and now.version > first.version
+
+    def test_replace_of_missing_document_fails(self, store: StateStore) -> None:
+        assert not store.replace("things", "ghost", {"n": 1}, 1)
+        assert store.get("things", "ghost") is None
+
+    def test_put_overwrites_and_delete_removes(self, store: StateStore) -> None:
+        store.put("things", "a", {"n": 1})
+        store.put("things", "a", {"n": 2})
+        assert store.get("things", "a").data == {"n": 2}  # type: ignore[union-attr]
+        store.delete("things", "a")
+        store.delete("things", "a")  # deleting twice is fine
+        assert store.get("things", "a") is None
+
+    def test_expired_document_reads_as_absent_and_can_be_created_again(self, store: StateStore) -> None:
+        assert store.create("things", "short", {"n": 1}, ttl=timedelta(milliseconds=50))
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while store.get("things", "short") is not None and datetime.now(UTC) < deadline:
+            threading.Event().wait(0.05)
+        assert store.get("things", "short") is None
+        assert store.create("things", "short", {"n": 2})
+
+    def test_keys_with_slashes_and_unicode(self, store: StateStore) -> None:
+        assert store.create("index", "email:a/b@пример.рф", {"ok": True})
+        assert store.get("index", "email:a/b@пример.рф") is not None
+
+    def test_concurrent_increments_lose_nothing(self, store: StateStore) -> None:
+        def bump(data: dict | None) -> dict:
+            return {"n": (data or {"n": 0})["n"] + 1}
+
+        threads = [
+            threading.Thread(target=lambda: update_document(store, "counters", "c", bump, attempts=200))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert store.get("counters", "c").data == {"n": 8}  # type: ignore[union-attr]
+
+
+class TestRunOnce:
+    def test_second_run_is_refused_with_the_first_result(self, store: StateStore) -> None:
+        assert run_once(store, "job", lambda: {"value": 1}) == {"value": 1}
+        with pytest.raises(AlreadyDone) as done:
+            run_once(store, "job", lambda: {"value": 2})
+        assert done.value.result == {"value": 1}
+
+    def test_failure_releases_the_claim(self, store: StateStore) -> None:
+        def boom() -> None:
+            raise RuntimeError("downstream failed")
+
+        with pytest.raises(RuntimeError):
+            run_once(store, "job", boom)
+        assert run_once(store, "job", lambda: "second try") == "second try"
+
+    def test_concurrent_delivery_is_busy(self, store: StateStore) -> None:
+        inside = threading.Event()
+        release = threading.Event()
+
+        def slow() -> str:
+            inside.set()
+            release.wait(10)
+            return "first"
+
+        first = threading.Thread(target=lambda: run_once(store, "job", slow))
+        first.start()
+        inside.wait(10)
+        with pytest.raises(Busy):
+            run_once(store, "job", lambda: "second")
+        release.set()
+        first.join()
+
+
+class TestLeads:
+    def test_same_email_or_phone_is_one_lead(self, store: StateStore) -> None:
+        leads = LeadRepository(store)
+        now = datetime(2026, 11, 24, tzinfo=UTC)
+        first = leads.upsert_from_tilda(submission(), now)
+        by_phone = leads.upsert_from_tilda(submission(email="other@example.com", name="Анна П."), now)
+        by_email = leads.upsert_from_tilda(submission(phone="+79160000000"), now)
+        assert first.created and not by_phone.created and not by_email.created
+        assert by_phone.lead.lead_id == first.lead.lead_id == by_email.lead.lead_id
+        assert leads.find_by(email="other@example.com").lead_id == first.lead.lead_id  # type: ignore[union-attr]
+        assert leads.find_by(token=first.lead.link_token).lead_id == first.lead.lead_id  # type: ignore[union-attr]
+        assert by_phone.lead.name == "Анна П."  # the newest form's name wins
+        stored = leads.get(first.lead.lead_id)
+        assert stored is not None and stored.email == "anna@example.com" and stored.phone == "+79161234567"
+
+    def test_parallel_submissions_of_one_parent_make_one_lead(self, store: StateStore) -> None:
+        leads = LeadRepository(store)
+        now = datetime(2026, 11, 24, tzinfo=UTC)
+        results: list[str] = []
+        barrier = threading.Barrier(6)
+
+        def submit() -> None:
+            barrier.wait(10)
+            results.append(leads.upsert_from_tilda(submission(), now).lead.lead_id)
+
+        threads = [threading.Thread(target=submit) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(results) == 6 and len(set(results)) == 1
+        assert leads.get(results[0]) is not None
+
+    def test_unknown_token_finds_nothing(self, store: StateStore) -> None:
+        assert LeadRepository(store).find_by(token="not-a-token") is None

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from shared.config import ConfigError, load_settings
+from shared.logs import JsonFormatter, scrub
+
+
+class TestSettings:
+    def test_missing_variable_is_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("TILDA_SECRET", raising=False)
+        with pytest.raises(
+            ConfigError, match="^configuration error: TILDA_SECRET is required by tilda_webhook$"
+        ):
+            load_settings("tilda_webhook", email_chain_url="http://x", google_cloud_project="p")
+
+    def test_malformed_variable_is_named(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("SHEETS_RETRIES", "many")
+        with pytest.raises(ConfigError, match="SHEETS_RETRIES"):
+            load_settings()
+
+    def test_placeholder_secret_refused_in_production_only(self) -> None:
+        values = {"tilda_secret": "changeme", "email_chain_url": "http://x", "google_cloud_project": "p"}
+        with pytest.raises(ConfigError, match="TILDA_SECRET holds a placeholder"):
+            load_settings("tilda_webhook", app_env="production", **values)
+        assert load_settings("tilda_webhook", app_env="local", **values).secret("tilda_secret") == "changeme"
+
+    def test_redis_backend_needs_its_url(self) -> None:
+        values = {"tilda_secret": "s3cret-value", "email_chain_url": "http://x", "google_cloud_project": "p"}
+        with pytest.raises(ConfigError, match="REDIS_URL"):
+            load_settings("tilda_webhook", state_backend="redis", redis_url=None, **values)
+
+
+class TestLogs:
+    def test_personal_data_is_masked(self) -> None:
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(JsonFormatter())
+        logger = logging.getLogger("test.masking")
+        logger.addHandler(handler)
+        logger.propagate = False
+        logger.warning(
+            "lead anna.petrova@example.com called from +7 916 123-45-67",
+            extra={"email": "anna@example.com", "lead_id": "abc123", "detail": "phone 79161234567"},
+        )
+        entry = json.loads(stream.getvalue())
+        text = stream.getvalue()
+        assert entry["severity"] == "WARNING"
+        assert entry["lead_id"] == "abc123"
+        assert entry["email"] == "***"
+        for secret in ("anna.petrova", "anna@example.com", "123-45-67", "79161234567"):
+            assert secret not in text
+        assert "a***@example.com" in entry["message"]
+
+    def test_scrub_keeps_ordinary_text(self) -> None:
+        assert scrub("step email1 failed: HTTP 500") == "step email1 failed: HTTP 500"

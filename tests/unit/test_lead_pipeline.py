@@ -1,0 +1,237 @@
+"""The intake and email-chain use cases on recording fakes of their ports (store: fakeredis)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import fakeredis
+import pytest
+
+from shared.adapters.store_redis import RedisStore
+from shared.domain.email_chain import Step, task_name
+from shared.domain.leads import LeadStatus, StepState
+from shared.domain.tilda import TildaFields, parse_submission
+from shared.flows.email_chain import ChainSettings, EmailChain, Outcome, RetryLater
+from shared.flows.intake import accept_submission
+from shared.flows.lead_repository import LeadRepository
+from shared.ports import MailerError
+from tests.factories import tilda_form
+from tests.fakes import FixedClock, RecordingCrm, RecordingMailer, RecordingNotifier, RecordingScheduler
+
+
+class Pipeline:
+    def __init__(self) -> None:
+        self.store = RedisStore(fakeredis.FakeRedis())
+        self.leads = LeadRepository(self.store)
+        self.crm = RecordingCrm()
+        self.mailer = RecordingMailer()
+        self.notifier = RecordingNotifier()
+        self.scheduler = RecordingScheduler()
+        self.clock = FixedClock()
+        self.chain = EmailChain(
+            store=self.store,
+            leads=self.leads,
+            crm=self.crm,
+            mailer=self.mailer,
+            notifier=self.notifier,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            settings=ChainSettings(
+                "allin_academy_bot", timedelta(hours=24), timedelta(hours=24), max_attempts=3
+            ),
+        )
+
+    def submit(self, **overrides: str | None):
+        submission = parse_submission(tilda_form(**overrides), TildaFields(), "RU")
+        return accept_submission(
+            submission,
+            store=self.store,
+            leads=self.leads,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            email1_delay=timedelta(minutes=30),
+        )
+
+    def run_job(self, name: str, retry_count: int = 0):
+        job = self.scheduler.jobs[name]
+        payload = job.payload
+        return self.chain.run(
+            Step(payload["step"]),
+            payload["lead_id"],
+            retry_count=retry_count,
+            key=payload.get("key", ""),
+            event=payload.get("event", ""),
+        )
+
+    def sync_job(self) -> str:
+        return next(name for name in self.scheduler.jobs if "-sync-" in name)
+
+
+@pytest.fixture
+def pipeline() -> Pipeline:
+    return Pipeline()
+
+
+class TestIntake:
+    def test_new_lead_schedules_sync_now_and_email1_in_30_minutes(self, pipeline: Pipeline) -> None:
+        result = pipeline.submit()
+        assert result.outcome == "created" and result.lead_id
+        email1 = pipeline.scheduler.jobs[task_name(Step.EMAIL1, result.lead_id)]
+        assert email1.run_at == pipeline.clock.now() + timedelta(minutes=30)
+        assert pipeline.scheduler.jobs[pipeline.sync_job()].run_at is None
+        assert pipeline.crm.calls == []  # the sheet is written by the sync task, not on Tilda's clock
+
+    def test_tilda_retrying_the_same_form_three_times_is_one_lead_and_one_chain(
+        self, pipeline: Pipeline
+    ) -> None:
+        results = [pipeline.submit() for _ in range(3)]
+        assert [r.outcome for r in results] == ["created", "duplicate", "duplicate"]
+        assert {r.lead_id for r in results} == {results[0].lead_id}
+        assert len(pipeline.scheduler.jobs) == 2
+
+    def test_same_payload_without_tranid_is_a_duplicate(self, pipeline: Pipeline) -> None:
+        assert pipeline.submit(tranid=None).outcome == "created"
+        assert pipeline.submit(tranid=None).outcome == "duplicate"
+
+    def test_new_form_from_a_known_parent_updates_the_lead(self, pipeline: Pipeline) -> None:
+        first = pipeline.submit()
+        second = pipeline.submit(tranid="other", Email="new@example.com", Name="Анна")
+        assert second.outcome == "updated" and second.lead_id == first.lead_id
+        syncs = [job for job in pipeline.scheduler.jobs.values() if job.payload["step"] == "sync"]
+        assert {job.payload["event"] for job in syncs} == {"created", "updated"}
+
+    def test_cloud_tasks_down_releases_the_form_for_tildas_retry(self, pipeline: Pipeline) -> None:
+        pipeline.scheduler.fail = True
+        with pytest.raises(ConnectionError):
+            pipeline.submit()
+        pipeline.scheduler.fail = False
+        assert pipeline.submit().outcome == "updated"  # the lead was kept; the retry completes it
+
+
+class TestSync:
+    def test_sync_adds_the_row_and_tells_managers(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        assert pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DONE
+        row = pipeline.crm.row(lead_id)
+        assert row["status"] == "NEW" and row["phone"] == "+79161234567" and row["utm_source"] == "instagram"
+        assert len(pipeline.notifier.managers) == 1 and "Новая заявка" in pipeline.notifier.managers[0]
+        assert pipeline.crm.calls == ["write_lead"]
+
+    def test_duplicate_delivery_does_nothing_more(self, pipeline: Pipeline) -> None:
+        pipeline.submit()
+        pipeline.run_job(pipeline.sync_job())
+        assert pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DUPLICATE
+        assert len(pipeline.crm.rows) == 1 and len(pipeline.notifier.managers) == 1
+
+    def test_sheets_down_keeps_the_lead_and_alerts_developers_once(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        pipeline.crm.fail_next = 2
+        for _ in range(2):
+            with pytest.raises(RetryLater):
+                pipeline.run_job(pipeline.sync_job())
+        assert len(pipeline.notifier.developers) == 1
+        assert pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DONE
+        assert pipeline.crm.row(lead_id)["lead_id"] == lead_id and len(pipeline.crm.rows) == 1
+
+
+class TestChain:
+    def test_full_chain(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        assert lead_id
+        pipeline.run_job(pipeline.sync_job())
+        pipeline.clock.advance(minutes=30)
+        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id)).outcome is Outcome.DONE
+        lead = pipeline.leads.get(lead_id)
+        assert lead is not None and lead.email_1_sent is StepState.SENT
+        email = pipeline.mailer.sent[0]
+        assert email.to == "anna.petrova@example.com" and email.idempotency_key == f"{lead_id}-email1"
+        assert f"https://t.me/allin_academy_bot?start={lead.link_token}" in email.text
+        assert pipeline.leads.find_by(token=lead.link_token).lead_id == lead_id  # type: ignore[union-attr]
+        email2 = pipeline.scheduler.jobs[task_name(Step.EMAIL2, lead_id)]
+        assert email2.run_at == pipeline.clock.now() + timedelta(hours=24)
+
+        pipeline.clock.advance(hours=24)
+        pipeline.run_job(task_name(Step.EMAIL2, lead_id))
+        pipeline.clock.advance(hours=24)
+        pipeline.run_job(task_name(Step.CALL_ALERT, lead_id))
+        assert len(pipeline.mailer.sent) == 2
+        alert = pipeline.notifier.managers[-1]
+        assert "Позвоните" in alert and "+79161234567" in alert and "anna.petrova@example.com" in alert
+        row = pipeline.crm.row(lead_id)
+        assert (row["email_1_sent"], row["email_2_sent"], row["call_alert_sent"]) == ("TRUE", "TRUE", "TRUE")
+        assert [e.event for e in pipeline.crm.log] == ["EMAIL_1_SENT", "EMAIL_2_SENT", "CALL_ALERT_SENT"]
+
+    def test_task_delivered_twice_sends_once(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        name = task_name(Step.EMAIL1, lead_id)  # type: ignore[arg-type]
+        assert pipeline.run_job(name).outcome is Outcome.DONE
+        assert pipeline.run_job(name).outcome is Outcome.DUPLICATE
+        assert len(pipeline.mailer.sent) == 1
+
+    def test_activated_lead_stops_the_chain(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        assert lead_id
+        pipeline.leads.update(
+            lead_id,
+            lambda lead: lead.model_copy(update={"bot_activated": True, "status": LeadStatus.ACTIVATED}),
+        )
+        result = pipeline.run_job(task_name(Step.EMAIL1, lead_id))
+        assert (result.outcome, result.detail) == (Outcome.SKIPPED, "bot_activated")
+        assert pipeline.mailer.sent == [] and task_name(Step.EMAIL2, lead_id) not in pipeline.scheduler.jobs
+
+    def test_manager_moving_the_status_stops_the_chain(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        assert lead_id
+        pipeline.run_job(pipeline.sync_job())
+        pipeline.crm.row(lead_id)["status"] = "IN_PROGRESS"
+        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id)).detail == "moved_by_manager"
+        assert pipeline.mailer.sent == []
+        assert pipeline.leads.get(lead_id).crm_status == "IN_PROGRESS"  # type: ignore[union-attr]
+
+    def test_resend_failing_is_marked_in_the_crm_and_retried(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        assert lead_id
+        pipeline.run_job(pipeline.sync_job())
+        pipeline.mailer.failures = [MailerError("resend 500", transient=True)]
+        with pytest.raises(RetryLater):
+            pipeline.run_job(task_name(Step.EMAIL1, lead_id))
+        assert pipeline.crm.row(lead_id)["email_1_sent"] == "FAILED"
+        assert pipeline.crm.log[-1].event == "EMAIL_1_SENT_FAILED"
+        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id), retry_count=1).outcome is Outcome.DONE
+        assert pipeline.crm.row(lead_id)["email_1_sent"] == "TRUE" and len(pipeline.mailer.sent) == 1
+
+    def test_permanent_email_failure_gives_up_and_the_chain_goes_on(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        assert lead_id
+        pipeline.run_job(pipeline.sync_job())
+        pipeline.mailer.failures = [MailerError("resend 422", transient=False)]
+        result = pipeline.run_job(task_name(Step.EMAIL1, lead_id))
+        assert result.outcome is Outcome.DONE and result.detail.startswith("failed")
+        assert pipeline.leads.get(lead_id).email_1_sent is StepState.FAILED  # type: ignore[union-attr]
+        assert task_name(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
+        assert len(pipeline.notifier.developers) == 1
+
+    def test_last_attempt_gives_up_on_a_transient_failure(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        assert lead_id
+        pipeline.mailer.failures = [MailerError("resend 503", transient=True)]
+        result = pipeline.run_job(task_name(Step.EMAIL1, lead_id), retry_count=2)
+        assert (
+            result.detail.startswith("failed") and task_name(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
+        )
+
+    def test_lead_without_email_skips_emails_but_gets_the_call_alert(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit(Email=None).lead_id
+        assert lead_id
+        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id)).detail == "NO_EMAIL"
+        pipeline.run_job(task_name(Step.EMAIL2, lead_id))
+        pipeline.run_job(task_name(Step.CALL_ALERT, lead_id))
+        assert pipeline.mailer.sent == [] and "Позвоните" in pipeline.notifier.managers[-1]
+
+    def test_unknown_lead_is_rejected_for_good(self, pipeline: Pipeline) -> None:
+        assert pipeline.chain.run(Step.EMAIL1, "deadbeef00").outcome is Outcome.REJECTED
+
+    def test_english_lead_gets_english_email(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit(lang="en").lead_id
+        pipeline.run_job(task_name(Step.EMAIL1, lead_id))  # type: ignore[arg-type]
+        assert pipeline.mailer.sent[0].subject.endswith("your trial lesson at All In Academy is waiting")
