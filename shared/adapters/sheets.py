@@ -86,6 +86,7 @@ class SheetsCrm:
         self._sleep = sleep
         # httplib2 connections are not thread-safe and functions-framework serves requests on threads.
         self._lock = threading.RLock()
+        self._log_ready = False
         self.calls = 0  # API requests made: the benchmark reports calls per lead
 
     # ---- port ----------------------------------------------------------------------------------
@@ -141,23 +142,42 @@ class SheetsCrm:
         rows = [[e.time.isoformat(timespec="seconds"), e.lead_id, e.event, e.details] for e in entries]
 
         def append() -> None:
-            request = self._values().append(
-                spreadsheetId=self._spreadsheet,
-                range=f"{quote_sheet(self._log)}!A1",
-                valueInputOption="RAW",
-                insertDataOption="INSERT_ROWS",
-                body={"values": rows},
+            if not self._log_ready:
+                self._ensure_log_header()
+            self._execute(
+                self._values().append(
+                    spreadsheetId=self._spreadsheet,
+                    range=f"{quote_sheet(self._log)}!A1",
+                    valueInputOption="RAW",
+                    insertDataOption="INSERT_ROWS",
+                    body={"values": rows},
+                )
             )
-            try:
-                self._execute(request)
-            except HttpError as exc:
-                if not _is_missing_sheet(exc):
-                    raise
-                self._add_sheet(self._log, list(LOG_COLUMNS))
-                self._execute(request)
 
         if rows:
             self._retrying(append, "append_log")
+
+    def _ensure_log_header(self) -> None:
+        """Once per instance: the Log sheet exists and starts with its header row."""
+        try:
+            response = self._execute(
+                self._values().get(spreadsheetId=self._spreadsheet, range=f"{quote_sheet(self._log)}!A1:D1")
+            )
+        except HttpError as exc:
+            if not _is_missing_sheet(exc):
+                raise
+            self._add_sheet(self._log, list(LOG_COLUMNS))
+        else:
+            if not response.get("values"):
+                self._execute(
+                    self._values().update(
+                        spreadsheetId=self._spreadsheet,
+                        range=f"{quote_sheet(self._log)}!A1",
+                        valueInputOption="RAW",
+                        body={"values": [list(LOG_COLUMNS)]},
+                    )
+                )
+        self._log_ready = True
 
     # ---- internals -----------------------------------------------------------------------------
     def _values(self) -> Any:

@@ -1,0 +1,307 @@
+"""The whole system on one machine: state store, HTTP fakes, Cloud Tasks emulator and the functions.
+
+`make dev` runs `python -m local.run`; the end-to-end tests start the same stack on free ports. Offline
+by default; a service whose real credentials are in `.env` is used for real instead of its fake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from local.processes import (
+    REPO,
+    Service,
+    firestore_emulator_available,
+    free_port,
+    start,
+    start_firestore_emulator,
+    start_function,
+    start_redis_server,
+)
+
+log = logging.getLogger("local.run")
+
+FUNCTIONS = ("tilda_webhook", "tg_webhook", "email_chain", "reminders")
+
+# Safe local values for every required variable; `.env` and the environment override them.
+LOCAL_DEFAULTS: dict[str, str] = {
+    "APP_ENV": "local",
+    "LOG_LEVEL": "INFO",
+    "GOOGLE_CLOUD_PROJECT": "demo-allin-local",
+    "TILDA_SECRET": "local-tilda-secret",
+    "TELEGRAM_BOT_TOKEN": "123456789:local-bot-token",
+    "TELEGRAM_WEBHOOK_SECRET": "local-webhook-secret",
+    "TELEGRAM_BOT_USERNAME": "allin_academy_bot",
+    "MANAGER_CHAT_ID": "-1001000000001",
+    "DEV_CHAT_ID": "-1001000000002",
+    "MANAGER_LINK": "https://t.me/allin_manager",
+    "SHEETS_SPREADSHEET_ID": "local-crm-sheet",
+    "RESEND_API_KEY": "re_local_key",
+    "EMAIL_FROM": "All In Academy <hello@allinacademy.example>",
+    "TASKS_LOCATION": "europe-west1",
+    "EMAIL_CHAIN_QUEUE": "email-chain",
+    "REMINDERS_QUEUE": "reminders",
+    "TASKS_INVOKER_SERVICE_ACCOUNT": "tasks-invoker@demo-allin-local.iam.gserviceaccount.com",
+}
+
+
+@dataclass(frozen=True)
+class Ports:
+    tilda_webhook: int = 8081
+    tg_webhook: int = 8082
+    email_chain: int = 8083
+    reminders: int = 8084
+    sheets: int = 8085
+    resend: int = 8087
+    telegram: int = 8088
+    firestore: int = 8089
+    redis: int = 6380
+    tasks: int = 8123
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(**{name: free_port() for name in cls.__dataclass_fields__})
+
+
+@dataclass
+class Stack:
+    """A running local system; `stop()` ends every process it started."""
+
+    ports: Ports
+    env: dict[str, str]
+    store: str
+    services: dict[str, Service] = field(default_factory=dict)
+    real: list[str] = field(default_factory=list)
+
+    def url(self, function: str) -> str:
+        return f"http://127.0.0.1:{getattr(self.ports, function)}/"
+
+    @property
+    def fakes_url(self) -> dict[str, str]:
+        return {
+            name: f"http://127.0.0.1:{getattr(self.ports, name)}" for name in ("sheets", "resend", "telegram")
+        }
+
+    @property
+    def tasks_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.tasks}"
+
+    def reset(self) -> None:
+        """Forget all state between tests: fakes, pending tasks and the store."""
+        for url in self.fakes_url.values():
+            httpx.post(f"{url}/_fake/reset", timeout=5).raise_for_status()
+        httpx.post(f"{self.tasks_url}/_emulator/reset", timeout=5).raise_for_status()
+        if self.store == "firestore":
+            project = self.env["GOOGLE_CLOUD_PROJECT"]
+            httpx.delete(
+                f"http://127.0.0.1:{self.ports.firestore}/emulator/v1/projects/{project}/databases/(default)/documents",
+                timeout=10,
+            ).raise_for_status()
+        else:
+            import redis
+
+            redis.Redis.from_url(self.env["REDIS_URL"]).flushall()
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+        self.services.clear()
+
+
+def _is_real(env: Mapping[str, str], variable: str) -> bool:
+    value = env.get(variable, "")
+    return (
+        bool(value)
+        and value != LOCAL_DEFAULTS.get(variable)
+        and not value.lower().startswith(("dummy", "changeme"))
+    )
+
+
+def choose_store(preference: str) -> str:
+    if preference != "auto":
+        return preference
+    if firestore_emulator_available():
+        return "firestore"
+    if shutil.which("redis-server"):
+        return "redis"
+    return "embedded-redis"
+
+
+def start_stack(
+    *,
+    ports: Ports | None = None,
+    store: str = "auto",
+    overrides: Mapping[str, str] | None = None,
+    auto_dispatch: bool = False,
+    log_dir: Path | None = None,
+    functions: tuple[str, ...] | None = None,
+) -> Stack:
+    """Start everything; on any failure stop what was started and raise."""
+    ports = ports or Ports()
+    env = {**LOCAL_DEFAULTS, **(overrides or {})}
+    stack = Stack(ports, env, choose_store(store))
+    try:
+        _start_store(stack, log_dir)
+        _start_fakes(stack, log_dir)
+        _start_tasks_emulator(stack, auto_dispatch, log_dir)
+        for name in functions or FUNCTIONS:
+            if (REPO / "functions" / name / "main.py").exists():
+                stack.services[name] = start_function(name, env, getattr(ports, name), log_dir)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _start_store(stack: Stack, log_dir: Path | None) -> None:
+    env = stack.env
+    if stack.store == "firestore":
+        service = start_firestore_emulator(stack.ports.firestore, log_dir)
+        env.update(STATE_BACKEND="firestore", **service.env)
+    elif stack.store == "redis":
+        service = start_redis_server(stack.ports.redis, log_dir)
+        env.update(STATE_BACKEND="redis", **service.env)
+    else:
+        port = stack.ports.redis
+        service = start(
+            "embedded-redis",
+            [sys.executable, "-m", "local.embedded_redis", "--port", str(port)],
+            f"redis://127.0.0.1:{port}",
+            log_dir=log_dir,
+        )
+        env.update(STATE_BACKEND="redis", REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    stack.services["store"] = service
+
+
+def _start_fakes(stack: Stack, log_dir: Path | None) -> None:
+    env, ports = stack.env, stack.ports
+    stack.services["fakes"] = start(
+        "fakes",
+        [
+            sys.executable,
+            "-m",
+            "local.fakes",
+            "--sheets-port",
+            str(ports.sheets),
+            "--resend-port",
+            str(ports.resend),
+            "--telegram-port",
+            str(ports.telegram),
+        ],
+        f"http://127.0.0.1:{ports.telegram}",
+        env=env,
+        ready=f"http://127.0.0.1:{ports.telegram}/_fake/calls",
+        log_dir=log_dir,
+    )
+    # Each service talks to its fake unless `.env` holds its real credentials.
+    if _is_real(env, "GOOGLE_APPLICATION_CREDENTIALS") and _is_real(env, "SHEETS_SPREADSHEET_ID"):
+        stack.real.append("sheets")
+    else:
+        env.setdefault("SHEETS_API_URL", f"http://127.0.0.1:{ports.sheets}/")
+    if _is_real(env, "RESEND_API_KEY"):
+        stack.real.append("resend")
+    else:
+        env.setdefault("RESEND_API_URL", f"http://127.0.0.1:{ports.resend}")
+    if _is_real(env, "TELEGRAM_BOT_TOKEN"):
+        stack.real.append("telegram")
+    else:
+        env.setdefault("TELEGRAM_API_URL", f"http://127.0.0.1:{ports.telegram}")
+
+
+def _start_tasks_emulator(stack: Stack, auto_dispatch: bool, log_dir: Path | None) -> None:
+    env, ports = stack.env, stack.ports
+    queue_root = f"projects/{env['GOOGLE_CLOUD_PROJECT']}/locations/{env['TASKS_LOCATION']}/queues"
+    command = [sys.executable, "-m", "local.cloud_tasks_emulator", "--port", str(ports.tasks)]
+    for queue in (env["EMAIL_CHAIN_QUEUE"], env["REMINDERS_QUEUE"]):
+        command += ["--queue", f"{queue_root}/{queue}"]
+    if env.get("TASKS_MAX_ATTEMPTS"):
+        command += ["--max-attempts", env["TASKS_MAX_ATTEMPTS"]]
+    if auto_dispatch:
+        command.append("--auto-dispatch")
+    stack.services["cloud-tasks"] = start(
+        "cloud-tasks-emulator",
+        command,
+        f"http://127.0.0.1:{ports.tasks}",
+        ready=f"http://127.0.0.1:{ports.tasks}/_emulator/now",
+        log_dir=log_dir,
+    )
+    env.update(
+        CLOUD_TASKS_API_URL=f"http://127.0.0.1:{ports.tasks}",
+        EMAIL_CHAIN_URL=f"http://127.0.0.1:{ports.email_chain}/",
+        REMINDERS_URL=f"http://127.0.0.1:{ports.reminders}/",
+    )
+
+
+def _summary(stack: Stack) -> str:
+    env = stack.env
+    lines = [
+        "",
+        "All In Academy bot is running locally.",
+        f"  state store        {stack.store}",
+    ]
+    for name in FUNCTIONS:
+        if name in stack.services:
+            lines.append(f"  {name:<18} {stack.url(name)}")
+    for name, url in stack.fakes_url.items():
+        lines.append(
+            f"  {name + ' fake':<18} {url}/_fake/calls"
+            + ("  (unused: real service)" if name in stack.real else "")
+        )
+    lines += [
+        f"  cloud tasks        {stack.tasks_url}/_emulator/tasks  (runs due tasks by itself)",
+        "",
+        "Send a test lead:",
+        f"  curl -s {stack.url('tilda_webhook')} -H 'X-Tilda-Secret: {env['TILDA_SECRET']}' \\",
+        "    -d Name=Anna -d Phone=+79161234567 -d Email=anna@example.com -d tranid=demo-1",
+        "Move time 30 minutes on (email1 goes out):",
+        f"  curl -s -X POST {stack.tasks_url}/_emulator/advance -H 'Content-Type: application/json' \\",
+        "    -d '{\"seconds\": 1800}'",
+        f"See the CRM sheet: curl -s {stack.fakes_url['sheets']}/_fake/state",
+        f"See the emails:    curl -s {stack.fakes_url['resend']}/_fake/state",
+        "Stop with Ctrl-C.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--store", choices=["auto", "firestore", "redis", "embedded-redis"], default="auto")
+    parser.add_argument("--env-file", default=str(REPO / ".env"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    from dotenv import dotenv_values
+
+    file_values = (
+        {k: v for k, v in dotenv_values(args.env_file).items() if v} if Path(args.env_file).exists() else {}
+    )
+    log_dir = REPO / ".local-data" / "logs"
+    stack = start_stack(store=args.store, overrides=file_values, auto_dispatch=True, log_dir=log_dir)
+    log.info(_summary(stack))
+    log.info("  logs               %s", log_dir)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(1):
+            for name, service in stack.services.items():
+                if service.process.poll() is not None:
+                    log.error("%s exited:\n%s", name, service.log_tail())
+                    stopped.set()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

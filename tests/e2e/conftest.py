@@ -1,0 +1,136 @@
+"""The whole system as real processes: functions-framework functions, the Cloud Tasks emulator, the HTTP
+fakes and the Firestore emulator, started once per session on free ports and reset before each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from local.processes import firestore_emulator_available
+from local.run import Ports, Stack, start_stack
+from shared.adapters.store_firestore import FirestoreStore
+from shared.domain.leads import LOG_COLUMNS
+from shared.flows.lead_repository import LeadRepository
+from tests.conftest import require
+from tests.factories import tilda_form, urlencoded
+
+OVERRIDES = {
+    "APP_ENV": "test",
+    "SHEETS_TIMEOUT_SECONDS": "1",
+    "RETRY_BACKOFF_SECONDS": "0.05",
+    "TASKS_MAX_ATTEMPTS": "5",
+}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    require(
+        firestore_emulator_available(),
+        "the Firestore emulator (gcloud components install cloud-firestore-emulator)",
+    )
+    running = start_stack(
+        ports=Ports.free(),
+        store="firestore",
+        overrides=OVERRIDES,
+        log_dir=Path(tmp_path_factory.mktemp("logs")),
+        functions=("tilda_webhook", "email_chain"),
+    )
+    yield running
+    running.stop()
+
+
+class System:
+    """What a test can do to the running system and what it can see of it."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.env = stack.env
+        self.http = httpx.Client(timeout=30)
+
+    # ---- acting ----
+    def post_tilda(self, form: dict[str, str] | None = None, **headers: str) -> httpx.Response:
+        return self.http.post(
+            self.stack.url("tilda_webhook"),
+            content=urlencoded(form or tilda_form()),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Tilda-Secret": self.env["TILDA_SECRET"],
+                **headers,
+            },
+        )
+
+    def run_due(self) -> list[dict[str, Any]]:
+        response = self.http.post(f"{self.stack.tasks_url}/_emulator/run-due")
+        response.raise_for_status()
+        return response.json()["dispatched"]
+
+    def advance(self, seconds: float) -> list[dict[str, Any]]:
+        response = self.http.post(f"{self.stack.tasks_url}/_emulator/advance", json={"seconds": seconds})
+        response.raise_for_status()
+        return response.json()["dispatched"]
+
+    def fault(self, service: str, **spec: Any) -> None:
+        self.http.post(f"{self.stack.fakes_url[service]}/_fake/faults", json=spec).raise_for_status()
+
+    # ---- seeing ----
+    def pending_tasks(self) -> list[dict[str, Any]]:
+        return self.http.get(f"{self.stack.tasks_url}/_emulator/tasks").json()["tasks"]
+
+    def _state(self, service: str) -> dict[str, Any]:
+        return self.http.get(f"{self.stack.fakes_url[service]}/_fake/state").json()
+
+    def sheet(self, title: str) -> list[dict[str, Any]]:
+        spreadsheet = self._state("sheets")["spreadsheets"][self.env["SHEETS_SPREADSHEET_ID"]]
+        sheet = next((s for s in spreadsheet["sheets"] if s["title"] == title), None)
+        if sheet is None or not sheet.get("values"):
+            return []
+        header, *rows = sheet["values"]
+        return [dict(zip(header, row, strict=False)) for row in rows]
+
+    def sheet_formulas(self) -> dict[str, str]:
+        spreadsheet = self._state("sheets")["spreadsheets"][self.env["SHEETS_SPREADSHEET_ID"]]
+        return {cell: f for sheet in spreadsheet["sheets"] for cell, f in sheet["formulas"].items()}
+
+    def crm_row(self, lead_id: str) -> dict[str, Any]:
+        rows = [row for row in self.sheet("Leads") if row.get("lead_id") == lead_id]
+        assert len(rows) == 1, f"expected one CRM row for {lead_id}, found {len(rows)}"
+        return rows[0]
+
+    def emails(self) -> list[dict[str, Any]]:
+        return self._state("resend")["sent"]
+
+    def manager_messages(self) -> list[str]:
+        chat = self.env["MANAGER_CHAT_ID"]
+        return [m["text"] for m in self._state("telegram")["messages"] if str(m["chat"]["id"]) == chat]
+
+    def sheets_calls(self) -> int:
+        return len(self.http.get(f"{self.stack.fakes_url['sheets']}/_fake/calls").json())
+
+    def leads(self) -> LeadRepository:
+        from google.cloud import firestore
+
+        os.environ["FIRESTORE_EMULATOR_HOST"] = self.env["FIRESTORE_EMULATOR_HOST"]
+        client = firestore.Client(project=self.env["GOOGLE_CLOUD_PROJECT"])
+        return LeadRepository(FirestoreStore(client))
+
+
+@pytest.fixture
+def system(stack: Stack) -> Iterator[System]:
+    stack.reset()
+    running = System(stack)
+    # The functions keep running across tests and check the Log header once per instance (as in
+    # production, where nobody wipes the sheet); the reset wiped it, so put it back as it was.
+    running.http.put(
+        f"{stack.fakes_url['sheets']}/v4/spreadsheets/{stack.env['SHEETS_SPREADSHEET_ID']}/values/Log!A1",
+        params={"valueInputOption": "RAW"},
+        json={"values": [list(LOG_COLUMNS)]},
+        headers={"Authorization": "Bearer test"},
+    ).raise_for_status()
+    running.http.delete(f"{stack.fakes_url['sheets']}/_fake/calls").raise_for_status()
+    yield running
+    running.http.close()

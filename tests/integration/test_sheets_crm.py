@@ -1,0 +1,136 @@
+"""The Sheets CRM adapter through the real google-api-python-client against the Sheets fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from local.fakes import SheetsFake
+from shared.adapters.sheets import SheetsCrm
+from shared.bootstrap import build_sheets_service
+from shared.config import load_settings
+from shared.domain.leads import LEAD_COLUMNS
+from shared.ports import CrmUnavailable, LogEntry
+
+SHEET = "crm-sheet"
+
+
+@pytest.fixture
+def fake() -> Iterator[SheetsFake]:
+    sheets = SheetsFake({SHEET: ["Leads", "Log"]})
+    with sheets.server() as server:
+        sheets.url = server.url  # type: ignore[attr-defined]
+        yield sheets
+
+
+def crm_for(fake: SheetsFake, **settings: object) -> SheetsCrm:
+    values = {"app_env": "test", "sheets_api_url": f"{fake.url}/", "sheets_timeout_seconds": 0.5, **settings}  # type: ignore[attr-defined]
+    config = load_settings(**values)
+    return SheetsCrm(lambda: build_sheets_service(config), SHEET, retries=3, backoff_seconds=0.01)
+
+
+def row(lead_id: str, **values: str) -> dict[str, str]:
+    return {"lead_id": lead_id, "status": "NEW", "name": "Анна", "phone": "+79161234567", **values}
+
+
+def leads_table(fake: SheetsFake) -> list[list]:
+    return fake.sheet_values(SHEET, "Leads")
+
+
+def rows_of(fake: SheetsFake, lead_id: str) -> list[dict[str, str]]:
+    header, *rows = leads_table(fake)
+    return [dict(zip(header, r, strict=False)) for r in rows if r and r[header.index("lead_id")] == lead_id]
+
+
+class TestWriteLead:
+    def test_first_write_creates_headers_and_appends_the_row(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        assert crm.write_lead("lead1", {}, row("lead1")) is None
+        assert leads_table(fake)[0] == list(LEAD_COLUMNS)
+        assert rows_of(fake, "lead1")[0]["phone"] == "+79161234567"
+
+    def test_a_new_lead_costs_two_calls_once_headers_exist(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        crm.write_lead("lead1", {}, row("lead1"))
+        fake.clear_calls()
+        crm.write_lead("lead2", {}, row("lead2"))
+        assert len(fake.calls()) == 2
+
+    def test_row_is_found_by_lead_id_after_managers_sort_and_reorder(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        for lead in ("a1", "b2", "c3"):
+            crm.write_lead(lead, {}, row(lead, name=f"name-{lead}"))
+        header, *rows = leads_table(fake)
+        # A manager moves `status` to the front, adds a column of their own and sorts rows backwards.
+        order = ["status", "notes", *[h for h in header if h != "status"]]
+        table = [order] + [
+            [
+                dict(zip(header, r, strict=False)).get(col, "manager note" if col == "notes" else "")
+                for col in order
+            ]
+            for r in reversed(rows)
+        ]
+        fake.set_values(SHEET, "Leads", table, value_input_option="RAW", clear=True)
+        before = crm.write_lead("b2", {"email_1_sent": "TRUE"}, row("b2"))
+        assert before is not None and before.values["name"] == "name-b2"
+        updated = rows_of(fake, "b2")[0]
+        assert updated["email_1_sent"] == "TRUE" and updated["notes"] == "manager note"
+        assert rows_of(fake, "a1")[0].get("email_1_sent", "") == ""
+
+    def test_formula_like_name_stays_text(self, fake: SheetsFake) -> None:
+        crm_for(fake).write_lead("lead1", {}, row("lead1", name='=HYPERLINK("http://x","y")'))
+        assert fake.formula_cells(SHEET, "Leads") == {}
+        assert rows_of(fake, "lead1")[0]["name"] == '=HYPERLINK("http://x","y")'
+
+    def test_missing_sheet_is_created(self) -> None:
+        fake = SheetsFake({SHEET: ["Sheet1"]})
+        with fake.server() as server:
+            fake.url = server.url  # type: ignore[attr-defined]
+            crm = crm_for(fake)
+            crm.write_lead("lead1", {}, row("lead1"))
+            crm.append_log([LogEntry(datetime(2026, 11, 24, tzinfo=UTC), "lead1", "EMAIL_1_SENT", "TRUE")])
+            assert rows_of(fake, "lead1")
+            assert fake.sheet_values(SHEET, "Log")[1][1:] == ["lead1", "EMAIL_1_SENT", "TRUE"]
+
+    def test_duplicate_rows_are_merged_into_one(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        crm.write_lead("lead1", {}, row("lead1"))
+        header = leads_table(fake)[0]
+        duplicate = [row("lead1").get(h, "") for h in header]
+        fake.set_values(SHEET, "Leads", [duplicate], start="A3", value_input_option="RAW")
+        crm.write_lead("lead1", {"email_1_sent": "TRUE"}, row("lead1"))
+        assert len(rows_of(fake, "lead1")) == 1
+
+
+class TestFailures:
+    @pytest.mark.parametrize("status", [500, 429, 503])
+    def test_transient_errors_are_retried(self, fake: SheetsFake, status: int) -> None:
+        crm = crm_for(fake)
+        fake.add_fault(status, times=2)
+        crm.write_lead("lead1", {}, row("lead1"))
+        assert len(rows_of(fake, "lead1")) == 1
+
+    def test_hanging_sheets_times_out_and_is_retried(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        fake.add_fault(hang=2, times=1)
+        crm.write_lead("lead1", {}, row("lead1"))
+        assert len(rows_of(fake, "lead1")) == 1
+
+    def test_gives_up_after_three_retries(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        fake.add_fault(500, times=-1)
+        with pytest.raises(CrmUnavailable):
+            crm.write_lead("lead1", {}, row("lead1"))
+        assert len(fake.calls()) == 4  # the first try and three retries
+
+    def test_lost_answer_of_an_append_does_not_duplicate_the_row(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        crm.write_lead("lead0", {}, row("lead0"))
+        fake.add_fault(500, times=1, match=":append", after=True)  # the row lands, the answer is lost
+        crm.write_lead("lead1", {}, row("lead1"))
+        assert len(rows_of(fake, "lead1")) == 1
+
+    def test_read_of_a_missing_lead(self, fake: SheetsFake) -> None:
+        assert crm_for(fake).read_lead("nobody") is None
