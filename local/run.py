@@ -279,6 +279,7 @@ def main() -> None:
     parser.add_argument("--env-file", default=str(REPO / ".env"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness polls are not news
 
     from dotenv import dotenv_values
 

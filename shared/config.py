@@ -165,6 +165,8 @@ def load_settings(function: FunctionName | str | None = None, **overrides: objec
     needed = list(REQUIRED[FunctionName(function)]) if function else []
     if settings.state_backend == "redis" and function:
         needed.append("redis_url")
+    if function in (FunctionName.TILDA_WEBHOOK, FunctionName.EMAIL_CHAIN) and not settings.is_local:
+        needed.append("tasks_invoker_service_account")  # task handlers are private: tasks need an OIDC token
     for field in needed:
         if not settings.secret(field):
             raise ConfigError(f"configuration error: {field.upper()} is required by {function}")

@@ -24,10 +24,24 @@ class TestSettings:
             load_settings()
 
     def test_placeholder_secret_refused_in_production_only(self) -> None:
-        values = {"tilda_secret": "changeme", "email_chain_url": "http://x", "google_cloud_project": "p"}
+        values = {
+            "tilda_secret": "changeme",
+            "email_chain_url": "http://x",
+            "google_cloud_project": "p",
+            "tasks_invoker_service_account": "invoker@p.iam.gserviceaccount.com",
+        }
         with pytest.raises(ConfigError, match="TILDA_SECRET holds a placeholder"):
             load_settings("tilda_webhook", app_env="production", **values)
         assert load_settings("tilda_webhook", app_env="local", **values).secret("tilda_secret") == "changeme"
+
+    def test_production_tasks_need_an_invoker_account(self) -> None:
+        values = {"tilda_secret": "s3cret-value", "email_chain_url": "https://x", "google_cloud_project": "p"}
+        with pytest.raises(ConfigError, match="TASKS_INVOKER_SERVICE_ACCOUNT"):
+            load_settings("tilda_webhook", app_env="production", **values)
+        account = "tasks-invoker@p.iam.gserviceaccount.com"
+        assert load_settings(
+            "tilda_webhook", app_env="production", tasks_invoker_service_account=account, **values
+        )
 
     def test_redis_backend_needs_its_url(self) -> None:
         values = {"tilda_secret": "s3cret-value", "email_chain_url": "http://x", "google_cloud_project": "p"}

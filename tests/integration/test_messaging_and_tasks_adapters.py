@@ -1,0 +1,147 @@
+"""The Cloud Tasks, Resend and Telegram adapters through their real SDKs against the local emulator/fakes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask, request
+
+from local.cloud_tasks_emulator import CloudTasksEmulator, create_app
+from local.fakes import ResendFake, TelegramFake
+from local.httpserver import ServerThread
+from shared.adapters.cloud_tasks import CloudTasksScheduler, build_tasks_client
+from shared.adapters.resend_mailer import ResendMailer
+from shared.adapters.telegram_notify import TelegramNotifier
+from shared.ports import EmailMessage, Job, MailerError, NotifyError
+
+QUEUE = "projects/demo/locations/europe-west1/queues/email-chain"
+INVOKER = "tasks-invoker@demo.iam.gserviceaccount.com"
+
+
+class TestCloudTasksScheduler:
+    @pytest.fixture
+    def setup(self) -> Iterator[tuple[CloudTasksScheduler, CloudTasksEmulator, list[dict]]]:
+        received: list[dict] = []
+        target = Flask("target")
+
+        @target.post("/")
+        def handle() -> str:
+            received.append({"headers": dict(request.headers), "body": request.get_json()})
+            return "ok"
+
+        emulator = CloudTasksEmulator(queues=[QUEUE])
+        with ServerThread(create_app(emulator)) as tasks, ServerThread(target) as worker:
+            scheduler = CloudTasksScheduler(
+                lambda: build_tasks_client(tasks.url),
+                project="demo",
+                location="europe-west1",
+                queues={"email_chain": "email-chain"},
+                urls={"email_chain": worker.url + "/"},
+                invoker_service_account=INVOKER,
+            )
+            yield scheduler, emulator, received
+        emulator.close()
+
+    def test_schedule_is_idempotent_by_name_and_delivers_with_oidc(self, setup) -> None:  # type: ignore[no-untyped-def]
+        scheduler, emulator, received = setup
+        job = Job(
+            "email_chain",
+            "abc123-email1",
+            {"step": "email1", "lead_id": "abc123"},
+            datetime.now(UTC) + timedelta(minutes=30),
+        )
+        assert scheduler.schedule(job) is True
+        assert scheduler.schedule(job) is False  # a repeated enqueue is harmless
+        assert emulator.run_due() == []
+        emulator.advance(30 * 60)
+        [delivery] = received
+        assert delivery["body"] == {"step": "email1", "lead_id": "abc123"}
+        token = delivery["headers"]["Authorization"].removeprefix("Bearer ").split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        assert claims["email"] == INVOKER and claims["aud"].startswith("http://127.0.0.1")
+
+    def test_cancel_deletes_a_pending_task(self, setup) -> None:  # type: ignore[no-untyped-def]
+        scheduler, emulator, received = setup
+        scheduler.schedule(
+            Job("email_chain", "abc123-email2", {"step": "email2"}, datetime.now(UTC) + timedelta(hours=1))
+        )
+        assert scheduler.cancel("email_chain", "abc123-email2") is True
+        assert scheduler.cancel("email_chain", "abc123-email2") is False
+        emulator.advance(2 * 3600)
+        assert received == []
+
+
+def message(key: str = "lead1-email1") -> EmailMessage:
+    return EmailMessage(
+        to="anna@example.com", subject="Пробный урок", html="<p>Hi</p>", text="Hi", idempotency_key=key
+    )
+
+
+class TestResendMailer:
+    @pytest.fixture
+    def fake(self) -> Iterator[tuple[ResendFake, str]]:
+        resend = ResendFake(api_keys=("re_test_key",))
+        with resend.server() as server:
+            yield resend, server.url
+
+    def mailer(self, url: str, key: str = "re_test_key") -> ResendMailer:
+        return ResendMailer(
+            key, "All In Academy <hello@allinacademy.example>", api_url=url, retries=2, sleep=lambda _: None
+        )
+
+    def test_sends_once_per_idempotency_key(self, fake) -> None:  # type: ignore[no-untyped-def]
+        resend, url = fake
+        mailer = self.mailer(url)
+        first = mailer.send(message())
+        assert mailer.send(message()) == first
+        [email] = resend.sent
+        assert email["to"] == ["anna@example.com"] and email["idempotency_key"] == "lead1-email1"
+
+    def test_retries_twice_then_gives_up_as_transient(self, fake) -> None:  # type: ignore[no-untyped-def]
+        resend, url = fake
+        resend.add_fault(500, times=3)
+        with pytest.raises(MailerError) as failure:
+            self.mailer(url).send(message())
+        assert failure.value.transient and len(resend.calls()) == 3
+
+    def test_recovers_within_its_retries(self, fake) -> None:  # type: ignore[no-untyped-def]
+        resend, url = fake
+        resend.add_fault(503, times=2)
+        self.mailer(url).send(message())
+        assert len(resend.sent) == 1
+
+    def test_wrong_key_is_permanent(self, fake) -> None:  # type: ignore[no-untyped-def]
+        resend, url = fake
+        with pytest.raises(MailerError) as failure:
+            self.mailer(url, key="re_wrong").send(message())
+        assert not failure.value.transient and len(resend.calls()) == 1
+
+
+class TestTelegramNotifier:
+    @pytest.fixture
+    def fake(self) -> Iterator[tuple[TelegramFake, str]]:
+        telegram = TelegramFake(tokens=["123:abc"])
+        with telegram.server() as server:
+            yield telegram, server.url
+
+    def test_posts_plain_text_to_the_managers_chat(self, fake) -> None:  # type: ignore[no-untyped-def]
+        telegram, url = fake
+        notifier = TelegramNotifier(api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None)
+        notifier.notify_managers("Новая заявка <b>Анна</b>")  # not HTML: a name cannot break the message
+        [sent] = telegram.messages("-100200")
+        assert sent["text"] == "Новая заявка <b>Анна</b>"
+
+    def test_failure_is_a_notify_error(self, fake) -> None:  # type: ignore[no-untyped-def]
+        telegram, url = fake
+        telegram.add_fault(500)
+        notifier = TelegramNotifier(api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None)
+        with pytest.raises(NotifyError):
+            notifier.notify_managers("text")
+        with pytest.raises(NotifyError, match="401"):
+            TelegramNotifier(
+                api_url=url, token="123:wrong", manager_chat_id="-1", dev_chat_id=None
+            ).notify_managers("x")
