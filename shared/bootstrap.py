@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
-from shared.flows.email_chain import ChainSettings, EmailChain
 from shared.flows.lead_repository import LeadRepository
 from shared.logs import configure_logging
 from shared.ports import Clock, Crm, Mailer, Notifier, Scheduler, StateStore
+
+if TYPE_CHECKING:
+    from shared.flows.email_chain import EmailChain
 
 log = logging.getLogger(__name__)
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
@@ -133,6 +135,8 @@ class Container:
 
     @cached_property
     def email_chain(self) -> EmailChain:
+        from shared.flows.email_chain import ChainSettings, EmailChain
+
         s = self.settings
         return EmailChain(
             store=self.store,
@@ -152,28 +156,12 @@ class Container:
 
 
 def build_sheets_service(settings: Settings) -> Any:
-    """Sheets v4 from the bundled discovery document (no discovery request at cold start)."""
-    import google_auth_httplib2
-    import httplib2
-    from googleapiclient.discovery import build
+    from shared.adapters.google_api import build_google_service
 
-    http = httplib2.Http(timeout=settings.sheets_timeout_seconds)
-    options: dict[str, str] = {}
-    if settings.sheets_api_url:
-        from google.oauth2.credentials import Credentials
-
-        # A local fake checks that a bearer token is sent, as Google does; any static token passes.
-        credentials: Any = Credentials(token="local-token")
-        options["api_endpoint"] = settings.sheets_api_url
-    else:
-        import google.auth
-
-        credentials, _ = google.auth.default(scopes=[SHEETS_SCOPE])
-    return build(
+    return build_google_service(
         "sheets",
         "v4",
-        http=google_auth_httplib2.AuthorizedHttp(credentials, http=http),
-        static_discovery=True,
-        cache_discovery=False,
-        client_options=options or None,
+        api_url=settings.sheets_api_url,
+        timeout=settings.sheets_timeout_seconds,
+        scopes=[SHEETS_SCOPE],
     )

@@ -1,4 +1,8 @@
-"""State store on Firestore: each document holds {data, v, expires_at}; writes run in transactions.
+"""State store on Firestore: each document holds {data, expires_at}; one RPC per operation.
+
+No transactions (three round trips each, and the emulator deadlocks under contention): `create` relies on
+Firestore refusing to create an existing document, and the compare-and-set `replace` on an update whose
+precondition is the document's `update_time`, which is the version `get` hands out.
 
 `expires_at` is the field the TTL policy deletes by; Firestore deletes expired documents lazily (up to a
 day later), so reads treat an expired document as absent themselves.
@@ -10,9 +14,31 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from google.api_core.datetime_helpers import DatetimeWithNanoseconds
+from google.api_core.exceptions import AlreadyExists, Conflict, FailedPrecondition, NotFound
 from google.cloud import firestore
 
 from shared.ports import Document
+
+_NS = 10**9
+
+
+def _version(update_time: DatetimeWithNanoseconds) -> int:
+    """A document's update time in nanoseconds: grows with every write, usable as a precondition."""
+    return int(update_time.replace(microsecond=0).timestamp()) * _NS + update_time.nanosecond
+
+
+def _update_time(version: int) -> DatetimeWithNanoseconds:
+    seconds, nanos = divmod(version, _NS)
+    return DatetimeWithNanoseconds.from_timestamp_pb(_Timestamp(seconds, nanos))
+
+
+class _Timestamp:
+    """The two fields `from_timestamp_pb` reads."""
+
+    def __init__(self, seconds: int, nanos: int) -> None:
+        self.seconds = seconds
+        self.nanos = nanos
 
 
 class FirestoreStore:
@@ -25,40 +51,37 @@ class FirestoreStore:
         return self._db.collection(f"{self._namespace}{collection}").document(key.replace("/", "%2F"))
 
     @staticmethod
-    def _live(snapshot: Any) -> dict[str, Any] | None:
-        if not snapshot.exists:
-            return None
-        stored = snapshot.to_dict()
+    def _expired(stored: Mapping[str, Any]) -> bool:
         expires_at = stored.get("expires_at")
-        if expires_at is not None and expires_at <= datetime.now(UTC):
-            return None
-        return stored
+        return expires_at is not None and expires_at <= datetime.now(UTC)
 
     @staticmethod
-    def _encode(data: Mapping[str, Any], version: int, ttl: timedelta | None) -> dict[str, Any]:
-        expires_at = datetime.now(UTC) + ttl if ttl else None
-        return {"data": dict(data), "v": version, "expires_at": expires_at}
+    def _encode(data: Mapping[str, Any], ttl: timedelta | None) -> dict[str, Any]:
+        return {"data": dict(data), "expires_at": datetime.now(UTC) + ttl if ttl else None}
 
     def get(self, collection: str, key: str) -> Document | None:
-        stored = self._live(self._ref(collection, key).get())
-        return Document(stored["data"], stored["v"]) if stored else None
+        snapshot = self._ref(collection, key).get()
+        stored = snapshot.to_dict() if snapshot.exists else None
+        if stored is None or self._expired(stored):
+            return None
+        return Document(stored["data"], _version(snapshot.update_time))
 
     def create(
         self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None
     ) -> bool:
         ref = self._ref(collection, key)
-
-        @firestore.transactional
-        def create_in(transaction: firestore.Transaction) -> bool:
-            snapshot = ref.get(transaction=transaction)
-            if self._live(snapshot) is not None:
-                return False
-            # Continue the version count of an expired document so a stale compare-and-set still fails.
-            previous = (snapshot.to_dict() or {}).get("v", 0)
-            transaction.set(ref, self._encode(data, previous + 1, ttl))
+        try:
+            ref.create(self._encode(data, ttl))
             return True
-
-        return bool(create_in(self._db.transaction()))
+        except (AlreadyExists, Conflict):
+            pass
+        # It exists: only an expired document may be overwritten, and only if nobody else did first.
+        snapshot = ref.get()
+        if not snapshot.exists:
+            return self.create(collection, key, data, ttl)
+        if not self._expired(snapshot.to_dict() or {}):
+            return False
+        return self.replace(collection, key, data, _version(snapshot.update_time), ttl)
 
     def replace(
         self,
@@ -68,28 +91,25 @@ class FirestoreStore:
         expected_version: int,
         ttl: timedelta | None = None,
     ) -> bool:
+        if expected_version < _NS:
+            # Not a version this store handed out; an epoch-zero time would be sent as "no precondition".
+            return False
         ref = self._ref(collection, key)
-
-        @firestore.transactional
-        def replace_in(transaction: firestore.Transaction) -> bool:
-            stored = self._live(ref.get(transaction=transaction))
-            if stored is None or stored["v"] != expected_version:
-                return False
-            transaction.set(ref, self._encode(data, expected_version + 1, ttl))
-            return True
-
-        return bool(replace_in(self._db.transaction()))
+        # A version comes from `get`, which never returns an expired document; expiring in the moment
+        # between that read and this write is harmless (the write sets a new expiry).
+        try:
+            # Firestore refuses the write unless the document exists with exactly this update time;
+            # `update` replaces each named top-level field whole, so this overwrites the document.
+            ref.update(
+                self._encode(data, ttl),
+                option=self._db.write_option(last_update_time=_update_time(expected_version)),
+            )
+        except (FailedPrecondition, NotFound):
+            return False
+        return True
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
-        ref = self._ref(collection, key)
-
-        @firestore.transactional
-        def put_in(transaction: firestore.Transaction) -> None:
-            snapshot = ref.get(transaction=transaction)
-            previous = (snapshot.to_dict() or {}).get("v", 0)
-            transaction.set(ref, self._encode(data, previous + 1, ttl))
-
-        put_in(self._db.transaction())
+        self._ref(collection, key).set(self._encode(data, ttl))
 
     def delete(self, collection: str, key: str) -> None:
         self._ref(collection, key).delete()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.leads import Lead, LeadStatus, Source, new_lead_id
 from shared.domain.tilda import TildaSubmission
-from shared.ports import StateStore, update_document
+from shared.ports import StateStore, StoreConflict, update_document
 
 LEADS = "leads"
 INDEX = "lead_index"
+LOCKS = "lead_locks"
 
 
 @dataclass(frozen=True)
@@ -55,40 +58,47 @@ class LeadRepository:
         self._store.create(INDEX, f"token:{lead.link_token}", {"lead_id": lead.lead_id})
 
     def upsert_from_tilda(self, submission: TildaSubmission, now: datetime) -> Upserted:
-        """One lead per email/phone: claim the contacts' index entries, then create or merge.
+        """One lead per email/phone: a parent's existing lead is updated, otherwise a new one is created.
 
-        Claiming before writing makes two simultaneous submissions of one parent end in one lead: the
-        loser of the claim finds the winner's id and merges into it.
+        Submissions sharing a contact are serialised by short locks on the contacts (taken in sorted
+        order, so two submissions can never wait for each other), which keeps "find, else create"
+        atomic across instances.
         """
-        candidate = new_lead_id()
-        existing_id: str | None = None
-        claimed: list[str] = []
-        for key in self._index_keys(email=submission.email, phone=submission.phone):
-            if self._store.create(INDEX, key, {"lead_id": candidate}):
-                claimed.append(key)
-            elif existing_id is None and (document := self._store.get(INDEX, key)):
-                existing_id = document.data["lead_id"]
-        lead_id = existing_id or candidate
-        if existing_id:
-            for key in claimed:  # the new contact now points at the parent's existing lead
-                self._store.put(INDEX, key, {"lead_id": existing_id})
+        keys = self._index_keys(email=submission.email, phone=submission.phone)
+        with self._locked(keys):
+            existing = self.find_by(email=submission.email, phone=submission.phone)
+            lead_id = existing.lead_id if existing else new_lead_id()
+            created = False
 
-        created = False
+            def merge(data: dict[str, Any] | None) -> dict[str, Any]:
+                nonlocal created
+                created = data is None
+                if data is None:
+                    return _lead_from_submission(lead_id, submission, now).model_dump(mode="json")
+                return _merge_submission(Lead.model_validate(data), submission, now).model_dump(mode="json")
 
-        def merge(data: dict[str, Any] | None) -> dict[str, Any]:
-            nonlocal created
-            created = data is None
-            lead = (
-                _lead_from_submission(lead_id, submission, now) if data is None else Lead.model_validate(data)
-            )
-            if data is not None:
-                lead = _merge_submission(lead, submission, now)
-            return lead.model_dump(mode="json")
-
-        stored = Lead.model_validate(update_document(self._store, LEADS, lead_id, merge))
-        if created:
-            self.ensure_token_index(stored)
+            stored = Lead.model_validate(update_document(self._store, LEADS, lead_id, merge))
+            for key in keys:  # a contact already pointing at another lead stays with it
+                self._store.create(INDEX, key, {"lead_id": lead_id})
+            if created:
+                self.ensure_token_index(stored)
         return Upserted(stored, created)
+
+    @contextmanager
+    def _locked(self, keys: list[str], lease: timedelta = timedelta(seconds=30)) -> Iterator[None]:
+        taken: list[str] = []
+        try:
+            for key in sorted(keys):
+                deadline = time.monotonic() + 10
+                while not self._store.create(LOCKS, key, {"locked": True}, ttl=lease):
+                    if time.monotonic() > deadline:
+                        raise StoreConflict(f"contact {key.split(':')[0]} stayed locked")
+                    time.sleep(0.02)
+                taken.append(key)
+            yield
+        finally:
+            for key in taken:
+                self._store.delete(LOCKS, key)
 
     @staticmethod
     def _index_keys(

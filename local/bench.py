@@ -1,0 +1,855 @@
+"""`make bench`: measure the design's budgets on this machine and write BENCHMARKS.md.
+
+    python -m local.bench [--runs 5] [--store auto|firestore|redis|embedded-redis] [--no-write]
+
+The store, the HTTP fakes and the Cloud Tasks emulator are started once (`local.run.start_stack` without
+functions); the functions are started here as real functions-framework processes, so each one is timed
+from the spawn of its process. What is measured:
+
+* cold start: spawn → first correct answer, as a ratio to a bare "hello" function started the same way;
+  bare, tilda_webhook and email_chain are interleaved, N runs, the median ratio is reported;
+* peak RSS: VmHWM of every process of a function's tree (gunicorn master + worker) after a scenario;
+* Sheets calls per lead on the happy path (and the Resend/Telegram calls of the whole chain);
+* that tilda_webhook and email_chain never import `openai` or `telegram` (python-telegram-bot), checked
+  in a separate interpreter running the function through functions-framework's `create_app`, under
+  `-X importtime` so the heaviest imports can be listed too.
+
+Prints a table, then one `bench <subject>.<figure> <value> <unit>` line per figure for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from local.processes import REPO, Service, free_port, start_function
+from local.run import Ports, Stack, start_stack
+
+MEASURED = ("tilda_webhook", "email_chain")
+POLL_SECONDS = 0.01
+START_TIMEOUT_SECONDS = 60.0
+SCENARIO_LEADS = 20
+HALF_HOUR = 30 * 60
+DAY = 24 * 3600
+# `start_stack` treats an empty tuple as "every function"; a name without a main.py starts none.
+NO_FUNCTIONS = ("none",)
+FORBIDDEN_IMPORTS = ("openai", "telegram")
+
+BARE_SOURCE = """import functions_framework
+
+
+@functions_framework.http
+def hello(request):
+    return "ok"
+"""
+
+# Runs in a separate interpreter (under -X importtime): load a function as functions-framework does, send
+# it requests through Flask's test client, write the answers and the loaded modules to a JSON file.
+CHECK_SCRIPT = """
+import json, sys
+source, target, requests_path, out_path = sys.argv[1:5]
+from functions_framework import create_app
+import flask.testing  # the harness's own import, kept out of the function's figures
+sys.stderr.write("bench-phase: main.py\\n")
+app = create_app(target, source)
+client = app.test_client()
+answers = []
+for request in json.loads(open(requests_path).read()):
+    sys.stderr.write("bench-phase: request\\n")
+    response = client.post("/", data=request["body"].encode(), headers=request["headers"])
+    answers.append({"status": response.status_code, "body": response.get_data(as_text=True)})
+with open(out_path, "w") as out:
+    json.dump({"answers": answers, "modules": sorted(sys.modules)}, out)
+"""
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be taken (a function crashed or answered wrongly)."""
+
+
+# ---- figures and budgets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    subject: str
+    name: str
+    value: float
+    unit: str
+    decimals: int = 0
+
+    @property
+    def text(self) -> str:
+        return f"{self.value:.{self.decimals}f}"
+
+    @property
+    def line(self) -> str:
+        return f"bench {self.subject}.{self.name} {self.text} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    label: str
+    limit: float | None  # None: the function does not exist yet, nothing to measure
+    unit: str
+    figure: str = ""  # "<subject>.<name>" of the figure held against the limit
+
+
+BUDGETS = (
+    Budget("tilda_webhook cold start", 2.5, "x", "tilda_webhook.cold_start_ratio"),
+    Budget("email_chain cold start", 2.5, "x", "email_chain.cold_start_ratio"),
+    Budget("reminders cold start", None, "x"),
+    Budget("tg_webhook cold start", None, "x"),
+    Budget("tilda_webhook peak RSS", 160, "MB", "tilda_webhook.peak_rss"),
+    Budget("email_chain peak RSS", 160, "MB", "email_chain.peak_rss"),
+    Budget("Sheets calls per Tilda lead (happy path)", 2, "calls", "intake.sheets_calls_per_lead"),
+    Budget("tilda_webhook imports openai", 0, "bool", "tilda_webhook.openai_imported"),
+    Budget("tilda_webhook imports telegram", 0, "bool", "tilda_webhook.telegram_imported"),
+    Budget("email_chain imports openai", 0, "bool", "email_chain.openai_imported"),
+    Budget("email_chain imports telegram", 0, "bool", "email_chain.telegram_imported"),
+)
+BUDGET_TEXT = {
+    "tilda_webhook cold start": "≤ 2.5× bare",
+    "email_chain cold start": "≤ 2.5× bare",
+    "reminders cold start": "≤ 2.5× bare",
+    "tg_webhook cold start": "≤ 3× bare",
+}
+
+
+# ---- results -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColdStartRun:
+    bare: float
+    tilda_webhook: float
+    email_chain: float
+
+    def ratio(self, function: str) -> float:
+        return float(getattr(self, function)) / self.bare
+
+
+@dataclass(frozen=True)
+class Rss:
+    """Peak resident memory (VmHWM) of each process of a function's tree, in MB."""
+
+    per_process: tuple[float, ...]
+
+    @property
+    def peak(self) -> float:
+        return max(self.per_process)
+
+    @property
+    def tree(self) -> float:
+        return sum(self.per_process)
+
+
+@dataclass(frozen=True)
+class CallCounts:
+    sheets: int
+    resend: int
+    telegram: int
+    sheets_requests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    rss: dict[str, Rss]
+    intake: CallCounts
+    chain: CallCounts
+    tasks_run: int
+
+
+@dataclass(frozen=True)
+class ImportEntry:
+    phase: str
+    module: str
+    cumulative_ms: float
+    self_ms: float
+    depth: int  # 0: imported by main.py, the framework or a request handler, not by another module
+
+
+@dataclass(frozen=True)
+class ImportCheck:
+    forbidden: dict[str, bool]
+    entries: tuple[ImportEntry, ...]
+    module_count: int
+
+    def slowest(self, count: int = 10) -> list[ImportEntry]:
+        """Largest cumulative times; nested modules overlap with their parents."""
+        return sorted(self.entries, key=lambda e: e.cumulative_ms, reverse=True)[:count]
+
+    def top_level(self, count: int = 8) -> list[ImportEntry]:
+        """Largest top-level imports: they do not overlap, so they add up to the whole import time."""
+        return [e for e in self.slowest(len(self.entries)) if e.depth == 0][:count]
+
+
+@dataclass
+class Results:
+    started: datetime
+    store: str
+    runs: list[ColdStartRun] = field(default_factory=list)
+    scenario: ScenarioResult | None = None
+    imports: dict[str, ImportCheck] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def figures(self) -> list[Figure]:
+        figures: list[Figure] = [
+            Figure("bare", "cold_start", statistics.median(r.bare for r in self.runs), "s", 2)
+        ]
+        for function in MEASURED:
+            ratio = statistics.median(r.ratio(function) for r in self.runs)
+            seconds = statistics.median(float(getattr(r, function)) for r in self.runs)
+            figures += [
+                Figure(function, "cold_start_ratio", ratio, "x", 2),
+                Figure(function, "cold_start", seconds, "s", 2),
+            ]
+        assert self.scenario is not None
+        for subject in ("bare", *MEASURED):
+            rss = self.scenario.rss[subject]
+            figures += [
+                Figure(subject, "peak_rss", rss.peak, "MB"),
+                Figure(subject, "peak_rss_tree", rss.tree, "MB"),
+            ]
+        intake, chain = self.scenario.intake, self.scenario.chain
+        figures += [
+            Figure("intake", "sheets_calls_per_lead", intake.sheets, "calls"),
+            Figure("chain", "sheets_calls_per_lead", chain.sheets, "calls"),
+            Figure("chain", "resend_calls_per_lead", chain.resend, "calls"),
+            Figure("chain", "telegram_calls_per_lead", chain.telegram, "calls"),
+        ]
+        for function in MEASURED:
+            for module, imported in self.imports[function].forbidden.items():
+                figures.append(Figure(function, f"{module}_imported", int(imported), "bool"))
+        return figures
+
+
+# ---- the running system --------------------------------------------------------------------------------
+
+
+@dataclass
+class Lab:
+    """The stack (store, fakes, Cloud Tasks emulator) and the function processes started on top of it."""
+
+    stack: Stack
+    log_dir: Path
+    cleanup: ExitStack
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    bare_source: Path = field(init=False)
+    bare_port: int = field(init=False)
+    _leads: int = 0
+    _phone_base: int = field(default_factory=lambda: uuid.uuid4().int % 9_000_000)
+
+    def __post_init__(self) -> None:
+        self.bare_source = self.log_dir / "bare" / "main.py"
+        self.bare_source.parent.mkdir(parents=True, exist_ok=True)
+        self.bare_source.write_text(BARE_SOURCE)
+        self.bare_port = free_port()
+        self.cleanup.callback(lambda: self.http.close())
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**self.stack.env, "EMAIL_CHAIN_URL": self.url("email_chain")}
+
+    def url(self, function: str) -> str:
+        if function == "bare":
+            return f"http://127.0.0.1:{self.bare_port}/"
+        return self.stack.url(function)
+
+    def _port(self, function: str) -> int:
+        return self.bare_port if function == "bare" else int(getattr(self.stack.ports, function))
+
+    def _source(self, function: str) -> tuple[Path, str]:
+        if function == "bare":
+            return self.bare_source, "hello"
+        return REPO / "functions" / function / "main.py", function
+
+    # ---- processes ----
+    def spawn(self, function: str) -> Service:
+        """Start a function exactly as `start_function` does, without waiting for it."""
+        source, target = self._source(function)
+        framework = Path(sys.executable).parent / "functions-framework"
+        command = [
+            str(framework) if framework.exists() else "functions-framework",
+            *("--source", str(source), "--target", target),
+            *("--host", "127.0.0.1", "--port", str(self._port(function))),
+        ]
+        log_path = self.log_dir / f"{function}-{time.time_ns()}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=REPO,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        service = Service(function, process, self.url(function), log_path)
+        self.cleanup.callback(self.stop, service)
+        return service
+
+    def start(self, function: str) -> Service:
+        """Start a function and wait until its port accepts connections."""
+        if function == "bare":
+            service = self.spawn("bare")
+            wait_for_answer(service, lambda: self.http.get(self.url("bare")), lambda r: r.text == "ok")
+            return service
+        service = start_function(function, self.env, self._port(function), self.log_dir)
+        self.cleanup.callback(self.stop, service)
+        return service
+
+    def stop(self, service: Service) -> None:
+        """Stop a function at once: gunicorn waits for open keep-alive connections, so drop ours first."""
+        if service.process.poll() is None:
+            self.http.close()
+            self.http = httpx.Client(timeout=30)
+        service.stop()
+
+    # ---- acting ----
+    def lead_form(self) -> dict[str, str]:
+        """A real Tilda form for a parent never seen before (fresh tranid, email and phone)."""
+        self._leads += 1
+        number = (self._phone_base + self._leads) % 10_000_000
+        return {
+            "Name": "Анна Петрова",
+            "Phone": f"+7 916 {number:07d}",
+            "Email": f"parent{self._leads}.{uuid.uuid4().hex[:8]}@example.com",
+            "child_age": "8",
+            "tranid": f"{self._leads}:{uuid.uuid4().hex}",
+            "formid": "form123456789",
+            "COOKIES": "TILDAUTM=utm_source%3Dinstagram%7C%7C%7Cutm_medium%3Dcpc",
+        }
+
+    @property
+    def tilda_headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Tilda-Secret": self.stack.env["TILDA_SECRET"],
+        }
+
+    def post_lead(self) -> httpx.Response:
+        return self.http.post(
+            self.url("tilda_webhook"), content=urlencode(self.lead_form()), headers=self.tilda_headers
+        )
+
+    def new_lead(self) -> str:
+        response = self.post_lead()
+        if not is_created(response):
+            raise BenchError(f"tilda_webhook answered {response.status_code}: {response.text}")
+        return str(response.json()["lead_id"])
+
+    def _dispatch(self, path: str, payload: dict[str, Any] | None = None) -> int:
+        response = self.http.post(f"{self.stack.tasks_url}/_emulator/{path}", json=payload or {})
+        response.raise_for_status()
+        dispatched = response.json()["dispatched"]
+        failed = [d for d in dispatched if d["status"] != 200]
+        if failed:
+            raise BenchError(f"tasks failed: {failed}")
+        return len(dispatched)
+
+    def run_due(self) -> int:
+        return self._dispatch("run-due")
+
+    def run_chain(self) -> int:
+        """Deliver every pending step: sync now, email1 after 30 min, email2 and call_alert a day apart."""
+        ran = self.run_due()
+        for seconds in (HALF_HOUR, DAY, DAY):
+            ran += self._dispatch("advance", {"seconds": seconds})
+        pending = self.http.get(f"{self.stack.tasks_url}/_emulator/tasks").json()["tasks"]
+        if pending:
+            raise BenchError(f"tasks left after the chain: {pending}")
+        # The functions schedule by the wall clock: put the emulator's clock back for the next lead.
+        self.http.post(f"{self.stack.tasks_url}/_emulator/reset").raise_for_status()
+        return ran
+
+    # ---- seeing ----
+    def clear_calls(self) -> None:
+        for url in self.stack.fakes_url.values():
+            self.http.delete(f"{url}/_fake/calls").raise_for_status()
+
+    def calls(self, service: str) -> list[dict[str, Any]]:
+        response = self.http.get(f"{self.stack.fakes_url[service]}/_fake/calls")
+        response.raise_for_status()
+        return list(response.json())
+
+    def call_counts(self) -> CallCounts:
+        sheets = self.calls("sheets")
+        return CallCounts(
+            sheets=len(sheets),
+            resend=len(self.calls("resend")),
+            telegram=len(self.calls("telegram")),
+            sheets_requests=tuple(f"{c['method']} {c['path']}" for c in sheets),
+        )
+
+
+def is_created(response: httpx.Response) -> bool:
+    return response.status_code == 200 and response.json().get("outcome") == "created"
+
+
+def is_done(response: httpx.Response) -> bool:
+    return response.status_code == 200 and response.json().get("outcome") == "done"
+
+
+def wait_for_answer(
+    service: Service,
+    send: Callable[[], httpx.Response],
+    correct: Callable[[httpx.Response], bool],
+    started: float | None = None,
+) -> tuple[float, httpx.Response]:
+    """Send until the function answers (10 ms between refused connections); return (seconds, answer).
+
+    5xx answers are retried; any other wrong answer is an error.
+    """
+    started = time.perf_counter() if started is None else started
+    deadline = started + START_TIMEOUT_SECONDS
+    while time.perf_counter() < deadline:
+        if service.process.poll() is not None:
+            raise BenchError(
+                f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
+            )
+        try:
+            response = send()
+        except (httpx.ConnectError, httpx.RemoteProtocolError):
+            time.sleep(POLL_SECONDS)
+            continue
+        if response.status_code >= 500:
+            time.sleep(POLL_SECONDS)
+            continue
+        if not correct(response):
+            raise BenchError(f"{service.name} answered {response.status_code}: {response.text}")
+        return time.perf_counter() - started, response
+    raise BenchError(f"{service.name} gave no correct answer in {START_TIMEOUT_SECONDS:.0f}s")
+
+
+def cold_start(
+    lab: Lab, function: str, send: Callable[[], httpx.Response], correct: Callable[[httpx.Response], bool]
+) -> tuple[float, httpx.Response]:
+    """Spawn `function`, time it to its first correct answer, stop it."""
+    started = time.perf_counter()
+    service = lab.spawn(function)
+    try:
+        return wait_for_answer(service, send, correct, started)
+    finally:
+        lab.stop(service)
+
+
+def cold_start_run(lab: Lab) -> ColdStartRun:
+    """One interleaved round: bare, then tilda_webhook creating a lead, then email_chain syncing it."""
+    lab.stack.reset()
+    bare, _ = cold_start(lab, "bare", lambda: lab.http.get(lab.url("bare")), lambda r: r.text == "ok")
+    tilda, answer = cold_start(lab, "tilda_webhook", lab.post_lead, is_created)
+    task = {
+        "step": "sync",
+        "lead_id": answer.json()["lead_id"],
+        "event": "created",
+        "key": uuid.uuid4().hex[:12],
+    }
+    chain, _ = cold_start(
+        lab, "email_chain", lambda: lab.http.post(lab.url("email_chain"), json=task), is_done
+    )
+    return ColdStartRun(bare=bare, tilda_webhook=tilda, email_chain=chain)
+
+
+# ---- peak RSS and calls per lead -----------------------------------------------------------------------
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants, from the parent ids in /proc/<pid>/stat."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree = [root]
+    for pid in tree:
+        tree += [child for child, parent in parents.items() if parent == pid]
+    return tree
+
+
+def peak_rss(service: Service) -> Rss:
+    """VmHWM of every process in the service's tree (gunicorn master and its worker), in MB."""
+    peaks = []
+    for pid in process_tree(service.process.pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    if not peaks:
+        raise BenchError(f"no memory figures for {service.name} (pid {service.process.pid})")
+    return Rss(tuple(peaks))
+
+
+def scenario(lab: Lab) -> ScenarioResult:
+    """20 Tilda leads; every task they make runs through the emulator; counts calls for one of them."""
+    lab.stack.reset()
+    services = {name: lab.start(name) for name in ("bare", *MEASURED)}
+    for _ in range(SCENARIO_LEADS):
+        lab.http.get(lab.url("bare")).raise_for_status()
+
+    lab.new_lead()  # warm-up: the Leads and Log sheets get their headers
+    tasks = lab.run_chain()
+    lab.clear_calls()
+    lab.new_lead()
+    tasks += lab.run_due()
+    intake = lab.call_counts()
+    tasks += lab.run_chain()
+    chain = lab.call_counts()
+    for _ in range(SCENARIO_LEADS - 2):
+        lab.new_lead()
+    tasks += lab.run_chain()
+
+    rss = {name: peak_rss(service) for name, service in services.items()}
+    for service in services.values():
+        lab.stop(service)
+    return ScenarioResult(rss=rss, intake=intake, chain=chain, tasks_run=tasks)
+
+
+# ---- imports -------------------------------------------------------------------------------------------
+
+
+def import_check(lab: Lab, function: str, requests: list[dict[str, Any]]) -> tuple[ImportCheck, list[Any]]:
+    """Run `function` in a fresh interpreter under -X importtime; return its imports and JSON answers."""
+    source = REPO / "functions" / function / "main.py"
+    requests_path = lab.log_dir / f"{function}-requests.json"
+    out_path = lab.log_dir / f"{function}-imports.json"
+    requests_path.write_text(json.dumps(requests))
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            CHECK_SCRIPT,
+            str(source),
+            function,
+            str(requests_path),
+            str(out_path),
+        ],
+        cwd=REPO,
+        env={**os.environ, **lab.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"import check of {function} failed:\n{completed.stderr[-3000:]}")
+    result = json.loads(out_path.read_text())
+    modules = set(result["modules"])
+    forbidden = {
+        name: any(m == name or m.startswith(name + ".") for m in modules) for name in FORBIDDEN_IMPORTS
+    }
+    answers = [
+        json.loads(a["body"]) if a["status"] == 200 else {"status": a["status"], "body": a["body"]}
+        for a in result["answers"]
+    ]
+    return ImportCheck(forbidden, parse_importtime(completed.stderr), len(modules)), answers
+
+
+def parse_importtime(stderr: str) -> tuple[ImportEntry, ...]:
+    """The `-X importtime` lines, each with the phase (framework, main.py, request) it happened in."""
+    entries: list[ImportEntry] = []
+    phase = "framework"
+    for line in stderr.splitlines():
+        if line.startswith("bench-phase: "):
+            phase = line.removeprefix("bench-phase: ")
+            continue
+        if not line.startswith("import time:") or "imported package" in line:
+            continue
+        own, cumulative, module = line.removeprefix("import time:").split("|", 2)
+        name = module.removeprefix(" ")
+        depth = (len(name) - len(name.lstrip())) // 2
+        entries.append(ImportEntry(phase, name.strip(), int(cumulative) / 1000, int(own) / 1000, depth))
+    return tuple(entries)
+
+
+def check_imports(lab: Lab) -> dict[str, ImportCheck]:
+    """tilda_webhook takes a new lead; email_chain syncs it and sends its email1 (real work)."""
+    tilda_request = {"body": urlencode(lab.lead_form()), "headers": lab.tilda_headers}
+    tilda, answers = import_check(lab, "tilda_webhook", [tilda_request])
+    if answers[0].get("outcome") != "created":
+        raise BenchError(f"tilda_webhook import check: {answers[0]}")
+    lead_id = answers[0]["lead_id"]
+    tasks = [
+        {"step": "sync", "lead_id": lead_id, "event": "created", "key": uuid.uuid4().hex[:12]},
+        {"step": "email1", "lead_id": lead_id},
+    ]
+    json_headers = {"Content-Type": "application/json"}
+    chain, answers = import_check(
+        lab, "email_chain", [{"body": json.dumps(t), "headers": json_headers} for t in tasks]
+    )
+    if [a.get("outcome") for a in answers] != ["done", "done"]:
+        raise BenchError(f"email_chain import check: {answers}")
+    return {"tilda_webhook": tilda, "email_chain": chain}
+
+
+# ---- report --------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    total_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "memory": f"{total_kb / 1024 / 1024:.1f} GiB",
+        "cpu": model or platform.machine(),
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def verdicts(figures: list[Figure]) -> list[tuple[str, str, str, str]]:
+    """(label, measured, budget, verdict) for every budget."""
+    by_key = {f"{f.subject}.{f.name}": f for f in figures}
+    rows = []
+    for budget in BUDGETS:
+        limit_text = BUDGET_TEXT.get(budget.label) or (
+            "never" if budget.unit == "bool" else f"≤ {budget.limit:g} {budget.unit}"
+        )
+        if budget.limit is None:
+            rows.append((budget.label, "not measured: the function has no main.py yet", limit_text, "—"))
+            continue
+        figure = by_key[budget.figure]
+        measured = (
+            ("yes" if figure.value else "no") if budget.unit == "bool" else f"{figure.text} {figure.unit}"
+        )
+        if budget.label.endswith("cold start"):
+            subject = budget.figure.split(".")[0]
+            measured += f" ({by_key[subject + '.cold_start'].text} s vs {by_key['bare.cold_start'].text} s)"
+        if budget.label.endswith("peak RSS"):
+            measured += f" (tree {by_key[budget.figure + '_tree'].text} MB)"
+        rows.append((budget.label, measured, limit_text, "pass" if figure.value <= budget.limit else "over"))
+    return rows
+
+
+def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """A Markdown table (also readable as plain text)."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
+
+
+def runs_table(results: Results) -> list[str]:
+    rows = [
+        (
+            str(i),
+            f"{r.bare:.3f}",
+            f"{r.tilda_webhook:.3f}",
+            f"{r.email_chain:.3f}",
+            f"{r.ratio('tilda_webhook'):.2f}",
+            f"{r.ratio('email_chain'):.2f}",
+        )
+        for i, r in enumerate(results.runs, 1)
+    ]
+    header = ("run", "bare s", "tilda_webhook s", "email_chain s", "tilda ratio", "email_chain ratio")
+    return table(header, rows)
+
+
+def imports_table(entries: list[ImportEntry]) -> list[str]:
+    rows = [(e.module, e.phase, f"{e.cumulative_ms:.0f}", f"{e.self_ms:.1f}") for e in entries]
+    return table(("module", "imported during", "cumulative ms", "self ms"), rows)
+
+
+def human_report(results: Results, figures: list[Figure]) -> list[str]:
+    assert results.scenario is not None
+    lines = ["", f"Budgets ({len(results.runs)} cold-start runs, store: {results.store})", ""]
+    lines += table(("figure", "measured", "budget", "verdict"), verdicts(figures))
+    lines += ["", "Cold starts (seconds from spawn to the first correct answer)", "", *runs_table(results)]
+    counts = results.scenario.intake
+    lines += ["", f"Sheets calls of one lead's intake (POST + sync): {', '.join(counts.sheets_requests)}"]
+    for function, check in results.imports.items():
+        lines += [
+            "",
+            f"Slowest imports of {function} (cumulative, under -X importtime; nested rows overlap)",
+            "",
+            *imports_table(check.slowest()),
+            "",
+            f"Top-level imports of {function} (no overlap)",
+            "",
+            *imports_table(check.top_level()),
+        ]
+    return lines
+
+
+def markdown(results: Results, figures: list[Figure]) -> str:
+    assert results.scenario is not None
+    info = machine()
+    scenario = results.scenario
+    extra = [
+        (
+            "bare function peak RSS",
+            f"{scenario.rss['bare'].peak:.0f} MB (tree {scenario.rss['bare'].tree:.0f} MB)",
+        ),
+        (
+            "Sheets calls, whole chain of one lead",
+            f"{scenario.chain.sheets} (sync + email1 + email2 + call_alert)",
+        ),
+        ("Resend calls, whole chain of one lead", str(scenario.chain.resend)),
+        ("Telegram calls, whole chain of one lead", str(scenario.chain.telegram)),
+        ("Tasks run by the scenario", str(scenario.tasks_run)),
+    ]
+    extra += [
+        (f"modules loaded by {f} after its requests", str(c.module_count)) for f, c in results.imports.items()
+    ]
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m local.bench`); run it again after a change that could move "
+        "these figures. Every run overwrites this file.",
+        "",
+        f"- Date: {results.started:%Y-%m-%d %H:%M} UTC, the run took {results.seconds:.0f} s",
+        f"- Machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} RAM, {info['os']}",
+        f"- Python {info['python']}, state store: {results.store}, Sheets/Resend/Telegram: local fakes",
+        "",
+        "## Method",
+        "",
+        "The store, the HTTP fakes and the Cloud Tasks emulator run once; each function is a real "
+        "functions-framework process (gunicorn master + one worker), as in production.",
+        "",
+        f"- **Cold start**: wall time from spawning the process to the first correct answer (the port is "
+        f"polled every {POLL_SECONDS * 1000:.0f} ms): for `tilda_webhook` a 200 `created` to a real Tilda "
+        "form with the right secret; for `email_chain` a 200 `done` to the `sync` task of the lead just "
+        "created (Firestore, Sheets and Telegram). It is divided by the cold start of a bare functions-"
+        "framework `hello` function started the same way in the same round; rounds interleave bare, "
+        f"tilda_webhook and email_chain, {len(results.runs)} rounds, median ratio.",
+        f"- **Peak RSS**: VmHWM of each process of the function's tree after the scenario — {SCENARIO_LEADS} "
+        "Tilda leads, and every task they make (sync, email1, email2, call_alert) delivered through the "
+        "Cloud Tasks emulator. The budget is held against the largest single process; the tree total "
+        "(master + worker, shared pages counted twice) is for information. A process that makes much "
+        "short-lived garbage peaks higher or lower from run to run, with the timing of Python's cycle "
+        "collector.",
+        "- **Sheets calls per lead**: after a warm-up lead has gone through its whole chain (the sheets hold "
+        "their headers), one more lead is posted and its sync task run; the calls the Sheets fake recorded "
+        "are counted, then again after its email1, email2 and call_alert.",
+        "- **Imports**: each function runs in a fresh interpreter via functions-framework's `create_app` "
+        "under `-X importtime`, serving real requests (tilda: a new lead; email_chain: its sync and email1); "
+        "then `sys.modules` is searched for `openai` and `telegram` (python-telegram-bot).",
+        "",
+        "## Budgets",
+        "",
+        *table(("figure", "measured", "budget", "verdict"), verdicts(figures)),
+        "",
+        "## Other figures",
+        "",
+        *table(("figure", "value"), extra),
+        "",
+        "## Cold-start runs (seconds)",
+        "",
+        *runs_table(results),
+        "",
+    ]
+    for function, check in results.imports.items():
+        parts += [
+            f"## Imports of {function}",
+            "",
+            "Measured under `-X importtime`, which slows imports a little. `framework` is what any "
+            "function pays (the bare one too), `main.py` the load of the function's module, `request` the "
+            "lazy imports of its first requests. Top-level imports do not overlap:",
+            "",
+            *imports_table(check.top_level()),
+            "",
+            "The ten slowest by cumulative time (a module's time includes its own imports, so rows overlap):",
+            "",
+            *imports_table(check.slowest()),
+            "",
+        ]
+    parts += ["## Figures for scripts", "", "```", *(f.line for f in figures), "```", ""]
+    return "\n".join(parts)
+
+
+# ---- main ----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def running_lab(store: str, log_dir: Path | None) -> Iterator[Lab]:
+    """The stack without functions, torn down (with every function started on it) on the way out."""
+    with ExitStack() as cleanup:
+        directory = log_dir or Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+        directory.mkdir(parents=True, exist_ok=True)
+        stack = start_stack(ports=Ports.free(), store=store, log_dir=directory, functions=NO_FUNCTIONS)
+        cleanup.callback(stack.stop)
+        yield Lab(stack, directory, cleanup)
+
+
+def measure(args: argparse.Namespace) -> Results:
+    started = time.perf_counter()
+    with running_lab(args.store, args.log_dir) as lab:
+        results = Results(datetime.now(UTC), lab.stack.store)
+        step("scenario: peak RSS and calls per lead")
+        results.scenario = scenario(lab)
+        step("imports")
+        results.imports = check_imports(lab)
+        for run in range(1, args.runs + 1):
+            step(f"cold starts, round {run}/{args.runs}")
+            results.runs.append(cold_start_run(lab))
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def step(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5, help="cold-start rounds (default 5)")
+    parser.add_argument("--store", choices=["auto", "firestore", "redis", "embedded-redis"], default="auto")
+    parser.add_argument("--no-write", action="store_true", help="do not overwrite BENCHMARKS.md")
+    parser.add_argument("--log-dir", type=Path, help="keep the processes' logs here (default: a temp dir)")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        results = measure(args)
+    except BenchError as exc:
+        sys.exit(f"bench failed: {exc}")
+    except KeyboardInterrupt:
+        sys.exit("bench interrupted; every process it started is stopped")
+    figures = results.figures()
+    print("\n".join(human_report(results, figures)))
+    if not args.no_write:
+        (REPO / "BENCHMARKS.md").write_text(markdown(results, figures))
+        print(f"\nwrote {REPO / 'BENCHMARKS.md'} (the run took {results.seconds:.0f} s)")
+    print()
+    print("\n".join(f.line for f in figures))
+
+
+if __name__ == "__main__":
+    main()
