@@ -268,7 +268,10 @@ class Lab:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**self.stack.env, "EMAIL_CHAIN_URL": self.url("email_chain")}
+        # Production reads the system clock: leave out the local emulator clock (an HTTP call per
+        # "now"), which only exists so that tests can move time; the bench resets the emulator instead.
+        env = {k: v for k, v in self.stack.env.items() if k != "LOCAL_CLOCK_URL"}
+        return {**env, "EMAIL_CHAIN_URL": self.url("email_chain")}
 
     def url(self, function: str) -> str:
         if function == "bare":

@@ -237,6 +237,7 @@ def _start_tasks_emulator(stack: Stack, auto_dispatch: bool, log_dir: Path | Non
     )
     env.update(
         CLOUD_TASKS_API_URL=f"http://127.0.0.1:{ports.tasks}",
+        LOCAL_CLOCK_URL=f"http://127.0.0.1:{ports.tasks}/_emulator/now",
         EMAIL_CHAIN_URL=f"http://127.0.0.1:{ports.email_chain}/",
         REMINDERS_URL=f"http://127.0.0.1:{ports.reminders}/",
     )

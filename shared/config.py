@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     email_chain_url: str | None = None
     reminders_url: str | None = None
     tasks_max_attempts: int = Field(default=5, ge=1)  # must match the queues' max_attempts (terraform)
+    # Local runs only: read "now" from the Cloud Tasks emulator, whose clock tests and `make dev` move on.
+    local_clock_url: str | None = None
 
     # Lead pipeline timing
     email1_delay_seconds: int = Field(default=30 * 60, ge=0)

@@ -182,3 +182,18 @@ def test_malformed_task_is_dropped_for_good(system: System) -> None:
     assert response.status_code == 200 and response.json()["outcome"] == "rejected"
     response = system.http.post(system.stack.url("email_chain"), json={"step": "email9", "lead_id": "x"})
     assert response.status_code == 200 and response.json()["outcome"] == "rejected"
+
+
+def test_a_lead_arriving_after_time_moved_on_waits_its_own_half_hour(system: System) -> None:
+    submit(system)
+    system.run_due()
+    system.advance(DAY)  # the first lead's chain moved the clock on
+    submit(system, Email="boris@example.com", Phone="+79162223344", tranid="second-form")
+    system.run_due()
+
+    def emails_to_boris() -> int:
+        return len([e for e in system.emails() if e["to"] == ["boris@example.com"]])
+
+    assert emails_to_boris() == 0
+    system.advance(HALF_HOUR)
+    assert emails_to_boris() == 1
