@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,7 +56,8 @@ class LeadRepository:
 
     def ensure_token_index(self, lead: Lead) -> None:
         """Make the deep link resolvable (idempotent; repairs an index lost to a crash)."""
-        self._store.create(INDEX, f"token:{lead.link_token}", {"lead_id": lead.lead_id})
+        [key] = self._index_keys(token=lead.link_token)
+        self._store.create(INDEX, key, {"lead_id": lead.lead_id})
 
     def upsert_from_tilda(self, submission: TildaSubmission, now: datetime) -> Upserted:
         """One lead per email/phone: a parent's existing lead is updated, otherwise a new one is created.
@@ -104,14 +106,19 @@ class LeadRepository:
     def _index_keys(
         *, email: str | None = None, phone: str | None = None, token: str | None = None
     ) -> list[str]:
+        """Index keys hold a digest, not the contact: store keys show up in consoles and audit logs."""
         keys = []
         if email:
-            keys.append(f"email:{email}")
+            keys.append(f"email:{_digest(email)}")
         if phone:
-            keys.append(f"phone:{phone}")
+            keys.append(f"phone:{_digest(phone)}")
         if token:
-            keys.append(f"token:{token}")
+            keys.append(f"token:{_digest(token)}")
         return keys
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:40]
 
 
 def _lead_from_submission(lead_id: str, submission: TildaSubmission, now: datetime) -> Lead:
