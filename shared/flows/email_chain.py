@@ -179,7 +179,7 @@ class EmailChain:
             self._record_failure(step, lead, failure, will_retry=False)
             return StepResult(Outcome.DONE, f"failed: {failure}")
         self.crm.write_lead(lead.lead_id, crm_values(lead, [column]), crm_row(lead))
-        self.crm.append_log([LogEntry(self.clock.now(), lead.lead_id, f"{column.upper()}", state.value)])
+        self.crm.append_log([LogEntry(self.clock.now(), lead.lead_id, column.upper(), state.value)])
         return StepResult(Outcome.DONE, state.value)
 
     def _deliver(self, step: Step, lead: Lead) -> StepState:
