@@ -504,7 +504,7 @@ def test_failed_dispatches_are_retried_with_backoff(
 
     [first] = control.run_due()
     assert (first["status"], first["retryCount"], first["outcome"]) == (500, 0, "retrying")
-    assert control.run_due() == []  # the 10 s backoff has not elapsed
+    assert control.run_due() == []  # the emulator clock is still inside the 10 s backoff
     fetched = client.get_task(name=task.name)
     assert (fetched.dispatch_count, fetched.response_count) == (1, 1)
     assert fetched.last_attempt.response_status.code == 13  # INTERNAL, for HTTP 500
