@@ -45,6 +45,7 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "MANAGER_CHAT_ID": "-1001000000001",
     "DEV_CHAT_ID": "-1001000000002",
     "MANAGER_LINK": "https://t.me/allin_manager",
+    "WELCOME_VIDEO_NOTE_FILE_ID": "DQACAgIAAxkBAAIBlocal-welcome-video-note",
     "SHEETS_SPREADSHEET_ID": "local-crm-sheet",
     "RESEND_API_KEY": "re_local_key",
     "EMAIL_FROM": "All In Academy <hello@allinacademy.example>",
@@ -157,6 +158,8 @@ def start_stack(
         for name in functions or FUNCTIONS:
             if (REPO / "functions" / name / "main.py").exists():
                 stack.services[name] = start_function(name, env, getattr(ports, name), log_dir)
+        if "tg_webhook" in stack.services and "telegram" not in stack.real:
+            _register_webhook(stack)
     except BaseException:
         stack.stop()
         raise
@@ -243,6 +246,16 @@ def _start_tasks_emulator(stack: Stack, auto_dispatch: bool, log_dir: Path | Non
     )
 
 
+def _register_webhook(stack: Stack) -> None:
+    """What `setWebhook` does in production: the Telegram fake then delivers updates to tg_webhook."""
+    token = stack.env["TELEGRAM_BOT_TOKEN"]
+    httpx.post(
+        f"{stack.fakes_url['telegram']}/bot{token}/setWebhook",
+        json={"url": stack.url("tg_webhook"), "secret_token": stack.env["TELEGRAM_WEBHOOK_SECRET"]},
+        timeout=10,
+    ).raise_for_status()
+
+
 def _summary(stack: Stack) -> str:
     env = stack.env
     lines = [
@@ -268,6 +281,10 @@ def _summary(stack: Stack) -> str:
         f"  curl -s -X POST {stack.tasks_url}/_emulator/advance -H 'Content-Type: application/json' \\",
         "    -d '{\"seconds\": 1800}'",
         f"See the CRM sheet: curl -s {stack.fakes_url['sheets']}/_fake/state",
+        "Talk to the bot as parent 1001 (the Telegram fake delivers to tg_webhook), then read its answers:",
+        f"  curl -s {stack.fakes_url['telegram']}/_fake/updates -H 'Content-Type: application/json' \\",
+        '    -d \'{"kind": "command", "user_id": 1001, "command": "/start"}\'',
+        f"  curl -s '{stack.fakes_url['telegram']}/_fake/messages?chat_id=1001'",
         f"See the emails:    curl -s {stack.fakes_url['resend']}/_fake/state",
         "Stop with Ctrl-C.",
     ]

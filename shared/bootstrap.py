@@ -17,7 +17,9 @@ from shared.logs import configure_logging
 from shared.ports import Clock, Crm, Mailer, Notifier, Scheduler, StateStore
 
 if TYPE_CHECKING:
+    from shared.bot.runtime import BotRuntime
     from shared.flows.email_chain import EmailChain
+    from shared.flows.onboarding import Onboarding
 
 log = logging.getLogger(__name__)
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
@@ -168,6 +170,37 @@ class Container:
                 call_alert_delay=timedelta(seconds=s.call_alert_delay_seconds),
                 max_attempts=s.tasks_max_attempts,
             ),
+        )
+
+    @cached_property
+    def onboarding(self) -> Onboarding:
+        from shared.flows.onboarding import Onboarding, OnboardingSettings
+
+        s = self.settings
+        return Onboarding(
+            leads=self.leads,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            settings=OnboardingSettings(
+                manager_link=s.manager_link or "",
+                privacy_policy_url=s.privacy_policy_url,
+                privacy_policy_version=s.privacy_policy_version,
+                welcome_video_note=s.welcome_video_note_file_id,
+                phone_region=s.phone_default_region,
+            ),
+        )
+
+    @cached_property
+    def bot(self) -> BotRuntime:
+        from shared.bot.runtime import BotRuntime
+
+        s = self.settings
+        return BotRuntime(
+            token=s.secret("telegram_bot_token"),
+            api_url=s.telegram_api_url,
+            store=self.store,
+            onboarding=lambda: self.onboarding,
+            manager_link=s.manager_link or "",
         )
 
 

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     manager_link: str | None = None
     dev_chat_id: str | None = None
     telegram_timeout_seconds: float = Field(default=10.0, gt=0)
+    telegram_max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    welcome_video_note_file_id: str | None = None
+    privacy_policy_url: str = "https://allinacademy.example/privacy"
+    privacy_policy_version: str = "2026-11"
 
     # Tilda
     tilda_secret: SecretStr | None = None
@@ -146,7 +150,13 @@ REQUIRED: dict[FunctionName, tuple[str, ...]] = {
         "email_chain_url",
         "google_cloud_project",
     ),
-    FunctionName.TG_WEBHOOK: ("telegram_bot_token", "telegram_webhook_secret", "google_cloud_project"),
+    FunctionName.TG_WEBHOOK: (
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "manager_link",
+        "email_chain_url",
+        "google_cloud_project",
+    ),
     FunctionName.REMINDERS: ("telegram_bot_token", "google_cloud_project"),
 }
 _SECRETS = ("tilda_secret", "telegram_bot_token", "telegram_webhook_secret", "resend_api_key")
@@ -167,7 +177,10 @@ def load_settings(function: FunctionName | str | None = None, **overrides: objec
     needed = list(REQUIRED[FunctionName(function)]) if function else []
     if settings.state_backend == "redis" and function:
         needed.append("redis_url")
-    if function in (FunctionName.TILDA_WEBHOOK, FunctionName.EMAIL_CHAIN) and not settings.is_local:
+    if (
+        function in (FunctionName.TILDA_WEBHOOK, FunctionName.EMAIL_CHAIN, FunctionName.TG_WEBHOOK)
+        and not settings.is_local
+    ):
         needed.append("tasks_invoker_service_account")  # task handlers are private: tasks need an OIDC token
     for field in needed:
         if not settings.secret(field):

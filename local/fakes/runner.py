@@ -4,18 +4,27 @@ Used by `python -m local.fakes` (the `make dev` process) and by tests that want 
 
     with start_fakes({"TELEGRAM_BOT_TOKEN": "123:abc"}) as fakes:
         fakes.telegram.messages(); fakes.app_env()  # {"TELEGRAM_API_URL": ..., "SHEETS_API_URL": ..., ...}
+
+The Google Calendar and Zoom fakes start too when given a port (`calendar_port=0` / `zoom_port=0`: a free
+one); they are configured from GOOGLE_CALENDAR_ID, ACADEMY_TIMEZONE, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and
+ZOOM_CLIENT_SECRET, and `calendar_seed_days` fills the calendar with free slots for `make dev`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, time
 from types import TracebackType
+from zoneinfo import ZoneInfo
 
+from local.fakes.base import FakeService
+from local.fakes.calendar import CalendarFake
 from local.fakes.resend import ResendFake
 from local.fakes.sheets import SheetsFake
 from local.fakes.telegram import TelegramFake
+from local.fakes.zoom import ZoomFake
 from local.httpserver import ServerThread
 
 log = logging.getLogger(__name__)
@@ -28,12 +37,22 @@ DEFAULTS = {
     "TELEGRAM_BOT_TOKEN": "123456789:local-fake-token",
     "TELEGRAM_BOT_USERNAME": "allin_academy_bot",
     "RESEND_API_KEY": "re_local_fake_key",
+    "GOOGLE_CALENDAR_ID": "local-calendar",
+    "ACADEMY_TIMEZONE": "Europe/Riga",
+    "ZOOM_ACCOUNT_ID": "local-zoom-account",
+    "ZOOM_CLIENT_ID": "local-zoom-client",
+    "ZOOM_CLIENT_SECRET": "local-zoom-secret",
 }
+
+#: Start times of the free slots `calendar_seed_days` creates, in ACADEMY_TIMEZONE.
+DEFAULT_SEED_TIMES = (time(11, 0), time(15, 0), time(18, 0))
 
 
 @dataclass
 class RunningFakes:
-    """The three fakes, their servers and base URLs; `stop()` (or leaving the `with`) shuts them down."""
+    """The fakes, their servers and base URLs; `stop()` (or leaving the `with`) shuts them down.
+
+    `calendar` / `zoom` and their servers are None unless they were started."""
 
     sheets: SheetsFake
     resend: ResendFake
@@ -41,6 +60,10 @@ class RunningFakes:
     sheets_server: ServerThread
     resend_server: ServerThread
     telegram_server: ServerThread
+    calendar: CalendarFake | None = None
+    zoom: ZoomFake | None = None
+    calendar_server: ServerThread | None = None
+    zoom_server: ServerThread | None = None
 
     @property
     def sheets_url(self) -> str:
@@ -54,22 +77,42 @@ class RunningFakes:
     def telegram_url(self) -> str:
         return self.telegram_server.url
 
+    @property
+    def calendar_url(self) -> str | None:
+        return self.calendar_server.url if self.calendar_server else None
+
+    @property
+    def zoom_url(self) -> str | None:
+        """One server for both Zoom hosts: `/oauth/token` (zoom.us) and `/v2/...` (api.zoom.us)."""
+        return self.zoom_server.url if self.zoom_server else None
+
     def app_env(self) -> dict[str, str]:
         """Variables that point the app (shared/config.py) at these fakes."""
-        return {
+        env = {
             "SHEETS_API_URL": self.sheets_url + "/",
             "RESEND_API_URL": self.resend_url,
             "TELEGRAM_API_URL": self.telegram_url,
         }
+        if self.calendar_server is not None:
+            env["CALENDAR_API_URL"] = self.calendar_server.url + "/calendar/v3/"
+        if self.zoom_server is not None and self.zoom is not None:
+            env["ZOOM_API_URL"] = self.zoom_server.url + self.zoom.api_prefix
+            env["ZOOM_OAUTH_URL"] = self.zoom_server.url + self.zoom.oauth_path
+        return env
+
+    def _fakes(self) -> list[FakeService]:
+        extra = [fake for fake in (self.calendar, self.zoom) if fake is not None]
+        return [self.sheets, self.resend, self.telegram, *extra]
 
     def reset(self) -> None:
-        for fake in (self.sheets, self.resend, self.telegram):
+        for fake in self._fakes():
             fake.reset()
 
     def stop(self) -> None:
-        for fake in (self.sheets, self.resend, self.telegram):
+        for fake in self._fakes():
             fake.clear_faults()  # releases hanging requests so the servers stop at once
-        for server in (self.sheets_server, self.resend_server, self.telegram_server):
+        extra = [server for server in (self.calendar_server, self.zoom_server) if server is not None]
+        for server in (self.sheets_server, self.resend_server, self.telegram_server, *extra):
             server.stop()
 
     def __enter__(self) -> RunningFakes:
@@ -96,13 +139,35 @@ def build_fakes(
     sheet_titles = [_setting(env, "SHEETS_LEADS_SHEET"), _setting(env, "SHEETS_LOG_SHEET")]
     sheets = SheetsFake(spreadsheets={spreadsheet_id: list(dict.fromkeys(sheet_titles))})
     resend = ResendFake(api_keys=[_setting(env, "RESEND_API_KEY")])
+    # The welcome video note is sent by file_id, which Telegram accepts only for files it knows.
+    video_note = env.get("WELCOME_VIDEO_NOTE_FILE_ID")
     telegram = TelegramFake(
         tokens=[_setting(env, "TELEGRAM_BOT_TOKEN")],
         username=_setting(env, "TELEGRAM_BOT_USERNAME"),
         # Local functions listen on plain http://127.0.0.1, which the real Telegram would refuse.
         allow_http_webhook=allow_http_webhook,
+        files={video_note: {"file_type": "video_note", "duration": 30, "length": 240}}
+        if video_note
+        else None,
     )
     return sheets, resend, telegram
+
+
+def build_calendar_fake(env: Mapping[str, str]) -> CalendarFake:
+    """The Calendar fake with GOOGLE_CALENDAR_ID in ACADEMY_TIMEZONE (local defaults when unset)."""
+    return CalendarFake(
+        calendars={_setting(env, "GOOGLE_CALENDAR_ID"): _setting(env, "ACADEMY_TIMEZONE")},
+    )
+
+
+def build_zoom_fake(env: Mapping[str, str]) -> ZoomFake:
+    """The Zoom fake for ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET (local defaults when unset)."""
+    return ZoomFake(
+        _setting(env, "ZOOM_ACCOUNT_ID"),
+        _setting(env, "ZOOM_CLIENT_ID"),
+        _setting(env, "ZOOM_CLIENT_SECRET"),
+        account_timezone=_setting(env, "ACADEMY_TIMEZONE"),
+    )
 
 
 def start_fakes(
@@ -113,22 +178,64 @@ def start_fakes(
     resend_port: int = 0,
     telegram_port: int = 0,
     allow_http_webhook: bool = True,
+    calendar_port: int | None = None,
+    zoom_port: int | None = None,
+    calendar_seed_days: int = 0,
+    calendar_seed_times: Sequence[time] = DEFAULT_SEED_TIMES,
+    calendar_seed_marker: str = "FREE",
 ) -> RunningFakes:
-    """Build the fakes from `env` and serve each on its own port (0 = a free one)."""
+    """Build the fakes from `env` and serve each on its own port (0 = a free one).
+
+    Calendar and Zoom start only when their port is given (None = not started). `calendar_seed_days` > 0 adds
+    free slots (`calendar_seed_marker` events at `calendar_seed_times`) from today on, in ACADEMY_TIMEZONE."""
     sheets, resend, telegram = build_fakes(env, allow_http_webhook=allow_http_webhook)
+    calendar = build_calendar_fake(env) if calendar_port is not None else None
+    zoom = build_zoom_fake(env) if zoom_port is not None else None
     servers: list[ServerThread] = []
+    calendar_server: ServerThread | None = None
+    zoom_server: ServerThread | None = None
     try:
         for fake, port in ((sheets, sheets_port), (resend, resend_port), (telegram, telegram_port)):
             servers.append(fake.server(host, port).start())
+        if calendar is not None and calendar_port is not None:
+            calendar_server = calendar.server(host, calendar_port)
+            servers.append(calendar_server.start())
+        if zoom is not None and zoom_port is not None:
+            zoom_server = zoom.server(host, zoom_port)
+            servers.append(zoom_server.start())
     except BaseException:
         for server in servers:
             server.stop()
         raise
-    running = RunningFakes(sheets, resend, telegram, *servers)
+    running = RunningFakes(
+        sheets,
+        resend,
+        telegram,
+        servers[0],
+        servers[1],
+        servers[2],
+        calendar=calendar,
+        zoom=zoom,
+        calendar_server=calendar_server,
+        zoom_server=zoom_server,
+    )
+    if calendar is not None and calendar_seed_days > 0:
+        tz = _setting(env, "ACADEMY_TIMEZONE")
+        slots = calendar.seed_free_slots(
+            _setting(env, "GOOGLE_CALENDAR_ID"),
+            datetime.now(ZoneInfo(tz)).date(),
+            calendar_seed_days,
+            list(calendar_seed_times),
+            tz,
+            marker=calendar_seed_marker,
+        )
+        log.info("fakes: calendar seeded with %d %r slots", len(slots), calendar_seed_marker)
     log.info(
         "fakes: sheets %s, resend %s, telegram %s",
         running.sheets_url,
         running.resend_url,
         running.telegram_url,
     )
+    if calendar is not None or zoom is not None:
+        log.info("fakes: calendar %s, zoom %s", running.calendar_url, running.zoom_url)
     return running

@@ -77,9 +77,18 @@ def _contacts(lead: Lead) -> str:
     return "\n".join(lines)
 
 
-def new_lead_text(lead: Lead, repeated: bool) -> str:
-    """The managers' chat message for a form submission."""
-    title = "🔁 Повторная заявка с сайта" if repeated else "🆕 Новая заявка с сайта"
+_NEW_LEAD_TITLES = {
+    "created": "🆕 Новая заявка с сайта",
+    "updated": "🔁 Повторная заявка с сайта",
+    "activated": "🤖 Родитель в боте",
+}
+
+
+def new_lead_text(lead: Lead, event: str) -> str:
+    """The managers' chat message for a form submission or a parent registering in the bot."""
+    title = _NEW_LEAD_TITLES.get(event, _NEW_LEAD_TITLES["created"])
+    if event == "activated" and lead.tg_username:
+        title += f" (@{lead.tg_username})"
     return f"{title}\n{_contacts(lead)}"
 
 

@@ -53,6 +53,8 @@ _CONTACT_COLUMNS = (
     "utm_medium",
     "utm_campaign",
 )
+# What the bot changes when a parent registers or follows the deep link; it owns the ACTIVATED status.
+_ACTIVATION_COLUMNS = (*_CONTACT_COLUMNS, "status", "tg_id", "tg_username", "bot_activated")
 
 
 class Outcome(StrEnum):
@@ -125,15 +127,16 @@ class EmailChain:
             log.error("task for an unknown lead", extra={"lead_id": lead_id, "step": step.value})
             return StepResult(Outcome.REJECTED, "unknown lead")
         if step is Step.SYNC:
-            return self._sync(lead, repeated=event == "updated", final_attempt=final_attempt)
+            return self._sync(lead, event=event or "created", final_attempt=final_attempt)
         return self._chain_step(step, lead, final_attempt=final_attempt)
 
-    def _sync(self, lead: Lead, *, repeated: bool, final_attempt: bool) -> StepResult:
-        before = self.crm.write_lead(lead.lead_id, crm_values(lead, _CONTACT_COLUMNS), crm_row(lead))
-        if before is not None:
+    def _sync(self, lead: Lead, *, event: str, final_attempt: bool) -> StepResult:
+        columns = _ACTIVATION_COLUMNS if event == "activated" else _CONTACT_COLUMNS
+        before = self.crm.write_lead(lead.lead_id, crm_values(lead, columns), crm_row(lead))
+        if before is not None and event != "activated":
             self._remember_crm_status(lead, before.status)
         try:
-            self.notifier.notify_managers(new_lead_text(lead, repeated=repeated))
+            self.notifier.notify_managers(new_lead_text(lead, event=event))
         except NotifyError as exc:
             if not final_attempt:
                 raise RetryLater(f"managers not notified: {exc}") from None

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from shared.domain.leads import Lead, LeadStatus, Source, new_lead_id
 from shared.domain.tilda import TildaSubmission
-from shared.ports import StateStore, StoreConflict, update_document
+from shared.flows.locks import hold_locks
+from shared.ports import StateStore, update_document
 
 LEADS = "leads"
 INDEX = "lead_index"
@@ -60,47 +59,47 @@ class LeadRepository:
         self._store.create(INDEX, key, {"lead_id": lead.lead_id})
 
     def upsert_from_tilda(self, submission: TildaSubmission, now: datetime) -> Upserted:
-        """One lead per email/phone: a parent's existing lead is updated, otherwise a new one is created.
+        """A form: the parent's existing lead (same email or phone) is updated, else a lead is created."""
+        return self.upsert(
+            email=submission.email,
+            phone=submission.phone,
+            create=lambda lead_id: _lead_from_submission(lead_id, submission, now),
+            merge=lambda lead: _merge_submission(lead, submission, now),
+        )
 
-        Submissions sharing a contact are serialised by short locks on the contacts (taken in sorted
-        order, so two submissions can never wait for each other), which keeps "find, else create"
-        atomic across instances.
+    def upsert(
+        self,
+        *,
+        email: str | None,
+        phone: str | None,
+        create: Callable[[str], Lead],
+        merge: Callable[[Lead], Lead],
+        lead_id: str | None = None,
+    ) -> Upserted:
+        """One lead per email/phone (or the given `lead_id`): `merge` into it, or `create` a new one.
+
+        Writers sharing a contact are serialised by short locks on the contacts (taken in sorted order,
+        so two writers never wait for each other), which keeps "find, else create" atomic across
+        instances.
         """
-        keys = self._index_keys(email=submission.email, phone=submission.phone)
-        with self._locked(keys):
-            existing = self.find_by(email=submission.email, phone=submission.phone)
-            lead_id = existing.lead_id if existing else new_lead_id()
+        keys = self._index_keys(email=email, phone=phone)
+        with hold_locks(self._store, LOCKS, keys):
+            existing = (self.get(lead_id) if lead_id else None) or self.find_by(email=email, phone=phone)
+            target = existing.lead_id if existing else new_lead_id()
             created = False
 
-            def merge(data: dict[str, Any] | None) -> dict[str, Any]:
+            def write(data: dict[str, Any] | None) -> dict[str, Any]:
                 nonlocal created
                 created = data is None
-                if data is None:
-                    return _lead_from_submission(lead_id, submission, now).model_dump(mode="json")
-                return _merge_submission(Lead.model_validate(data), submission, now).model_dump(mode="json")
+                lead = create(target) if data is None else merge(Lead.model_validate(data))
+                return lead.model_dump(mode="json")
 
-            stored = Lead.model_validate(update_document(self._store, LEADS, lead_id, merge))
+            stored = Lead.model_validate(update_document(self._store, LEADS, target, write))
             for key in keys:  # a contact already pointing at another lead stays with it
-                self._store.create(INDEX, key, {"lead_id": lead_id})
+                self._store.create(INDEX, key, {"lead_id": target})
             if created:
                 self.ensure_token_index(stored)
         return Upserted(stored, created)
-
-    @contextmanager
-    def _locked(self, keys: list[str], lease: timedelta = timedelta(seconds=30)) -> Iterator[None]:
-        taken: list[str] = []
-        try:
-            for key in sorted(keys):
-                deadline = time.monotonic() + 10
-                while not self._store.create(LOCKS, key, {"locked": True}, ttl=lease):
-                    if time.monotonic() > deadline:
-                        raise StoreConflict(f"contact {key.split(':')[0]} stayed locked")
-                    time.sleep(0.02)
-                taken.append(key)
-            yield
-        finally:
-            for key in taken:
-                self._store.delete(LOCKS, key)
 
     @staticmethod
     def _index_keys(

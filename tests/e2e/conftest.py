@@ -38,7 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         store="firestore",
         overrides=OVERRIDES,
         log_dir=Path(tmp_path_factory.mktemp("logs")),
-        functions=("tilda_webhook", "email_chain"),
+        functions=("tilda_webhook", "email_chain", "tg_webhook"),
     )
     yield running
     running.stop()
@@ -77,6 +77,28 @@ class System:
     def fault(self, service: str, **spec: Any) -> None:
         self.http.post(f"{self.stack.fakes_url[service]}/_fake/faults", json=spec).raise_for_status()
 
+    def telegram_api(self, method: str, **params: Any) -> Any:
+        url = f"{self.stack.fakes_url['telegram']}/bot{self.env['TELEGRAM_BOT_TOKEN']}/{method}"
+        response = self.http.post(url, json=params)
+        response.raise_for_status()
+        return response.json()["result"]
+
+    def parent_sends(self, kind: str, user_id: int, **fields: Any) -> int:
+        """A parent acts in Telegram; the fake delivers the update to tg_webhook; returns its status."""
+        body = {
+            "kind": kind,
+            "user": {"id": user_id, "first_name": "Анна", "username": "anna_p", "language_code": "ru"},
+        }
+        response = self.http.post(
+            f"{self.stack.fakes_url['telegram']}/_fake/updates", json={**body, **fields}
+        )
+        response.raise_for_status()
+        return response.json()["webhook_status"]
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        url = f"{self.stack.fakes_url['telegram']}/_fake/messages"
+        return self.http.get(url, params={"chat_id": chat_id}).json()
+
     # ---- seeing ----
     def pending_tasks(self) -> list[dict[str, Any]]:
         return self.http.get(f"{self.stack.tasks_url}/_emulator/tasks").json()["tasks"]
@@ -111,12 +133,15 @@ class System:
     def sheets_calls(self) -> int:
         return len(self.http.get(f"{self.stack.fakes_url['sheets']}/_fake/calls").json())
 
-    def leads(self) -> LeadRepository:
+    def store(self) -> FirestoreStore:
+        """The functions' own state store (the Firestore emulator), to look at what they saved."""
         from google.cloud import firestore
 
         os.environ["FIRESTORE_EMULATOR_HOST"] = self.env["FIRESTORE_EMULATOR_HOST"]
-        client = firestore.Client(project=self.env["GOOGLE_CLOUD_PROJECT"])
-        return LeadRepository(FirestoreStore(client))
+        return FirestoreStore(firestore.Client(project=self.env["GOOGLE_CLOUD_PROJECT"]))
+
+    def leads(self) -> LeadRepository:
+        return LeadRepository(self.store())
 
 
 @pytest.fixture
@@ -132,5 +157,9 @@ def system(stack: Stack) -> Iterator[System]:
         headers={"Authorization": "Bearer test"},
     ).raise_for_status()
     running.http.delete(f"{stack.fakes_url['sheets']}/_fake/calls").raise_for_status()
+    # What `setWebhook` does in production (the reset forgot it).
+    running.telegram_api(
+        "setWebhook", url=stack.url("tg_webhook"), secret_token=stack.env["TELEGRAM_WEBHOOK_SECRET"]
+    )
     yield running
     running.http.close()

@@ -1,0 +1,181 @@
+"""python-telegram-bot in webhook mode, one update per request.
+
+The Application and its Bot are built once per instance (`updater(None)`: no polling, no persistence:
+PTB's persistence loads every user's data at start and cannot serve a fleet of instances). A single
+TypeHandler reduces each update to an `Incoming`, runs the conversation for that chat under a store lock
+(so a callback and a message of one parent arriving together are applied one after the other), saves
+the chat's session and sends the replies. PTB is asynchronous and the functions framework is not: the
+Application lives on a private event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from shared.domain.conversation import Incoming, Reply, Session
+from shared.flows.locks import hold_locks
+from shared.flows.onboarding import Onboarding
+from shared.i18n import language_for, t
+from shared.ports import StateStore
+
+log = logging.getLogger(__name__)
+SESSIONS = "sessions"
+CHAT_LOCKS = "chat_locks"
+# Longer than the slowest conversation step (store and Cloud Tasks calls only, never Sheets).
+_CHAT_LEASE = timedelta(seconds=60)
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """What the conversation understands of an update; None for update types the bot does not handle."""
+    if (query := update.callback_query) is not None:
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        return Incoming(
+            "callback",
+            chat_id=chat_id,
+            user_id=query.from_user.id,
+            username=query.from_user.username,
+            language_code=query.from_user.language_code,
+            callback_data=query.data,
+        )
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return None
+    user = message.from_user
+    common: dict[str, Any] = {
+        "chat_id": message.chat.id,
+        "user_id": user.id,
+        "username": user.username,
+        "language_code": user.language_code,
+    }
+    if message.contact is not None:
+        return Incoming(
+            "contact",
+            contact_phone=message.contact.phone_number,
+            contact_user_id=message.contact.user_id,
+            **common,
+        )
+    if message.text is not None:
+        text = message.text[:4096]
+        if text.startswith("/"):
+            command, _, payload = text[1:].partition(" ")
+            return Incoming(
+                "command", text=command.split("@")[0].lower(), payload=payload.strip()[:64], **common
+            )
+        return Incoming("text", text=text, **common)
+    return Incoming("other", **common)
+
+
+class BotRuntime:
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_url: str,
+        store: StateStore,
+        onboarding: Callable[[], Onboarding],
+        manager_link: str,
+    ) -> None:
+        self._token = token
+        self._api_url = api_url
+        self._store = store
+        self._onboarding = onboarding
+        self._manager_link = manager_link
+        self._app: Application | None = None
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="ptb-loop", daemon=True).start()
+
+    def process(self, data: dict[str, Any], timeout: float = 55.0) -> None:
+        """Handle one update (already checked for its secret and duplicates); errors end in a reply."""
+        asyncio.run_coroutine_threadsafe(self._process(data), self._loop).result(timeout)
+
+    async def _process(self, data: dict[str, Any]) -> None:
+        app = await self._application()
+        await app.process_update(Update.de_json(data, app.bot))
+
+    async def _application(self) -> Application:
+        if self._app is None:
+            app = (
+                Application.builder()
+                .token(self._token)
+                .base_url(f"{self._api_url}/bot")
+                .base_file_url(f"{self._api_url}/file/bot")
+                .updater(None)
+                .build()
+            )
+            app.add_handler(TypeHandler(Update, self._route))
+            app.add_error_handler(self._on_error)
+            await app.initialize()  # one getMe per instance
+            self._app = app
+        return self._app
+
+    async def _route(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = to_incoming(update)
+        if event is None:
+            log.info("update ignored", extra={"update_id": update.update_id})
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        replies = await asyncio.to_thread(self._converse, event)
+        for reply in replies:
+            await self._send(context, event.chat_id, reply)
+
+    def _converse(self, event: Incoming) -> list[Reply]:
+        """Load this chat's session, advance it, save it: under the chat's lock, in a worker thread."""
+        key = str(event.chat_id)
+        with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE):
+            document = self._store.get(SESSIONS, key)
+            session = Session.model_validate(document.data) if document else Session(chat_id=event.chat_id)
+            replies = self._onboarding().handle(session, event)
+            self._store.put(SESSIONS, key, session.model_dump(mode="json"))
+        return replies
+
+    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
+        if reply.video_note:
+            await context.bot.send_video_note(chat_id, video_note=reply.video_note)
+        if not reply.text:
+            return
+        markup: Any = None
+        if reply.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b.text, callback_data=b.callback_data, url=b.url) for b in row]
+                    for row in reply.buttons
+                ]
+            )
+        elif reply.contact_button:
+            markup = ReplyKeyboardMarkup(
+                [[KeyboardButton(reply.contact_button, request_contact=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
+        elif reply.remove_keyboard:
+            markup = ReplyKeyboardRemove()
+        await context.bot.send_message(chat_id, reply.text, reply_markup=markup)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The global error handler: log it, and tell the parent what to do, in their language."""
+        log.error("bot update failed", exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        language = language_for(update.effective_user.language_code if update.effective_user else None)
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, t(language, "error_generic", manager_link=self._manager_link)
+            )
+        except Exception:
+            log.exception("error reply not delivered")

@@ -1,0 +1,75 @@
+"""The bot conversation's vocabulary: the parent's session, what comes in, what goes out. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class Scene(StrEnum):
+    WELCOME = "welcome"  # waiting for consent
+    PHONE = "phone"
+    EMAIL = "email"
+    NAME = "name"
+    REGISTERED = "registered"
+
+
+STRICT_INPUT_SCENES = (Scene.PHONE, Scene.EMAIL, Scene.NAME)
+
+
+class Session(BaseModel):
+    """One chat's state, loaded and saved around every update."""
+
+    chat_id: int
+    language: str = "ru"
+    language_chosen: bool = False  # /language wins over Telegram's language_code
+    scene: Scene = Scene.WELCOME
+    lead_id: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    name: str | None = None
+    consent_at: datetime | None = None
+    consent_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An update reduced to what the conversation needs."""
+
+    kind: Literal["command", "text", "contact", "callback", "other"]
+    chat_id: int
+    user_id: int
+    username: str | None = None
+    language_code: str | None = None
+    text: str = ""  # message text, or the command without its slash
+    payload: str = ""  # what follows a command (the /start deep-link token)
+    contact_phone: str | None = None
+    contact_user_id: int | None = None
+    callback_data: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send; keyboards are either inline `buttons` or a contact-request keyboard."""
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    contact_button: str | None = None
+    remove_keyboard: bool = False
+    video_note: str | None = None
+
+
+# Callback data (≤ 64 bytes, Telegram's limit)
+CONSENT = "consent"
+LANGUAGE_PREFIX = "lang:"
