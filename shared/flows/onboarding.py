@@ -148,6 +148,8 @@ class Onboarding:
         return self._next_question(session, event)
 
     def _next_question(self, session: Session, event: Incoming) -> list[Reply]:
+        if session.scene is Scene.REGISTERED and session.lead_id:  # /start again: nothing new to save
+            return [self._text(session, "registered_next", manager_link=self.settings.manager_link)]
         if not session.phone:
             session.scene = Scene.PHONE
             return [self._ask_phone(session, "ask_phone")]
@@ -215,13 +217,13 @@ class Onboarding:
     def _after_activation(self, lead: Lead, *, event: str) -> None:
         for step in _CHAIN_STEPS:
             self.scheduler.cancel("email_chain", task_name(step, lead.lead_id))
-        # The CRM row and the managers' message go through the pipeline's sync task (retried there).
-        stamp = f"{int(lead.updated_at.timestamp())}"
+        # The CRM row and the managers' message go through the pipeline's sync task (retried there). One
+        # key per lead: following the link and then registering tells the managers once, not twice.
         self.scheduler.schedule(
             Job(
                 "email_chain",
-                task_name(Step.SYNC, lead.lead_id, f"act{stamp}"),
-                {"step": Step.SYNC.value, "lead_id": lead.lead_id, "event": event, "key": f"act{stamp}"},
+                task_name(Step.SYNC, lead.lead_id, event),
+                {"step": Step.SYNC.value, "lead_id": lead.lead_id, "event": event, "key": event},
             )
         )
 

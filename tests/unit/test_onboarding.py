@@ -175,3 +175,25 @@ def test_stale_button_is_answered_without_changing_the_step(chat: Chat) -> None:
     chat.send(text="+79161234567")
     reply = chat.consent()  # the old consent button pressed again
     assert chat.session.scene is Scene.EMAIL and reply[0].text
+
+
+def test_start_again_after_registering_saves_nothing_new(chat: Chat) -> None:
+    chat.start()
+    chat.consent()
+    chat.send(text="+79161234567")
+    chat.send(text="anna@example.com")
+    chat.send(text="Анна")
+    jobs = dict(chat.scheduler.jobs)
+    replies = chat.start()
+    assert chat.scheduler.jobs == jobs and chat.session.scene is Scene.REGISTERED
+    assert "менеджер" in replies[-1].text.lower()
+
+
+def test_deep_link_then_consent_tells_the_managers_once(chat: Chat) -> None:
+    tilda_id = chat.tilda_lead()
+    lead = chat.leads.get(tilda_id)
+    assert lead is not None
+    chat.start(payload=lead.link_token)
+    chat.consent()
+    activations = [j for j in chat.scheduler.jobs.values() if j.payload.get("event") == "activated"]
+    assert len(activations) == 1
