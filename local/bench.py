@@ -7,12 +7,15 @@ functions); the functions are started here as real functions-framework processes
 from the spawn of its process. What is measured:
 
 * cold start: spawn → first correct answer, as a ratio to a bare "hello" function started the same way;
-  bare, tilda_webhook and email_chain are interleaved, N runs, the median ratio is reported;
-* peak RSS: VmHWM of every process of a function's tree (gunicorn master + worker) after a scenario;
-* Sheets calls per lead on the happy path (and the Resend/Telegram calls of the whole chain);
-* that tilda_webhook and email_chain never import `openai` or `telegram` (python-telegram-bot), checked
-  in a separate interpreter running the function through functions-framework's `create_app`, under
-  `-X importtime` so the heaviest imports can be listed too.
+  bare, tilda_webhook, email_chain and tg_webhook are interleaved, N runs, the median ratio is reported;
+* peak RSS: VmHWM of every process of a function's tree (gunicorn master + worker) after a scenario
+  (Tilda leads and their chains for tilda_webhook and email_chain; parents registering in the bot,
+  their updates delivered by the Telegram fake, for tg_webhook);
+* Sheets calls per lead on the happy path (and the Resend/Telegram calls of the whole chain); the
+  Telegram calls of one parent's registration in the bot, and the Sheets calls of tg_webhook (none);
+* that tilda_webhook and email_chain never import `openai` or `telegram` (python-telegram-bot), and
+  tg_webhook never `openai`, checked in a separate interpreter running the function through
+  functions-framework's `create_app`, under `-X importtime` so the heaviest imports can be listed too.
 
 Prints a table, then one `bench <subject>.<figure> <value> <unit>` line per figure for scripts.
 """
@@ -43,16 +46,27 @@ import httpx
 
 from local.processes import REPO, Service, free_port, start_function
 from local.run import Ports, Stack, start_stack
+from shared.domain.conversation import CONSENT
+from shared.i18n import t
 
-MEASURED = ("tilda_webhook", "email_chain")
+LEAD_FUNCTIONS = ("tilda_webhook", "email_chain")
+MEASURED = (*LEAD_FUNCTIONS, "tg_webhook")
 POLL_SECONDS = 0.01
 START_TIMEOUT_SECONDS = 60.0
 SCENARIO_LEADS = 20
+SCENARIO_PARENTS = 10
+PARENT_NAME = "Анна"
+PARENT_LANGUAGE = "ru"
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HALF_HOUR = 30 * 60
 DAY = 24 * 3600
 # `start_stack` treats an empty tuple as "every function"; a name without a main.py starts none.
 NO_FUNCTIONS = ("none",)
-FORBIDDEN_IMPORTS = ("openai", "telegram")
+FORBIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
+    "tilda_webhook": ("openai", "telegram"),
+    "email_chain": ("openai", "telegram"),
+    "tg_webhook": ("openai",),  # python-telegram-bot is the bot itself
+}
 
 BARE_SOURCE = """import functions_framework
 
@@ -118,20 +132,29 @@ BUDGETS = (
     Budget("tilda_webhook cold start", 2.5, "x", "tilda_webhook.cold_start_ratio"),
     Budget("email_chain cold start", 2.5, "x", "email_chain.cold_start_ratio"),
     Budget("reminders cold start", None, "x"),
-    Budget("tg_webhook cold start", None, "x"),
+    Budget("tg_webhook cold start", 3, "x", "tg_webhook.cold_start_ratio"),
     Budget("tilda_webhook peak RSS", 160, "MB", "tilda_webhook.peak_rss"),
     Budget("email_chain peak RSS", 160, "MB", "email_chain.peak_rss"),
+    Budget("tg_webhook peak RSS", 160, "MB", "tg_webhook.peak_rss"),
     Budget("Sheets calls per Tilda lead (happy path)", 2, "calls", "intake.sheets_calls_per_lead"),
+    Budget(
+        f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} registrations)",
+        0,
+        "calls",
+        "onboarding.sheets_calls_in_tg_webhook",
+    ),
     Budget("tilda_webhook imports openai", 0, "bool", "tilda_webhook.openai_imported"),
     Budget("tilda_webhook imports telegram", 0, "bool", "tilda_webhook.telegram_imported"),
     Budget("email_chain imports openai", 0, "bool", "email_chain.openai_imported"),
     Budget("email_chain imports telegram", 0, "bool", "email_chain.telegram_imported"),
+    Budget("tg_webhook imports openai", 0, "bool", "tg_webhook.openai_imported"),
 )
 BUDGET_TEXT = {
     "tilda_webhook cold start": "≤ 2.5× bare",
     "email_chain cold start": "≤ 2.5× bare",
     "reminders cold start": "≤ 2.5× bare",
     "tg_webhook cold start": "≤ 3× bare",
+    f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} registrations)": "none",
 }
 
 
@@ -143,6 +166,7 @@ class ColdStartRun:
     bare: float
     tilda_webhook: float
     email_chain: float
+    tg_webhook: float
 
     def ratio(self, function: str) -> float:
         return float(getattr(self, function)) / self.bare
@@ -180,6 +204,17 @@ class ScenarioResult:
 
 
 @dataclass(frozen=True)
+class BotScenarioResult:
+    rss: Rss
+    telegram_per_parent: int  # one registration on a warm instance
+    telegram_methods: tuple[str, ...]  # the Bot API methods of those calls, in order
+    telegram_first_parent: int  # the first registration of the instance (its getMe included)
+    telegram_total: int
+    sheets: int  # every registration
+    tasks_scheduled: int  # Cloud Tasks tasks left by the registrations (one CRM sync each)
+
+
+@dataclass(frozen=True)
 class ImportEntry:
     phase: str
     module: str
@@ -209,6 +244,7 @@ class Results:
     store: str
     runs: list[ColdStartRun] = field(default_factory=list)
     scenario: ScenarioResult | None = None
+    bot: BotScenarioResult | None = None
     imports: dict[str, ImportCheck] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -223,9 +259,10 @@ class Results:
                 Figure(function, "cold_start_ratio", ratio, "x", 2),
                 Figure(function, "cold_start", seconds, "s", 2),
             ]
-        assert self.scenario is not None
+        assert self.scenario is not None and self.bot is not None
+        peaks = {**self.scenario.rss, "tg_webhook": self.bot.rss}
         for subject in ("bare", *MEASURED):
-            rss = self.scenario.rss[subject]
+            rss = peaks[subject]
             figures += [
                 Figure(subject, "peak_rss", rss.peak, "MB"),
                 Figure(subject, "peak_rss_tree", rss.tree, "MB"),
@@ -236,6 +273,8 @@ class Results:
             Figure("chain", "sheets_calls_per_lead", chain.sheets, "calls"),
             Figure("chain", "resend_calls_per_lead", chain.resend, "calls"),
             Figure("chain", "telegram_calls_per_lead", chain.telegram, "calls"),
+            Figure("onboarding", "telegram_calls_per_parent", self.bot.telegram_per_parent, "calls"),
+            Figure("onboarding", "sheets_calls_in_tg_webhook", self.bot.sheets, "calls"),
         ]
         for function in MEASURED:
             for module, imported in self.imports[function].forbidden.items():
@@ -258,6 +297,11 @@ class Lab:
     bare_port: int = field(init=False)
     _leads: int = 0
     _phone_base: int = field(default_factory=lambda: uuid.uuid4().int % 9_000_000)
+    _parents: int = 0
+    _updates: int = 0
+    # Telegram user ids and update ids no earlier run can have used (the fake's own ids stay below 10^8).
+    _user_base: int = field(default_factory=lambda: 6_000_000_000 + uuid.uuid4().int % 10**9)
+    _update_base: int = field(default_factory=lambda: 200_000_000 + uuid.uuid4().int % 10**8)
 
     def __post_init__(self) -> None:
         self.bare_source = self.log_dir / "bare" / "main.py"
@@ -360,6 +404,89 @@ class Lab:
             raise BenchError(f"tilda_webhook answered {response.status_code}: {response.text}")
         return str(response.json()["lead_id"])
 
+    def new_parent(self) -> dict[str, Any]:
+        """A Telegram user the bot has never seen (fresh id), as the `from` of their updates."""
+        self._parents += 1
+        return {
+            "id": self._user_base + self._parents,
+            "is_bot": False,
+            "first_name": PARENT_NAME,
+            "username": f"parent_{self._parents}",
+            "language_code": PARENT_LANGUAGE,
+        }
+
+    def start_update(self, user: dict[str, Any]) -> dict[str, Any]:
+        """The update Telegram posts when `user` sends /start in their private chat (fresh update_id)."""
+        self._updates += 1
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        return {
+            "update_id": self._update_base + self._updates,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {**chat, "username": user["username"]},
+                "from": user,
+                "text": "/start",
+                "entities": [{"offset": 0, "length": len("/start"), "type": "bot_command"}],
+            },
+        }
+
+    @property
+    def telegram_headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            TELEGRAM_SECRET_HEADER: self.stack.env["TELEGRAM_WEBHOOK_SECRET"],
+        }
+
+    def post_update(self, update: dict[str, Any]) -> httpx.Response:
+        """An update straight to tg_webhook, as Telegram posts it."""
+        return self.http.post(
+            self.url("tg_webhook"), content=json.dumps(update), headers=self.telegram_headers
+        )
+
+    def set_webhook(self) -> None:
+        """What `setWebhook` does in production: the Telegram fake now delivers updates to tg_webhook."""
+        token = self.stack.env["TELEGRAM_BOT_TOKEN"]
+        response = self.http.post(
+            f"{self.stack.fakes_url['telegram']}/bot{token}/setWebhook",
+            json={"url": self.url("tg_webhook"), "secret_token": self.stack.env["TELEGRAM_WEBHOOK_SECRET"]},
+        )
+        response.raise_for_status()
+
+    def parent_sends(self, kind: str, user: dict[str, Any], **fields: Any) -> None:
+        """A parent acts in Telegram: the fake builds the update and delivers it to the webhook."""
+        response = self.http.post(
+            f"{self.stack.fakes_url['telegram']}/_fake/updates", json={"kind": kind, "user": user, **fields}
+        )
+        response.raise_for_status()
+        delivered = response.json()
+        if delivered["webhook_status"] != 200:
+            raise BenchError(
+                f"tg_webhook answered {delivered['webhook_status']} to a {kind} update: "
+                f"{delivered.get('webhook_error', '')}"
+            )
+
+    def register_parent(self) -> None:
+        """A new parent: /start → the consent button → their contact → email → name."""
+        user = self.new_parent()
+        self.parent_sends("command", user, command="/start")
+        messages = self.bot_messages(user["id"])
+        if not is_welcome(messages):
+            raise BenchError(f"tg_webhook's answer to /start: {messages}")
+        self.parent_sends("callback", user, message_id=messages[-1]["message_id"], callback_data=CONSENT)
+        number = (self._phone_base + self._parents) % 10_000_000
+        self.parent_sends("contact", user, phone_number=f"7926{number:07d}")
+        self.parent_sends("text", user, text=f"parent{self._parents}.{uuid.uuid4().hex[:8]}@example.com")
+        self.parent_sends("text", user, text=PARENT_NAME)
+        registered = t(PARENT_LANGUAGE, "registered", name=PARENT_NAME)
+        if registered not in [m.get("text") for m in self.bot_messages(user["id"])]:
+            raise BenchError(f"parent {user['id']} not registered: {self.bot_messages(user['id'])[-3:]}")
+
+    def check_welcomed(self, chat_id: int) -> None:
+        messages = self.bot_messages(chat_id)
+        if not is_welcome(messages):
+            raise BenchError(f"tg_webhook answered /start in chat {chat_id} with: {messages}")
+
     def _dispatch(self, path: str, payload: dict[str, Any] | None = None) -> int:
         response = self.http.post(f"{self.stack.tasks_url}/_emulator/{path}", json=payload or {})
         response.raise_for_status()
@@ -385,14 +512,29 @@ class Lab:
         return ran
 
     # ---- seeing ----
-    def clear_calls(self) -> None:
-        for url in self.stack.fakes_url.values():
-            self.http.delete(f"{url}/_fake/calls").raise_for_status()
+    def clear_calls(self, *services: str) -> None:
+        """Forget the calls the fakes recorded (of `services` only, if given)."""
+        for name, url in self.stack.fakes_url.items():
+            if not services or name in services:
+                self.http.delete(f"{url}/_fake/calls").raise_for_status()
 
     def calls(self, service: str) -> list[dict[str, Any]]:
         response = self.http.get(f"{self.stack.fakes_url[service]}/_fake/calls")
         response.raise_for_status()
         return list(response.json())
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """What the bot sent to `chat_id`, oldest first, with the keyboards as sent."""
+        response = self.http.get(
+            f"{self.stack.fakes_url['telegram']}/_fake/messages", params={"chat_id": chat_id}
+        )
+        response.raise_for_status()
+        return list(response.json())
+
+    def pending_tasks(self) -> list[dict[str, Any]]:
+        response = self.http.get(f"{self.stack.tasks_url}/_emulator/tasks")
+        response.raise_for_status()
+        return list(response.json()["tasks"])
 
     def call_counts(self) -> CallCounts:
         sheets = self.calls("sheets")
@@ -410,6 +552,29 @@ def is_created(response: httpx.Response) -> bool:
 
 def is_done(response: httpx.Response) -> bool:
     return response.status_code == 200 and response.json().get("outcome") == "done"
+
+
+def is_handled(response: httpx.Response) -> bool:
+    """tg_webhook's 200 for an update it handled (not a duplicate)."""
+    return response.status_code == 200 and response.json().get("status") == "ok"
+
+
+def is_welcome(messages: list[dict[str, Any]]) -> bool:
+    """The bot's answer to a new parent's /start: the welcome text, the video note, the consent keyboard."""
+    if len(messages) != 3:
+        return False
+    welcome, video, consent = messages
+    keyboard = consent.get("reply_markup", {}).get("inline_keyboard", [])
+    return (
+        welcome.get("text") == t(PARENT_LANGUAGE, "welcome")
+        and "video_note" in video
+        and any(button.get("callback_data") == CONSENT for row in keyboard for button in row)
+    )
+
+
+def telegram_method(call: dict[str, Any]) -> str:
+    """The Bot API method of a call the Telegram fake recorded (`/bot<token>/<method>`)."""
+    return str(call["path"]).rstrip("/").rsplit("/", 1)[-1]
 
 
 def wait_for_answer(
@@ -456,7 +621,8 @@ def cold_start(
 
 
 def cold_start_run(lab: Lab) -> ColdStartRun:
-    """One interleaved round: bare, then tilda_webhook creating a lead, then email_chain syncing it."""
+    """One interleaved round: bare, tilda_webhook creating a lead, email_chain syncing it, tg_webhook
+    welcoming a new parent (its first correct answer: a 200 to /start, the welcome messages checked after)."""
     lab.stack.reset()
     bare, _ = cold_start(lab, "bare", lambda: lab.http.get(lab.url("bare")), lambda r: r.text == "ok")
     tilda, answer = cold_start(lab, "tilda_webhook", lab.post_lead, is_created)
@@ -469,7 +635,11 @@ def cold_start_run(lab: Lab) -> ColdStartRun:
     chain, _ = cold_start(
         lab, "email_chain", lambda: lab.http.post(lab.url("email_chain"), json=task), is_done
     )
-    return ColdStartRun(bare=bare, tilda_webhook=tilda, email_chain=chain)
+    parent = lab.new_parent()
+    update = lab.start_update(parent)
+    bot, _ = cold_start(lab, "tg_webhook", lambda: lab.post_update(update), is_handled)
+    lab.check_welcomed(parent["id"])
+    return ColdStartRun(bare=bare, tilda_webhook=tilda, email_chain=chain, tg_webhook=bot)
 
 
 # ---- peak RSS and calls per lead -----------------------------------------------------------------------
@@ -511,7 +681,7 @@ def peak_rss(service: Service) -> Rss:
 def scenario(lab: Lab) -> ScenarioResult:
     """20 Tilda leads; every task they make runs through the emulator; counts calls for one of them."""
     lab.stack.reset()
-    services = {name: lab.start(name) for name in ("bare", *MEASURED)}
+    services = {name: lab.start(name) for name in ("bare", *LEAD_FUNCTIONS)}
     for _ in range(SCENARIO_LEADS):
         lab.http.get(lab.url("bare")).raise_for_status()
 
@@ -531,6 +701,40 @@ def scenario(lab: Lab) -> ScenarioResult:
     for service in services.values():
         lab.stop(service)
     return ScenarioResult(rss=rss, intake=intake, chain=chain, tasks_run=tasks)
+
+
+def bot_scenario(lab: Lab) -> BotScenarioResult:
+    """10 parents register in the bot through the Telegram fake; counts the calls of one of them.
+
+    email_chain is not running: the sync tasks the registrations schedule stay in the emulator, so any
+    Sheets call recorded here was made by tg_webhook.
+    """
+    lab.stack.reset()
+    service = lab.start("tg_webhook")
+    lab.set_webhook()
+    lab.clear_calls()
+    lab.register_parent()  # the first update of the instance builds the bot (one getMe)
+    first = len(lab.calls("telegram"))
+    lab.clear_calls("telegram")
+    lab.register_parent()
+    one = [telegram_method(c) for c in lab.calls("telegram")]
+    for _ in range(SCENARIO_PARENTS - 2):
+        lab.register_parent()
+    total = first + len(lab.calls("telegram"))
+    tasks = lab.pending_tasks()
+    if len(tasks) != SCENARIO_PARENTS:
+        raise BenchError(f"{len(tasks)} tasks after {SCENARIO_PARENTS} registrations: {tasks}")
+    rss = peak_rss(service)
+    lab.stop(service)
+    return BotScenarioResult(
+        rss=rss,
+        telegram_per_parent=len(one),
+        telegram_methods=tuple(one),
+        telegram_first_parent=first,
+        telegram_total=total,
+        sheets=len(lab.calls("sheets")),
+        tasks_scheduled=len(tasks),
+    )
 
 
 # ---- imports -------------------------------------------------------------------------------------------
@@ -565,7 +769,8 @@ def import_check(lab: Lab, function: str, requests: list[dict[str, Any]]) -> tup
     result = json.loads(out_path.read_text())
     modules = set(result["modules"])
     forbidden = {
-        name: any(m == name or m.startswith(name + ".") for m in modules) for name in FORBIDDEN_IMPORTS
+        name: any(m == name or m.startswith(name + ".") for m in modules)
+        for name in FORBIDDEN_IMPORTS[function]
     }
     answers = [
         json.loads(a["body"]) if a["status"] == 200 else {"status": a["status"], "body": a["body"]}
@@ -592,7 +797,8 @@ def parse_importtime(stderr: str) -> tuple[ImportEntry, ...]:
 
 
 def check_imports(lab: Lab) -> dict[str, ImportCheck]:
-    """tilda_webhook takes a new lead; email_chain syncs it and sends its email1 (real work)."""
+    """tilda_webhook takes a new lead; email_chain syncs it and sends its email1; tg_webhook welcomes a
+    new parent (real work)."""
     tilda_request = {"body": urlencode(lab.lead_form()), "headers": lab.tilda_headers}
     tilda, answers = import_check(lab, "tilda_webhook", [tilda_request])
     if answers[0].get("outcome") != "created":
@@ -608,7 +814,13 @@ def check_imports(lab: Lab) -> dict[str, ImportCheck]:
     )
     if [a.get("outcome") for a in answers] != ["done", "done"]:
         raise BenchError(f"email_chain import check: {answers}")
-    return {"tilda_webhook": tilda, "email_chain": chain}
+    parent = lab.new_parent()
+    start = {"body": json.dumps(lab.start_update(parent)), "headers": lab.telegram_headers}
+    bot, answers = import_check(lab, "tg_webhook", [start])
+    if answers[0].get("status") != "ok":
+        raise BenchError(f"tg_webhook import check: {answers[0]}")
+    lab.check_welcomed(parent["id"])
+    return {"tilda_webhook": tilda, "email_chain": chain, "tg_webhook": bot}
 
 
 # ---- report --------------------------------------------------------------------------------------------
@@ -667,14 +879,19 @@ def runs_table(results: Results) -> list[str]:
         (
             str(i),
             f"{r.bare:.3f}",
-            f"{r.tilda_webhook:.3f}",
-            f"{r.email_chain:.3f}",
-            f"{r.ratio('tilda_webhook'):.2f}",
-            f"{r.ratio('email_chain'):.2f}",
+            *(f"{float(getattr(r, function)):.3f}" for function in MEASURED),
+            *(f"{r.ratio(function):.2f}" for function in MEASURED),
         )
         for i, r in enumerate(results.runs, 1)
     ]
-    header = ("run", "bare s", "tilda_webhook s", "email_chain s", "tilda ratio", "email_chain ratio")
+    header = (
+        "run",
+        "bare s",
+        *(f"{function} s" for function in MEASURED),
+        "tilda ratio",
+        "email_chain ratio",
+        "tg ratio",
+    )
     return table(header, rows)
 
 
@@ -684,12 +901,13 @@ def imports_table(entries: list[ImportEntry]) -> list[str]:
 
 
 def human_report(results: Results, figures: list[Figure]) -> list[str]:
-    assert results.scenario is not None
+    assert results.scenario is not None and results.bot is not None
     lines = ["", f"Budgets ({len(results.runs)} cold-start runs, store: {results.store})", ""]
     lines += table(("figure", "measured", "budget", "verdict"), verdicts(figures))
     lines += ["", "Cold starts (seconds from spawn to the first correct answer)", "", *runs_table(results)]
     counts = results.scenario.intake
     lines += ["", f"Sheets calls of one lead's intake (POST + sync): {', '.join(counts.sheets_requests)}"]
+    lines += [f"Telegram calls of one parent's registration in the bot: {calls_text(results.bot)}"]
     for function, check in results.imports.items():
         lines += [
             "",
@@ -704,10 +922,18 @@ def human_report(results: Results, figures: list[Figure]) -> list[str]:
     return lines
 
 
+def calls_text(bot: BotScenarioResult) -> str:
+    """The Bot API methods of one registration, counted: "sendMessage ×6, answerCallbackQuery"."""
+    counts: dict[str, int] = {}
+    for method in bot.telegram_methods:
+        counts[method] = counts.get(method, 0) + 1
+    return ", ".join(f"{method} ×{n}" if n > 1 else method for method, n in counts.items())
+
+
 def markdown(results: Results, figures: list[Figure]) -> str:
-    assert results.scenario is not None
+    assert results.scenario is not None and results.bot is not None
     info = machine()
-    scenario = results.scenario
+    scenario, bot = results.scenario, results.bot
     extra = [
         (
             "bare function peak RSS",
@@ -720,6 +946,13 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         ("Resend calls, whole chain of one lead", str(scenario.chain.resend)),
         ("Telegram calls, whole chain of one lead", str(scenario.chain.telegram)),
         ("Tasks run by the scenario", str(scenario.tasks_run)),
+        ("Telegram calls, one registration in the bot", f"{bot.telegram_per_parent} ({calls_text(bot)})"),
+        (
+            "Telegram calls, the instance's first registration",
+            f"{bot.telegram_first_parent} (getMe included)",
+        ),
+        (f"Telegram calls, {SCENARIO_PARENTS} registrations", str(bot.telegram_total)),
+        (f"Cloud Tasks sync tasks left by {SCENARIO_PARENTS} registrations", str(bot.tasks_scheduled)),
     ]
     extra += [
         (f"modules loaded by {f} after its requests", str(c.module_count)) for f, c in results.imports.items()
@@ -742,21 +975,31 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         f"- **Cold start**: wall time from spawning the process to the first correct answer (the port is "
         f"polled every {POLL_SECONDS * 1000:.0f} ms): for `tilda_webhook` a 200 `created` to a real Tilda "
         "form with the right secret; for `email_chain` a 200 `done` to the `sync` task of the lead just "
-        "created (Firestore, Sheets and Telegram). It is divided by the cold start of a bare functions-"
+        "created (Firestore, Sheets and Telegram); for `tg_webhook` a 200 to a `/start` update from a new "
+        "parent (fresh update_id and user id) posted with the secret header, after which the Telegram fake "
+        "must hold the welcome text, the video note and the consent keyboard for that chat (python-telegram-"
+        "bot built, getMe, Firestore, three sends). It is divided by the cold start of a bare functions-"
         "framework `hello` function started the same way in the same round; rounds interleave bare, "
-        f"tilda_webhook and email_chain, {len(results.runs)} rounds, median ratio.",
-        f"- **Peak RSS**: VmHWM of each process of the function's tree after the scenario — {SCENARIO_LEADS} "
+        f"tilda_webhook, email_chain and tg_webhook, {len(results.runs)} rounds, median ratio.",
+        f"- **Peak RSS**: VmHWM of each process of the function's tree after its scenario — {SCENARIO_LEADS} "
         "Tilda leads, and every task they make (sync, email1, email2, call_alert) delivered through the "
-        "Cloud Tasks emulator. The budget is held against the largest single process; the tree total "
+        f"Cloud Tasks emulator; for tg_webhook, {SCENARIO_PARENTS} new parents each going /start → consent "
+        "button → shared contact → email → name, every update delivered by the Telegram fake to the webhook "
+        "set with setWebhook. The budget is held against the largest single process; the tree total "
         "(master + worker, shared pages counted twice) is for information. A process that makes much "
         "short-lived garbage peaks higher or lower from run to run, with the timing of Python's cycle "
         "collector.",
         "- **Sheets calls per lead**: after a warm-up lead has gone through its whole chain (the sheets hold "
         "their headers), one more lead is posted and its sync task run; the calls the Sheets fake recorded "
         "are counted, then again after its email1, email2 and call_alert.",
+        "- **Calls per registration in the bot**: the Bot API calls the Telegram fake recorded for the "
+        "second parent of the tg_webhook scenario (the first one's include the instance's getMe); the "
+        "Sheets calls are those of all the registrations, with email_chain not running (the CRM sync is a "
+        "Cloud Tasks task, left pending), so every one would be tg_webhook's.",
         "- **Imports**: each function runs in a fresh interpreter via functions-framework's `create_app` "
-        "under `-X importtime`, serving real requests (tilda: a new lead; email_chain: its sync and email1); "
-        "then `sys.modules` is searched for `openai` and `telegram` (python-telegram-bot).",
+        "under `-X importtime`, serving real requests (tilda: a new lead; email_chain: its sync and email1; "
+        "tg_webhook: a new parent's /start); then `sys.modules` is searched for `openai` and `telegram` "
+        "(python-telegram-bot; allowed in tg_webhook, which is the bot).",
         "",
         "## Budgets",
         "",
@@ -810,6 +1053,8 @@ def measure(args: argparse.Namespace) -> Results:
         results = Results(datetime.now(UTC), lab.stack.store)
         step("scenario: peak RSS and calls per lead")
         results.scenario = scenario(lab)
+        step("bot scenario: peak RSS and calls per registration")
+        results.bot = bot_scenario(lab)
         step("imports")
         results.imports = check_imports(lab)
         for run in range(1, args.runs + 1):
