@@ -46,6 +46,10 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "DEV_CHAT_ID": "-1001000000002",
     "MANAGER_LINK": "https://t.me/allin_manager",
     "WELCOME_VIDEO_NOTE_FILE_ID": "DQACAgIAAxkBAAIBlocal-welcome-video-note",
+    "GOOGLE_CALENDAR_ID": "lessons@allinacademy.example",
+    "ZOOM_ACCOUNT_ID": "local-zoom-account",
+    "ZOOM_CLIENT_ID": "local-zoom-client",
+    "ZOOM_CLIENT_SECRET": "local-zoom-secret",
     "SHEETS_SPREADSHEET_ID": "local-crm-sheet",
     "RESEND_API_KEY": "re_local_key",
     "EMAIL_FROM": "All In Academy <hello@allinacademy.example>",
@@ -65,6 +69,8 @@ class Ports:
     sheets: int = 8085
     resend: int = 8087
     telegram: int = 8088
+    calendar: int = 8086
+    zoom: int = 8090
     firestore: int = 8089
     redis: int = 6380
     tasks: int = 8123
@@ -146,6 +152,7 @@ def start_stack(
     auto_dispatch: bool = False,
     log_dir: Path | None = None,
     functions: tuple[str, ...] | None = None,
+    calendar_seed_days: int = 0,
 ) -> Stack:
     """Start everything; on any failure stop what was started and raise."""
     ports = ports or Ports()
@@ -153,7 +160,7 @@ def start_stack(
     stack = Stack(ports, env, choose_store(store))
     try:
         _start_store(stack, log_dir)
-        _start_fakes(stack, log_dir)
+        _start_fakes(stack, log_dir, calendar_seed_days)
         _start_tasks_emulator(stack, auto_dispatch, log_dir)
         for name in functions or FUNCTIONS:
             if (REPO / "functions" / name / "main.py").exists():
@@ -186,7 +193,7 @@ def _start_store(stack: Stack, log_dir: Path | None) -> None:
     stack.services["store"] = service
 
 
-def _start_fakes(stack: Stack, log_dir: Path | None) -> None:
+def _start_fakes(stack: Stack, log_dir: Path | None, calendar_seed_days: int = 0) -> None:
     env, ports = stack.env, stack.ports
     stack.services["fakes"] = start(
         "fakes",
@@ -200,6 +207,12 @@ def _start_fakes(stack: Stack, log_dir: Path | None) -> None:
             str(ports.resend),
             "--telegram-port",
             str(ports.telegram),
+            "--calendar-port",
+            str(ports.calendar),
+            "--zoom-port",
+            str(ports.zoom),
+            "--calendar-seed-days",
+            str(calendar_seed_days),
         ],
         f"http://127.0.0.1:{ports.telegram}",
         env=env,
@@ -215,6 +228,15 @@ def _start_fakes(stack: Stack, log_dir: Path | None) -> None:
         stack.real.append("resend")
     else:
         env.setdefault("RESEND_API_URL", f"http://127.0.0.1:{ports.resend}")
+    if _is_real(env, "GOOGLE_APPLICATION_CREDENTIALS") and _is_real(env, "GOOGLE_CALENDAR_ID"):
+        stack.real.append("calendar")
+    else:
+        env.setdefault("CALENDAR_API_URL", f"http://127.0.0.1:{ports.calendar}/calendar/v3/")
+    if _is_real(env, "ZOOM_CLIENT_SECRET"):
+        stack.real.append("zoom")
+    else:
+        env.setdefault("ZOOM_API_URL", f"http://127.0.0.1:{ports.zoom}/v2")
+        env.setdefault("ZOOM_OAUTH_URL", f"http://127.0.0.1:{ports.zoom}/oauth/token")
     if _is_real(env, "TELEGRAM_BOT_TOKEN"):
         stack.real.append("telegram")
     else:
@@ -305,7 +327,10 @@ def main() -> None:
         {k: v for k, v in dotenv_values(args.env_file).items() if v} if Path(args.env_file).exists() else {}
     )
     log_dir = REPO / ".local-data" / "logs"
-    stack = start_stack(store=args.store, overrides=file_values, auto_dispatch=True, log_dir=log_dir)
+    # Two weeks of free lesson slots in the Calendar fake, so the bot has something to offer.
+    stack = start_stack(
+        store=args.store, overrides=file_values, auto_dispatch=True, log_dir=log_dir, calendar_seed_days=14
+    )
     log.info(_summary(stack))
     log.info("  logs               %s", log_dir)
     stopped = threading.Event()

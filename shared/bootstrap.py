@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING, Any
 from shared.config import Settings
 from shared.flows.lead_repository import LeadRepository
 from shared.logs import configure_logging
-from shared.ports import Clock, Crm, Mailer, Notifier, Scheduler, StateStore
+from shared.ports import Calendar, Clock, Crm, Mailer, Meetings, Notifier, Scheduler, StateStore
 
 if TYPE_CHECKING:
     from shared.bot.runtime import BotRuntime
+    from shared.flows.booking import BookingFlow
     from shared.flows.email_chain import EmailChain
     from shared.flows.onboarding import Onboarding
+    from shared.flows.reminders import Reminders
 
 log = logging.getLogger(__name__)
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.events"
 
 
 class SystemClock:
@@ -169,7 +172,77 @@ class Container:
                 email2_delay=timedelta(seconds=s.email2_delay_seconds),
                 call_alert_delay=timedelta(seconds=s.call_alert_delay_seconds),
                 max_attempts=s.tasks_max_attempts,
+                timezone=s.academy_timezone,
             ),
+        )
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        from shared.adapters.calendar import GoogleCalendar
+        from shared.adapters.google_api import build_google_service
+
+        s = self.settings
+        return GoogleCalendar(
+            lambda: build_google_service(
+                "calendar",
+                "v3",
+                api_url=s.calendar_api_url,
+                timeout=s.calendar_timeout_seconds,
+                scopes=[CALENDAR_SCOPE],
+            ),
+            s.google_calendar_id or "",
+            marker=s.calendar_slot_marker,
+            backoff_seconds=s.retry_backoff_seconds,
+        )
+
+    @cached_property
+    def meetings(self) -> Meetings:
+        from shared.adapters.zoom import ZoomMeetings
+
+        s = self.settings
+        return ZoomMeetings(
+            account_id=s.zoom_account_id or "",
+            client_id=s.zoom_client_id or "",
+            client_secret=s.secret("zoom_client_secret"),
+            api_url=s.zoom_api_url,
+            oauth_url=s.zoom_oauth_url,
+            timezone=s.academy_timezone,
+            backoff_seconds=s.retry_backoff_seconds,
+        )
+
+    @cached_property
+    def booking(self) -> BookingFlow:
+        from shared.domain.booking import BookingRules
+        from shared.flows.booking import BookingFlow
+
+        s = self.settings
+        return BookingFlow(
+            store=self.store,
+            leads=self.leads,
+            calendar=self.calendar,
+            meetings=self.meetings,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            rules=BookingRules(
+                timezone=s.academy_timezone,
+                horizon=timedelta(days=s.booking_horizon_days),
+                min_notice=timedelta(hours=s.booking_min_notice_hours),
+                self_service_cutoff=timedelta(hours=s.booking_cutoff_hours),
+                lesson_minutes=s.lesson_minutes,
+            ),
+            manager_link=s.manager_link or "",
+        )
+
+    @cached_property
+    def reminders(self) -> Reminders:
+        from shared.domain.booking import BookingRules
+        from shared.flows.reminders import Reminders
+
+        return Reminders(
+            store=self.store,
+            leads=self.leads,
+            notifier=self.notifier,
+            rules=BookingRules(timezone=self.settings.academy_timezone),
         )
 
     @cached_property
@@ -181,6 +254,7 @@ class Container:
             leads=self.leads,
             scheduler=self.scheduler,
             clock=self.clock,
+            booking=self.booking if s.google_calendar_id else None,
             settings=OnboardingSettings(
                 manager_link=s.manager_link or "",
                 privacy_policy_url=s.privacy_policy_url,

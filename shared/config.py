@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     retry_backoff_seconds: float = Field(default=1.0, ge=0)  # first pause of every exponential retry
     google_calendar_id: str | None = None
     calendar_api_url: str | None = None
+    calendar_timeout_seconds: float = Field(default=10.0, gt=0)
+    calendar_slot_marker: str = Field(default="FREE", min_length=1)  # events titled "FREE…" are free slots
+    booking_horizon_days: int = Field(default=14, ge=1, le=60)
+    booking_min_notice_hours: float = Field(default=3, ge=0)
+    booking_cutoff_hours: float = Field(
+        default=2, ge=0
+    )  # self-service reschedule/cancel ends this long before
+    lesson_minutes: int = Field(default=60, ge=15, le=240)
 
     # Zoom
     zoom_account_id: str | None = None
@@ -155,11 +163,22 @@ REQUIRED: dict[FunctionName, tuple[str, ...]] = {
         "telegram_webhook_secret",
         "manager_link",
         "email_chain_url",
+        "reminders_url",
+        "google_calendar_id",
+        "zoom_account_id",
+        "zoom_client_id",
+        "zoom_client_secret",
         "google_cloud_project",
     ),
     FunctionName.REMINDERS: ("telegram_bot_token", "google_cloud_project"),
 }
-_SECRETS = ("tilda_secret", "telegram_bot_token", "telegram_webhook_secret", "resend_api_key")
+_SECRETS = (
+    "tilda_secret",
+    "telegram_bot_token",
+    "telegram_webhook_secret",
+    "resend_api_key",
+    "zoom_client_secret",
+)
 
 
 class ConfigError(Exception):

@@ -164,6 +164,59 @@ class Notifier(Protocol):
 
     def alert_developers(self, text: str) -> None: ...
 
+    def message_parent(self, chat_id: int, text: str) -> None: ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+# ---- calendar and meetings -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Slot:
+    """A free slot: a calendar event whose title starts with the marker, as read at `etag`."""
+
+    event_id: str
+    start: datetime  # aware, UTC
+    end: datetime
+    etag: str
+
+
+class SlotTaken(Exception):
+    """The slot's event changed since it was read (ETag mismatch) or is no longer free."""
+
+
+class CalendarUnavailable(Exception):
+    """Calendar could not be reached after the retries."""
+
+
+class Calendar(Protocol):
+    def free_slots(self, start: datetime, end: datetime) -> list[Slot]:
+        """Free events starting in [start, end), sorted by start."""
+        ...
+
+    def book(self, slot: Slot, summary: str, description: str) -> Slot:
+        """Take the slot only if its event is still as read (If-Match); SlotTaken otherwise; the new etag."""
+        ...
+
+    def release(self, event_id: str) -> None:
+        """Make the event a free slot again: the marker title, no description."""
+        ...
+
+
+@dataclass(frozen=True)
+class Meeting:
+    meeting_id: str
+    join_url: str
+
+
+class MeetingsUnavailable(Exception):
+    """Zoom could not create/delete after its retries."""
+
+
+class Meetings(Protocol):
+    def create(self, topic: str, start: datetime, minutes: int) -> Meeting: ...
+
+    def delete(self, meeting_id: str) -> None:
+        """Delete the meeting; one that no longer exists is fine."""
+        ...

@@ -7,7 +7,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shared.domain.leads import LEAD_COLUMNS, CellValue
-from shared.ports import CrmRecord, CrmUnavailable, EmailMessage, Job, LogEntry, MailerError, NotifyError
+from shared.ports import (
+    CalendarUnavailable,
+    CrmRecord,
+    CrmUnavailable,
+    EmailMessage,
+    Job,
+    LogEntry,
+    MailerError,
+    Meeting,
+    MeetingsUnavailable,
+    NotifyError,
+    Slot,
+    SlotTaken,
+)
 
 
 @dataclass
@@ -101,6 +114,7 @@ class RecordingMailer:
 class RecordingNotifier:
     managers: list[str] = field(default_factory=list)
     developers: list[str] = field(default_factory=list)
+    parents: list[tuple[int, str]] = field(default_factory=list)
     fail_next: int = 0
 
     def notify_managers(self, text: str) -> None:
@@ -111,3 +125,73 @@ class RecordingNotifier:
 
     def alert_developers(self, text: str) -> None:
         self.developers.append(text)
+
+    def message_parent(self, chat_id: int, text: str) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise NotifyError("telegram down")
+        self.parents.append((chat_id, text))
+
+
+@dataclass
+class RecordingCalendar:
+    """Free slots in memory; `book` refuses a stale etag like Calendar's If-Match."""
+
+    events: dict[str, dict] = field(default_factory=dict)
+    fail: bool = False
+    list_calls: int = 0
+
+    def add_slot(self, event_id: str, start: datetime, minutes: int = 60) -> None:
+        self.events[event_id] = {
+            "start": start,
+            "end": start + timedelta(minutes=minutes),
+            "etag": "1",
+            "summary": "FREE",
+        }
+
+    def free_slots(self, start: datetime, end: datetime) -> list[Slot]:
+        self.list_calls += 1
+        if self.fail:
+            raise CalendarUnavailable("calendar down")
+        return sorted(
+            (
+                Slot(event_id, e["start"], e["end"], e["etag"])
+                for event_id, e in self.events.items()
+                if e["summary"].startswith("FREE") and start <= e["start"] < end
+            ),
+            key=lambda s: s.start,
+        )
+
+    def book(self, slot: Slot, summary: str, description: str) -> Slot:
+        event = self.events[slot.event_id]
+        if event["etag"] != slot.etag or not event["summary"].startswith("FREE"):
+            raise SlotTaken(slot.event_id)
+        event.update(summary=summary, description=description, etag=str(int(event["etag"]) + 1))
+        return Slot(slot.event_id, slot.start, slot.end, event["etag"])
+
+    def release(self, event_id: str) -> None:
+        event = self.events[event_id]
+        event.update(summary="FREE", description="", etag=str(int(event["etag"]) + 1))
+
+    def edit(self, event_id: str, summary: str) -> None:
+        """A manager edits the event in the Calendar UI."""
+        event = self.events[event_id]
+        event.update(summary=summary, etag=str(int(event["etag"]) + 1))
+
+
+@dataclass
+class RecordingMeetings:
+    created: dict[str, Meeting] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    down: bool = False
+
+    def create(self, topic: str, start: datetime, minutes: int) -> Meeting:
+        if self.down:
+            raise MeetingsUnavailable("zoom down")
+        meeting_id = str(80000000000 + len(self.created))
+        meeting = Meeting(meeting_id, f"https://zoom.us/j/{meeting_id}?pwd=abc")
+        self.created[meeting_id] = meeting
+        return meeting
+
+    def delete(self, meeting_id: str) -> None:
+        self.deleted.append(meeting_id)

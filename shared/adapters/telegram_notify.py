@@ -26,6 +26,10 @@ class TelegramNotifier:
         self._developers = dev_chat_id
         self._http = httpx.Client(timeout=timeout)
 
+    def message_parent(self, chat_id: int, text: str) -> None:
+        """A message to a parent's private chat (reminders), outside the bot's conversation."""
+        self._send(str(chat_id), text)
+
     def _send(self, chat_id: str, text: str) -> None:
         try:
             response = self._http.post(

@@ -16,9 +16,22 @@ class Scene(StrEnum):
     EMAIL = "email"
     NAME = "name"
     REGISTERED = "registered"
+    DATES = "dates"  # choosing a day
+    TIMES = "times"  # choosing a time of that day
+    CONFIRM = "confirm"
+    SCHEDULED = "scheduled"
 
 
 STRICT_INPUT_SCENES = (Scene.PHONE, Scene.EMAIL, Scene.NAME)
+
+
+class OfferedSlot(BaseModel):
+    """A free slot as shown to the parent (with the ETag it had, for the conditional booking)."""
+
+    event_id: str
+    start: datetime
+    end: datetime
+    etag: str
 
 
 class Session(BaseModel):
@@ -34,6 +47,9 @@ class Session(BaseModel):
     name: str | None = None
     consent_at: datetime | None = None
     consent_version: str | None = None
+    offer_id: str | None = None  # buttons of an older offer are stale
+    offer: list[OfferedSlot] = []
+    chosen: int | None = None  # index into `offer`
 
 
 @dataclass(frozen=True)
@@ -73,3 +89,10 @@ class Reply:
 # Callback data (≤ 64 bytes, Telegram's limit)
 CONSENT = "consent"
 LANGUAGE_PREFIX = "lang:"
+DAY = "day"  # day:<offer>:<yyyymmdd>
+TIME = "slot"  # slot:<offer>:<index>
+BOOK = "book"  # book:<offer>:<index>
+BACK_TO_DAYS = "back:days"
+BACK_TO_TIMES = "back:times"
+RESCHEDULE = "resched"  # resched:<booking_id>
+CANCEL = "cancel"  # cancel:<booking_id>

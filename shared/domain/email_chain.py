@@ -92,6 +92,22 @@ def new_lead_text(lead: Lead, event: str) -> str:
     return f"{title}\n{_contacts(lead)}"
 
 
+def booking_text(lead: Lead, event: str, timezone: str) -> str:
+    """The managers' chat message when a parent books, reschedules or cancels a trial lesson."""
+    from zoneinfo import ZoneInfo
+
+    if event == "scheduled" and lead.lesson_at:
+        local = lead.lesson_at.astimezone(ZoneInfo(timezone))
+        title = f"📅 Записан на пробный урок: {local:%d.%m.%Y %H:%M} ({timezone})"
+        if not lead.zoom_link:
+            title += "\n⚠️ Zoom-встреча не создана: отправьте ссылку родителю вручную"
+    elif event == "rescheduled":
+        title = "🔁 Родитель переносит пробный урок: прежняя запись снята, слот свободен"
+    else:
+        title = "✖ Родитель отменил пробный урок: слот свободен"
+    return f"{title}\n{_contacts(lead)}"
+
+
 def call_alert_text(lead: Lead) -> str:
     """The managers' chat message two days after the form when the parent never opened the bot."""
     return f"📞 Позвоните лиду: не открыл бота за 2 дня после заявки\n{_contacts(lead)}"

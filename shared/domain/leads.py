@@ -89,7 +89,9 @@ class Lead(BaseModel):
     crm_status: str | None = None  # last status seen in the sheet: managers move leads there
     lesson_at: datetime | None = None
     zoom_link: str | None = None
+    zoom_meeting_id: str | None = None
     calendar_event_id: str | None = None
+    booking_id: str | None = None  # changes with every booking: a reminder of an older one never fires
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None

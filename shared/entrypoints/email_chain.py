@@ -23,7 +23,7 @@ class ChainTask(BaseModel):
     step: Step
     lead_id: str = Field(pattern=r"^[a-f0-9]{8,64}$")
     key: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,64}$")
-    event: str = Field(default="", pattern=r"^(|created|updated|activated)$")
+    event: str = Field(default="", pattern=r"^(|created|updated|activated|scheduled|rescheduled|cancelled)$")
 
 
 def handle(request: Request, container: Container) -> Response:

@@ -15,6 +15,7 @@ from shared.domain.email_chain import (
     NEXT_STEP,
     STEP_COLUMN,
     Step,
+    booking_text,
     call_alert_text,
     deep_link,
     new_lead_text,
@@ -55,6 +56,8 @@ _CONTACT_COLUMNS = (
 )
 # What the bot changes when a parent registers or follows the deep link; it owns the ACTIVATED status.
 _ACTIVATION_COLUMNS = (*_CONTACT_COLUMNS, "status", "tg_id", "tg_username", "bot_activated")
+_BOOKING_COLUMNS = ("status", "lesson_at", "zoom_link", "calendar_event_id")
+_BOOKING_EVENTS = ("scheduled", "rescheduled", "cancelled")
 
 
 class Outcome(StrEnum):
@@ -80,6 +83,7 @@ class ChainSettings:
     email2_delay: timedelta
     call_alert_delay: timedelta
     max_attempts: int
+    timezone: str = "Europe/Riga"
 
 
 @dataclass
@@ -131,12 +135,22 @@ class EmailChain:
         return self._chain_step(step, lead, final_attempt=final_attempt)
 
     def _sync(self, lead: Lead, *, event: str, final_attempt: bool) -> StepResult:
-        columns = _ACTIVATION_COLUMNS if event == "activated" else _CONTACT_COLUMNS
+        if event in _BOOKING_EVENTS:
+            columns: tuple[str, ...] = _BOOKING_COLUMNS
+            text = booking_text(lead, event, self.settings.timezone)
+        else:
+            columns = _ACTIVATION_COLUMNS if event == "activated" else _CONTACT_COLUMNS
+            text = new_lead_text(lead, event=event)
         before = self.crm.write_lead(lead.lead_id, crm_values(lead, columns), crm_row(lead))
-        if before is not None and event != "activated":
+        if before is not None and event in ("created", "updated"):
             self._remember_crm_status(lead, before.status)
+        if event in _BOOKING_EVENTS:
+            details = lead.lesson_at.isoformat(timespec="minutes") if lead.lesson_at else ""
+            self.crm.append_log(
+                [LogEntry(self.clock.now(), lead.lead_id, f"LESSON_{event.upper()}", details)]
+            )
         try:
-            self.notifier.notify_managers(new_lead_text(lead, event=event))
+            self.notifier.notify_managers(text)
         except NotifyError as exc:
             if not final_attempt:
                 raise RetryLater(f"managers not notified: {exc}") from None

@@ -22,12 +22,14 @@ from shared.domain.conversation import (
 )
 from shared.domain.email_chain import Step, task_name
 from shared.domain.leads import InvalidContact, Lead, LeadStatus, Source, normalise_email, normalise_phone
+from shared.flows.booking import BookingFlow
 from shared.flows.lead_repository import LeadRepository
 from shared.i18n import LANGUAGES, language_for, t
 from shared.ports import Clock, Job, Scheduler
 
 log = logging.getLogger(__name__)
 MAX_NAME = 100
+_BOOKING_SCENES = (Scene.REGISTERED, Scene.DATES, Scene.TIMES, Scene.CONFIRM, Scene.SCHEDULED)
 _CHAIN_STEPS = (Step.EMAIL1, Step.EMAIL2, Step.CALL_ALERT)
 
 
@@ -46,6 +48,7 @@ class Onboarding:
     scheduler: Scheduler
     clock: Clock
     settings: OnboardingSettings
+    booking: BookingFlow | None = None  # without a calendar, a manager arranges the lesson
 
     def handle(self, session: Session, event: Incoming) -> list[Reply]:
         """Advance `session` (changed in place) by one event; returns what to send."""
@@ -63,7 +66,9 @@ class Onboarding:
             return self._email(session, event)
         if session.scene is Scene.NAME:
             return self._name(session, event)
-        return [self._text(session, "registered_next", manager_link=self.settings.manager_link)]
+        if session.scene in (Scene.DATES, Scene.TIMES, Scene.CONFIRM):
+            return [self._text(session, "use_buttons")]
+        return self._after_registration(session)
 
     # ---- commands and buttons --------------------------------------------------------------------
     def _command(self, session: Session, event: Incoming) -> list[Reply]:
@@ -102,6 +107,12 @@ class Onboarding:
 
     def _callback(self, session: Session, event: Incoming) -> list[Reply]:
         data = event.callback_data or ""
+        if (
+            self.booking
+            and session.lead_id
+            and (replies := self.booking.on_callback(session, data)) is not None
+        ):
+            return replies
         if data.startswith(LANGUAGE_PREFIX) and data[len(LANGUAGE_PREFIX) :] in LANGUAGES:
             session.language = data[len(LANGUAGE_PREFIX) :]
             session.language_chosen = True
@@ -148,8 +159,8 @@ class Onboarding:
         return self._next_question(session, event)
 
     def _next_question(self, session: Session, event: Incoming) -> list[Reply]:
-        if session.scene is Scene.REGISTERED and session.lead_id:  # /start again: nothing new to save
-            return [self._text(session, "registered_next", manager_link=self.settings.manager_link)]
+        if session.scene in _BOOKING_SCENES and session.lead_id:  # /start again: nothing new to save
+            return self._after_registration(session)
         if not session.phone:
             session.scene = Scene.PHONE
             return [self._ask_phone(session, "ask_phone")]
@@ -161,10 +172,18 @@ class Onboarding:
             return [Reply(t(session.language, "ask_name"), remove_keyboard=True)]
         self._register(session, event)
         session.scene = Scene.REGISTERED
-        return [
-            Reply(t(session.language, "registered", name=session.name), remove_keyboard=True),
-            self._text(session, "registered_next", manager_link=self.settings.manager_link),
-        ]
+        thanks = Reply(t(session.language, "registered", name=session.name), remove_keyboard=True)
+        return [thanks, *self._after_registration(session)]
+
+    def _after_registration(self, session: Session) -> list[Reply]:
+        """The booked lesson with its buttons, or the day picker, or (no calendar) the manager's contact."""
+        if self.booking is None:
+            return [self._text(session, "registered_next", manager_link=self.settings.manager_link)]
+        lead = self.leads.get(session.lead_id or "")
+        if lead is not None and lead.booking_id and lead.lesson_at:
+            session.scene = Scene.SCHEDULED
+            return self.booking.scheduled_info(session, lead)
+        return self.booking.offer_days(session)
 
     # ---- effects ---------------------------------------------------------------------------------
     def _register(self, session: Session, event: Incoming) -> None:

@@ -38,7 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         store="firestore",
         overrides=OVERRIDES,
         log_dir=Path(tmp_path_factory.mktemp("logs")),
-        functions=("tilda_webhook", "email_chain", "tg_webhook"),
+        functions=("tilda_webhook", "email_chain", "tg_webhook", "reminders"),
     )
     yield running
     running.stop()

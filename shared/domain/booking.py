@@ -1,0 +1,71 @@
+"""Trial-lesson booking rules: which slots are offered, how they are shown, when reminders go. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.ports import Slot
+
+REMINDERS = (("remind24h", timedelta(hours=24)), ("remind5h", timedelta(hours=5)))
+_WEEKDAYS = {
+    "ru": ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+_MONTHS = {
+    "ru": ("янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    timezone: str = "Europe/Riga"
+    horizon: timedelta = timedelta(days=14)
+    min_notice: timedelta = timedelta(hours=3)
+    self_service_cutoff: timedelta = timedelta(hours=2)
+    lesson_minutes: int = 60
+
+
+def bookable(slots: Sequence[Slot], now: datetime, rules: BookingRules) -> list[Slot]:
+    """Slots far enough ahead and within the horizon, earliest first."""
+    earliest, latest = now + rules.min_notice, now + rules.horizon
+    return sorted((s for s in slots if earliest <= s.start < latest), key=lambda s: s.start)
+
+
+def local_day(moment: datetime, rules: BookingRules) -> date:
+    return moment.astimezone(ZoneInfo(rules.timezone)).date()
+
+
+def by_day(slots: Sequence[Slot], rules: BookingRules) -> dict[date, list[Slot]]:
+    days: dict[date, list[Slot]] = {}
+    for slot in slots:
+        days.setdefault(local_day(slot.start, rules), []).append(slot)
+    return days
+
+
+def day_label(day: date, language: str) -> str:
+    lang = language if language in _WEEKDAYS else "ru"
+    return f"{_WEEKDAYS[lang][day.weekday()]}, {day.day} {_MONTHS[lang][day.month - 1]}"
+
+
+def time_label(moment: datetime, rules: BookingRules) -> str:
+    """Wall-clock time in the academy's zone (daylight saving included), e.g. 15:00."""
+    return moment.astimezone(ZoneInfo(rules.timezone)).strftime("%H:%M")
+
+
+def when_label(moment: datetime, language: str, rules: BookingRules) -> str:
+    """Date, time and zone name: «Пн, 1 дек, 15:00 (Europe/Riga)»."""
+    day = local_day(moment, rules)
+    return f"{day_label(day, language)}, {time_label(moment, rules)} ({rules.timezone})"
+
+
+def reminder_times(lesson_at: datetime, now: datetime) -> list[tuple[str, datetime]]:
+    """The reminders still ahead of us (one that would fire in the past is skipped)."""
+    return [(kind, lesson_at - before) for kind, before in REMINDERS if lesson_at - before > now]
+
+
+def self_service_allowed(lesson_at: datetime, now: datetime, rules: BookingRules) -> bool:
+    return lesson_at - now > rules.self_service_cutoff

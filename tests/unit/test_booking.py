@@ -1,0 +1,245 @@
+"""Booking on fakes: days, times, confirm, races, Zoom down, reschedule, cancel, reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import fakeredis
+import pytest
+
+from shared.adapters.store_redis import RedisStore
+from shared.domain.booking import BookingRules, time_label
+from shared.domain.conversation import CONSENT, Incoming, Reply, Scene, Session
+from shared.domain.leads import LeadStatus
+from shared.flows.booking import BookingFlow, reminder_task
+from shared.flows.lead_repository import LeadRepository
+from shared.flows.onboarding import Onboarding, OnboardingSettings
+from shared.flows.reminders import Reminders
+from tests.fakes import (
+    FixedClock,
+    RecordingCalendar,
+    RecordingMeetings,
+    RecordingNotifier,
+    RecordingScheduler,
+)
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+RULES = BookingRules(timezone="Europe/Riga")
+
+
+class Academy:
+    """One store, calendar and Zoom shared by several parents' chats."""
+
+    def __init__(self) -> None:
+        self.store = RedisStore(fakeredis.FakeRedis())
+        self.leads = LeadRepository(self.store)
+        self.scheduler = RecordingScheduler()
+        self.clock = FixedClock(NOW)
+        self.calendar = RecordingCalendar()
+        self.meetings = RecordingMeetings()
+        self.booking = BookingFlow(
+            store=self.store,
+            leads=self.leads,
+            calendar=self.calendar,
+            meetings=self.meetings,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            rules=RULES,
+            manager_link="https://t.me/allin_manager",
+        )
+        self.flow = Onboarding(
+            leads=self.leads,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            settings=OnboardingSettings("https://t.me/allin_manager", "https://x/privacy", "v1", None, "RU"),
+            booking=self.booking,
+        )
+        self.calendar.add_slot("ev-tomorrow-10", NOW + timedelta(days=1, hours=1))
+        self.calendar.add_slot("ev-tomorrow-14", NOW + timedelta(days=1, hours=5))
+        self.calendar.add_slot("ev-too-soon", NOW + timedelta(hours=1))
+        self.calendar.add_slot("ev-too-far", NOW + timedelta(days=20))
+
+
+class Parent:
+    def __init__(self, academy: Academy, user_id: int, phone: str, email: str) -> None:
+        self.academy = academy
+        self.user_id = user_id
+        self.session = Session(chat_id=user_id)
+        self.last: list[Reply] = []
+        self.send("command", text="start")
+        self.press(CONSENT)
+        self.send(text=phone)
+        self.send(text=email)
+        self.send(text="Анна")
+
+    def send(self, kind: str = "text", **fields: object) -> list[Reply]:
+        event = Incoming(kind, chat_id=self.user_id, user_id=self.user_id, language_code="ru", **fields)  # type: ignore[arg-type]
+        self.last = self.academy.flow.handle(self.session, event)
+        return self.last
+
+    def press(self, data: str) -> list[Reply]:
+        return self.send("callback", callback_data=data)
+
+    def buttons(self) -> list[tuple[str, str]]:
+        return [(b.text, b.callback_data or "") for r in self.last for row in r.buttons for b in row]
+
+    def press_labelled(self, label: str) -> list[Reply]:
+        return self.press(next(data for text, data in self.buttons() if label in text))
+
+    def book_first_slot(self) -> list[Reply]:
+        self.press(self.buttons()[0][1])  # the first day
+        self.press(self.buttons()[0][1])  # its first time
+        return self.press_labelled("Подтвердить")
+
+    @property
+    def lead(self):  # type: ignore[no-untyped-def]
+        return self.academy.leads.get(self.session.lead_id or "")
+
+
+@pytest.fixture
+def academy() -> Academy:
+    return Academy()
+
+
+def test_days_offered_after_registration_respect_notice_and_horizon(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    assert parent.session.scene is Scene.DATES
+    assert [text for text, _ in parent.buttons()] == ["Ср, 25 ноя"]
+    times = parent.press(parent.buttons()[0][1])
+    assert [text for text, _ in parent.buttons()] == [
+        "12:00",
+        "16:00",
+        "← Назад",
+    ]  # Riga is UTC+2 in November
+    assert "Europe/Riga" in times[0].text
+
+
+def test_booking_takes_the_slot_creates_zoom_and_schedules_reminders(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    done = parent.book_first_slot()
+    assert "https://zoom.us/j/" in done[0].text and "12:00 (Europe/Riga)" in done[0].text
+    lead = parent.lead
+    assert lead.status is LeadStatus.SCHEDULED and lead.calendar_event_id == "ev-tomorrow-10"
+    assert lead.zoom_link and lead.lesson_at == NOW + timedelta(days=1, hours=1)
+    event = academy.calendar.events["ev-tomorrow-10"]
+    assert event["summary"] == "Пробный урок: Анна" and lead.zoom_link in event["description"]
+    reminders = {job.run_at for job in academy.scheduler.jobs.values() if job.target == "reminders"}
+    assert reminders == {lead.lesson_at - timedelta(hours=24), lead.lesson_at - timedelta(hours=5)}
+    assert any(job.payload.get("event") == "scheduled" for job in academy.scheduler.jobs.values())
+    assert parent.session.scene is Scene.SCHEDULED
+    assert {label for label, _ in parent.send(text="привет") and parent.buttons()} == {
+        "🔁 Перенести",
+        "✖ Отменить",
+    }
+
+
+def test_reminder_already_in_the_past_is_skipped(academy: Academy) -> None:
+    academy.calendar.events.clear()
+    academy.calendar.add_slot("ev-soon", NOW + timedelta(hours=4))
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    parent.book_first_slot()
+    kinds = [job.payload["kind"] for job in academy.scheduler.jobs.values() if job.target == "reminders"]
+    assert kinds == []  # −24 h and −5 h are both before now
+
+
+def test_two_parents_confirming_one_slot_end_with_one_booking(academy: Academy) -> None:
+    anna = Parent(academy, 1, "+79161234567", "anna@example.com")
+    boris = Parent(academy, 2, "+79162223344", "boris@example.com")
+    for parent in (anna, boris):  # both look at the same slot
+        parent.press(parent.buttons()[0][1])
+        parent.press(parent.buttons()[0][1])
+    anna.press_labelled("Подтвердить")
+    refused = boris.press_labelled("Подтвердить")
+    assert "только что заняли" in refused[0].text
+    assert anna.lead.status is LeadStatus.SCHEDULED and boris.lead.status is LeadStatus.ACTIVATED
+    boris.press(boris.buttons()[0][1])
+    assert [text for text, _ in boris.buttons()] == ["16:00", "← Назад"]  # fresh slots, the taken one gone
+    assert len(academy.meetings.created) == 1
+
+
+def test_slot_changed_in_the_calendar_meanwhile_is_refused(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    parent.press(parent.buttons()[0][1])
+    parent.press(parent.buttons()[0][1])
+    academy.calendar.edit("ev-tomorrow-10", "FREE (moved by a manager)")
+    refused = parent.press_labelled("Подтвердить")
+    assert "только что заняли" in refused[0].text and parent.lead.status is LeadStatus.ACTIVATED
+    assert academy.meetings.deleted == list(academy.meetings.created)  # the meeting made for it is gone
+
+
+def test_zoom_down_keeps_the_booking_and_says_a_manager_sends_the_link(academy: Academy) -> None:
+    academy.meetings.down = True
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    done = parent.book_first_slot()
+    assert "менеджер" in done[0].text.lower() and parent.lead.status is LeadStatus.SCHEDULED
+    assert parent.lead.zoom_link is None
+
+
+def test_reschedule_frees_everything_and_offers_days_again(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    parent.book_first_slot()
+    old = parent.lead
+    parent.send(text="?")
+    parent.press_labelled("Перенести")
+    assert academy.calendar.events["ev-tomorrow-10"]["summary"] == "FREE"
+    assert academy.meetings.deleted == [old.zoom_meeting_id]
+    assert {reminder_task(k, old.lead_id, old.booking_id) for k in ("remind24h", "remind5h")} <= set(
+        academy.scheduler.cancelled
+    )
+    assert parent.session.scene is Scene.DATES and parent.lead.booking_id is None
+    parent.book_first_slot()  # the freed slot can be booked again
+    assert parent.lead.calendar_event_id == "ev-tomorrow-10"
+
+
+def test_cancel_and_cutoff(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    parent.book_first_slot()
+    parent.send(text="?")
+    academy.clock.advance(hours=24)  # 1 h before the lesson: inside the 2 h cut-off
+    refused = parent.press_labelled("Отменить")
+    assert "менеджер" in refused[0].text.lower() and parent.lead.status is LeadStatus.SCHEDULED
+    academy.clock.advance(hours=-24)
+    parent.send(text="?")
+    parent.press_labelled("Отменить")
+    assert parent.lead.status is LeadStatus.CANCELLED and parent.lead.lesson_at is None
+
+
+def test_forged_button_cannot_touch_another_parents_booking(academy: Academy) -> None:
+    anna = Parent(academy, 1, "+79161234567", "anna@example.com")
+    anna.book_first_slot()
+    boris = Parent(academy, 2, "+79162223344", "boris@example.com")
+    boris.press(f"cancel:{anna.lead.booking_id}")
+    boris.press("slot:ffffff:0")
+    assert (
+        anna.lead.status is LeadStatus.SCHEDULED
+        and academy.calendar.events["ev-tomorrow-10"]["summary"] != "FREE"
+    )
+
+
+def test_slots_are_cached_for_thirty_seconds(academy: Academy) -> None:
+    Parent(academy, 1, "+79161234567", "anna@example.com")
+    Parent(academy, 2, "+79162223344", "boris@example.com")
+    assert academy.calendar.list_calls == 1
+
+
+def test_times_follow_daylight_saving() -> None:
+    # Riga moves to summer time on 29 March 2026: 10:00 UTC is 12:00 before and 13:00 after.
+    assert time_label(datetime(2026, 3, 28, 10, 0, tzinfo=UTC), RULES) == "12:00"
+    assert time_label(datetime(2026, 3, 30, 10, 0, tzinfo=UTC), RULES) == "13:00"
+
+
+class TestReminders:
+    def test_sent_once_and_never_for_an_old_booking(self, academy: Academy) -> None:
+        notifier = RecordingNotifier()
+        reminders = Reminders(academy.store, academy.leads, notifier, RULES)
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        first = parent.lead
+        assert reminders.run("remind24h", first.lead_id, first.booking_id) == "sent"
+        assert reminders.run("remind24h", first.lead_id, first.booking_id) == "duplicate"
+        assert notifier.parents[0][0] == 1 and first.zoom_link in notifier.parents[0][1]
+        parent.send(text="?")
+        parent.press_labelled("Перенести")
+        parent.book_first_slot()
+        assert reminders.run("remind5h", first.lead_id, first.booking_id) == "skipped"
+        assert len(notifier.parents) == 1
