@@ -95,9 +95,8 @@ class Stack:
 
     @property
     def fakes_url(self) -> dict[str, str]:
-        return {
-            name: f"http://127.0.0.1:{getattr(self.ports, name)}" for name in ("sheets", "resend", "telegram")
-        }
+        names = ("sheets", "resend", "telegram", "calendar", "zoom")
+        return {name: f"http://127.0.0.1:{getattr(self.ports, name)}" for name in names}
 
     @property
     def tasks_url(self) -> str:

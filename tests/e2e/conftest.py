@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,31 @@ class System:
     def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
         url = f"{self.stack.fakes_url['telegram']}/_fake/messages"
         return self.http.get(url, params={"chat_id": chat_id}).json()
+
+    def now(self) -> datetime:
+        """The emulator's clock, which the functions read too."""
+        seconds = self.http.get(f"{self.stack.tasks_url}/_emulator/now").json()["epochSeconds"]
+        return datetime.fromtimestamp(seconds, UTC)
+
+    def add_free_slot(self, start: datetime, minutes: int = 60) -> str:
+        """A manager adds a free lesson slot to the calendar (an event titled with the marker)."""
+        calendar = self.env["GOOGLE_CALENDAR_ID"]
+        response = self.http.post(
+            f"{self.stack.fakes_url['calendar']}/calendar/v3/calendars/{calendar}/events",
+            json={
+                "summary": "FREE",
+                "start": {"dateTime": start.isoformat()},
+                "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
+            },
+            headers={"Authorization": "Bearer manager"},
+        )
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def calendar_event(self, event_id: str) -> dict[str, Any]:
+        calendar = self.env["GOOGLE_CALENDAR_ID"]
+        url = f"{self.stack.fakes_url['calendar']}/calendar/v3/calendars/{calendar}/events/{event_id}"
+        return self.http.get(url, headers={"Authorization": "Bearer manager"}).json()
 
     # ---- seeing ----
     def pending_tasks(self) -> list[dict[str, Any]]:
