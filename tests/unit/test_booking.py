@@ -243,3 +243,21 @@ class TestReminders:
         parent.book_first_slot()
         assert reminders.run("remind5h", first.lead_id, first.booking_id) == "skipped"
         assert len(notifier.parents) == 1
+
+
+def test_calendar_down_tells_the_parent_and_books_nothing(academy: Academy) -> None:
+    academy.calendar.fail = True
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    assert "расписание" in parent.last[-1].text and "https://t.me/allin_manager" in parent.last[-1].text
+    assert parent.session.scene is Scene.REGISTERED and parent.lead.status is LeadStatus.ACTIVATED
+    academy.calendar.fail = False
+    parent.send(text="?")  # asking again once the calendar is back offers the days
+    assert parent.session.scene is Scene.DATES
+
+
+def test_stale_day_button_from_an_old_offer_gets_fresh_days(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    old_day = parent.buttons()[0][1]
+    parent.press("back:days")  # a new offer replaces the old one
+    replies = parent.press(old_day)
+    assert parent.session.scene is Scene.DATES and "кнопками" in replies[0].text
