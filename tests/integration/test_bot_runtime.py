@@ -1,0 +1,80 @@
+"""The PTB runtime against the Telegram fake: the global error handler and updates the bot ignores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import fakeredis
+import pytest
+
+from local.fakes import TelegramFake
+from shared.adapters.store_redis import RedisStore
+from shared.bot.runtime import BotRuntime
+from shared.domain.conversation import Incoming, Reply, Session
+
+TOKEN = "123456:runtime-test"
+
+
+class Exploding:
+    def handle(self, session: Session, event: Incoming) -> list[Reply]:
+        raise RuntimeError("the store went away")
+
+
+class Echo:
+    def handle(self, session: Session, event: Incoming) -> list[Reply]:
+        return [Reply(f"echo {event.kind}")]
+
+
+@pytest.fixture
+def telegram() -> Iterator[tuple[TelegramFake, str]]:
+    fake = TelegramFake(tokens=[TOKEN])
+    with fake.server() as server:
+        yield fake, server.url
+
+
+def runtime(url: str, onboarding: object) -> BotRuntime:
+    return BotRuntime(
+        token=TOKEN,
+        api_url=url,
+        store=RedisStore(fakeredis.FakeRedis()),
+        onboarding=lambda: onboarding,  # type: ignore[arg-type, return-value]
+        manager_link="https://t.me/allin_manager",
+    )
+
+
+def test_an_error_is_logged_and_the_parent_told_in_their_language(telegram) -> None:  # type: ignore[no-untyped-def]
+    fake, url = telegram
+    parent = fake.user(501, language_code="en")
+    runtime(url, Exploding()).process(fake.command_update(parent, "/start"))
+    [reply] = fake.messages(501)
+    assert (
+        reply["text"] == "Something went wrong. Try /start or write to a manager: https://t.me/allin_manager"
+    )
+
+
+def test_group_messages_and_edits_are_ignored(telegram) -> None:  # type: ignore[no-untyped-def]
+    fake, url = telegram
+    bot = runtime(url, Echo())
+    group_message = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": -100500, "type": "group", "title": "parents"},
+            "from": {"id": 502, "is_bot": False, "first_name": "B"},
+            "text": "hello",
+        },
+    }
+    bot.process(group_message)
+    edited = {
+        "update_id": 2,
+        "edited_message": {
+            **group_message["message"],
+            "chat": {"id": 502, "type": "private"},
+            "edit_date": 1,
+        },
+    }
+    bot.process(edited)
+    assert fake.messages(-100500) == [] and fake.messages(502) == []
+    bot.process(fake.text_update(fake.user(503), "hi"))
+    assert [m["text"] for m in fake.messages(503)] == ["echo text"]
