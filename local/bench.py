@@ -7,15 +7,21 @@ functions); the functions are started here as real functions-framework processes
 from the spawn of its process. What is measured:
 
 * cold start: spawn → first correct answer, as a ratio to a bare "hello" function started the same way;
-  bare, tilda_webhook, email_chain and tg_webhook are interleaved, N runs, the median ratio is reported;
+  bare, tilda_webhook, email_chain, tg_webhook and reminders are interleaved, N runs, the median ratio
+  is reported (each round's tg_webhook, once it has answered, registers its parent and books a lesson,
+  whose −24 h reminder is reminders' first request);
 * peak RSS: VmHWM of every process of a function's tree (gunicorn master + worker) after a scenario
-  (Tilda leads and their chains for tilda_webhook and email_chain; parents registering in the bot,
-  their updates delivered by the Telegram fake, for tg_webhook);
+  (Tilda leads and their chains for tilda_webhook and email_chain; parents registering in the bot and
+  booking a trial lesson, their updates delivered by the Telegram fake, for tg_webhook; the reminders
+  of those lessons for reminders);
 * Sheets calls per lead on the happy path (and the Resend/Telegram calls of the whole chain); the
   Telegram calls of one parent's registration in the bot, and the Sheets calls of tg_webhook (none);
-* that tilda_webhook and email_chain never import `openai` or `telegram` (python-telegram-bot), and
-  tg_webhook never `openai`, checked in a separate interpreter running the function through
-  functions-framework's `create_app`, under `-X importtime` so the heaviest imports can be listed too.
+* the Calendar, Zoom, Sheets and Telegram calls of one booking, and that a listing of free slots within
+  30 s of the previous one costs no Calendar call;
+* that tilda_webhook, email_chain and reminders never import `openai` or `telegram`
+  (python-telegram-bot), and tg_webhook never `openai`, checked in a separate interpreter running the
+  function through functions-framework's `create_app`, under `-X importtime` so the heaviest imports
+  can be listed too.
 
 Prints a table, then one `bench <subject>.<figure> <value> <unit>` line per figure for scripts.
 """
@@ -23,6 +29,7 @@ Prints a table, then one `bench <subject>.<figure> <value> <unit>` line per figu
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -36,7 +43,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -46,11 +53,13 @@ import httpx
 
 from local.processes import REPO, Service, free_port, start_function
 from local.run import Ports, Stack, start_stack
+from shared.domain.booking import BookingRules, day_label, local_day, time_label, when_label
 from shared.domain.conversation import CONSENT
+from shared.flows.reminders import KINDS as REMINDER_TEXTS
 from shared.i18n import t
 
 LEAD_FUNCTIONS = ("tilda_webhook", "email_chain")
-MEASURED = (*LEAD_FUNCTIONS, "tg_webhook")
+MEASURED = (*LEAD_FUNCTIONS, "tg_webhook", "reminders")
 POLL_SECONDS = 0.01
 START_TIMEOUT_SECONDS = 60.0
 SCENARIO_LEADS = 20
@@ -60,12 +69,20 @@ PARENT_LANGUAGE = "ru"
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HALF_HOUR = 30 * 60
 DAY = 24 * 3600
+SLOT_CACHE_SECONDS = 30  # the design: a listing within 30 s of the previous one is read from the store
+# Free lesson slots start this far ahead (both reminders, −24 h and −5 h, are then still to come) ...
+SLOTS_AHEAD = timedelta(days=2)
+SLOT_MINUTES = 60
+# ... and the bot scenario has this many more than it books.
+SPARE_SLOTS = 2
+BENCH_REMINDER = "remind24h"  # the kind each cold-start round sends
 # `start_stack` treats an empty tuple as "every function"; a name without a main.py starts none.
 NO_FUNCTIONS = ("none",)
 FORBIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
     "tilda_webhook": ("openai", "telegram"),
     "email_chain": ("openai", "telegram"),
     "tg_webhook": ("openai",),  # python-telegram-bot is the bot itself
+    "reminders": ("openai", "telegram"),  # sends through plain httpx
 }
 
 BARE_SOURCE = """import functions_framework
@@ -131,11 +148,12 @@ class Budget:
 BUDGETS = (
     Budget("tilda_webhook cold start", 2.5, "x", "tilda_webhook.cold_start_ratio"),
     Budget("email_chain cold start", 2.5, "x", "email_chain.cold_start_ratio"),
-    Budget("reminders cold start", None, "x"),
+    Budget("reminders cold start", 2.5, "x", "reminders.cold_start_ratio"),
     Budget("tg_webhook cold start", 3, "x", "tg_webhook.cold_start_ratio"),
     Budget("tilda_webhook peak RSS", 160, "MB", "tilda_webhook.peak_rss"),
     Budget("email_chain peak RSS", 160, "MB", "email_chain.peak_rss"),
     Budget("tg_webhook peak RSS", 160, "MB", "tg_webhook.peak_rss"),
+    Budget("reminders peak RSS", 160, "MB", "reminders.peak_rss"),
     Budget("Sheets calls per Tilda lead (happy path)", 2, "calls", "intake.sheets_calls_per_lead"),
     Budget(
         f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} registrations)",
@@ -143,11 +161,25 @@ BUDGETS = (
         "calls",
         "onboarding.sheets_calls_in_tg_webhook",
     ),
+    Budget(
+        f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} bookings)",
+        0,
+        "calls",
+        "booking.sheets_calls_in_tg_webhook",
+    ),
+    Budget(
+        f"Calendar calls of a listing within {SLOT_CACHE_SECONDS} s of the previous one",
+        0,
+        "calls",
+        "booking.calendar_calls_for_cached_listing",
+    ),
     Budget("tilda_webhook imports openai", 0, "bool", "tilda_webhook.openai_imported"),
     Budget("tilda_webhook imports telegram", 0, "bool", "tilda_webhook.telegram_imported"),
     Budget("email_chain imports openai", 0, "bool", "email_chain.openai_imported"),
     Budget("email_chain imports telegram", 0, "bool", "email_chain.telegram_imported"),
     Budget("tg_webhook imports openai", 0, "bool", "tg_webhook.openai_imported"),
+    Budget("reminders imports openai", 0, "bool", "reminders.openai_imported"),
+    Budget("reminders imports telegram", 0, "bool", "reminders.telegram_imported"),
 )
 BUDGET_TEXT = {
     "tilda_webhook cold start": "≤ 2.5× bare",
@@ -155,6 +187,8 @@ BUDGET_TEXT = {
     "reminders cold start": "≤ 2.5× bare",
     "tg_webhook cold start": "≤ 3× bare",
     f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} registrations)": "none",
+    f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} bookings)": "none",
+    f"Calendar calls of a listing within {SLOT_CACHE_SECONDS} s of the previous one": "none",
 }
 
 
@@ -167,6 +201,7 @@ class ColdStartRun:
     tilda_webhook: float
     email_chain: float
     tg_webhook: float
+    reminders: float
 
     def ratio(self, function: str) -> float:
         return float(getattr(self, function)) / self.bare
@@ -204,6 +239,29 @@ class ScenarioResult:
 
 
 @dataclass(frozen=True)
+class Booking:
+    """A trial lesson a parent booked in the bot, and the reminder tasks the booking scheduled."""
+
+    chat_id: int
+    start: datetime
+    zoom_link: str
+    reminders: tuple[dict[str, str], ...]  # the JSON bodies of the tasks, as Cloud Tasks would post them
+
+    def reminder(self, kind: str) -> dict[str, str]:
+        return next(task for task in self.reminders if task["kind"] == kind)
+
+
+@dataclass(frozen=True)
+class BookingCalls:
+    """The calls one booking made, as the fakes recorded them ("METHOD /path", ids shortened)."""
+
+    calendar: tuple[str, ...]  # from the registration's last update (it lists the free slots) to "booked"
+    zoom: tuple[str, ...]  # the same window (token requests included)
+    telegram: tuple[str, ...]  # the day, time and confirm buttons (Bot API methods)
+    sheets: int
+
+
+@dataclass(frozen=True)
 class BotScenarioResult:
     rss: Rss
     telegram_per_parent: int  # one registration on a warm instance
@@ -211,7 +269,26 @@ class BotScenarioResult:
     telegram_first_parent: int  # the first registration of the instance (its getMe included)
     telegram_total: int
     sheets: int  # every registration
-    tasks_scheduled: int  # Cloud Tasks tasks left by the registrations (one CRM sync each)
+    sheets_bookings: int  # every booking
+    tasks_scheduled: int  # Cloud Tasks tasks left: a CRM sync per registration and per booking ...
+    reminders_scheduled: int  # ... and the reminders of each booking
+    booking: BookingCalls  # the second booking of the instance (its Zoom token cached)
+    first_booking: BookingCalls  # the instance's first (the Calendar service built, the Zoom token)
+    calendar_total: int  # every registration and booking
+    zoom_total: int
+    listing_calendar: int  # a listing right after a booking (which dropped the cached slots)
+    cached_listing_calendar: int  # the next parent's listing, within 30 s of that one
+    cached_listing_gap: float  # seconds between the two listings
+    bookings: tuple[Booking, ...]
+
+
+@dataclass(frozen=True)
+class RemindersScenarioResult:
+    rss: Rss
+    sent: int  # reminders sent (each answered 200 "sent" and found in its parent's chat)
+    telegram: int  # the Bot API calls of those reminders
+    duplicate_outcome: str  # the answer to a reminder posted again (Cloud Tasks delivers at least once)
+    duplicate_telegram: int
 
 
 @dataclass(frozen=True)
@@ -245,6 +322,7 @@ class Results:
     runs: list[ColdStartRun] = field(default_factory=list)
     scenario: ScenarioResult | None = None
     bot: BotScenarioResult | None = None
+    reminders: RemindersScenarioResult | None = None
     imports: dict[str, ImportCheck] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -259,8 +337,8 @@ class Results:
                 Figure(function, "cold_start_ratio", ratio, "x", 2),
                 Figure(function, "cold_start", seconds, "s", 2),
             ]
-        assert self.scenario is not None and self.bot is not None
-        peaks = {**self.scenario.rss, "tg_webhook": self.bot.rss}
+        assert self.scenario is not None and self.bot is not None and self.reminders is not None
+        peaks = {**self.scenario.rss, "tg_webhook": self.bot.rss, "reminders": self.reminders.rss}
         for subject in ("bare", *MEASURED):
             rss = peaks[subject]
             figures += [
@@ -275,7 +353,22 @@ class Results:
             Figure("chain", "telegram_calls_per_lead", chain.telegram, "calls"),
             Figure("onboarding", "telegram_calls_per_parent", self.bot.telegram_per_parent, "calls"),
             Figure("onboarding", "sheets_calls_in_tg_webhook", self.bot.sheets, "calls"),
+            Figure("booking", "calendar_calls_per_booking", len(self.bot.booking.calendar), "calls"),
+            Figure("booking", "zoom_calls_per_booking", len(self.bot.booking.zoom), "calls"),
+            Figure("booking", "telegram_calls_per_booking", len(self.bot.booking.telegram), "calls"),
+            Figure("booking", "sheets_calls_in_tg_webhook", self.bot.sheets_bookings, "calls"),
+            Figure("booking", "calendar_calls_for_cached_listing", self.bot.cached_listing_calendar, "calls"),
         ]
+        per_reminder = self.reminders.telegram / self.reminders.sent
+        figures.append(
+            Figure(
+                "reminders",
+                "telegram_calls_per_reminder",
+                per_reminder,
+                "calls",
+                0 if per_reminder.is_integer() else 2,
+            )
+        )
         for function in MEASURED:
             for module, imported in self.imports[function].forbidden.items():
                 figures.append(Figure(function, f"{module}_imported", int(imported), "bool"))
@@ -466,10 +559,15 @@ class Lab:
                 f"{delivered.get('webhook_error', '')}"
             )
 
-    def register_parent(self) -> None:
-        """A new parent: /start → the consent button → their contact → email → name."""
+    def register_parent(self) -> dict[str, Any]:
+        """A new parent: /start → the consent button → their contact → email → name; returns the user."""
         user = self.new_parent()
         self.parent_sends("command", user, command="/start")
+        self.finish_registration(user)
+        return user
+
+    def finish_registration(self, user: dict[str, Any]) -> None:
+        """After the bot's welcome: the consent button → contact → email → name (the bot then offers days)."""
         messages = self.bot_messages(user["id"])
         if not is_welcome(messages):
             raise BenchError(f"tg_webhook's answer to /start: {messages}")
@@ -481,6 +579,100 @@ class Lab:
         registered = t(PARENT_LANGUAGE, "registered", name=PARENT_NAME)
         if registered not in [m.get("text") for m in self.bot_messages(user["id"])]:
             raise BenchError(f"parent {user['id']} not registered: {self.bot_messages(user['id'])[-3:]}")
+
+    @property
+    def rules(self) -> BookingRules:
+        return BookingRules(timezone=self.env.get("ACADEMY_TIMEZONE", BookingRules().timezone))
+
+    def emulator_now(self) -> datetime:
+        """The Cloud Tasks emulator's clock (the functions' clock when LOCAL_CLOCK_URL is set)."""
+        response = self.http.get(f"{self.stack.tasks_url}/_emulator/now")
+        response.raise_for_status()
+        return datetime.fromtimestamp(float(response.json()["epochSeconds"]), UTC)
+
+    def add_free_slots(self, count: int) -> list[datetime]:
+        """A manager puts `count` free lesson slots in the calendar, an hour apart, two days ahead (so at
+        least the minimum notice ahead by the emulator's clock and by the system clock alike)."""
+        now = max(self.emulator_now(), datetime.now(UTC))
+        first = (now + SLOTS_AHEAD).replace(minute=0, second=0, microsecond=0)
+        calendar = self.stack.env["GOOGLE_CALENDAR_ID"]
+        starts = [first + timedelta(hours=i) for i in range(count)]
+        for start in starts:
+            self.http.post(
+                f"{self.stack.fakes_url['calendar']}/calendar/v3/calendars/{calendar}/events",
+                json={
+                    "summary": "FREE",
+                    "start": {"dateTime": start.isoformat()},
+                    "end": {"dateTime": (start + timedelta(minutes=SLOT_MINUTES)).isoformat()},
+                },
+                headers={"Authorization": "Bearer manager"},
+            ).raise_for_status()
+        return starts
+
+    def keyboard_message(self, chat_id: int) -> dict[str, Any]:
+        """The bot's latest message in the chat that has an inline keyboard."""
+        for message in reversed(self.bot_messages(chat_id)):
+            if "inline_keyboard" in message.get("reply_markup", {}):
+                return message
+        raise BenchError(f"no inline keyboard in chat {chat_id}: {self.bot_messages(chat_id)[-3:]}")
+
+    def press(self, user: dict[str, Any], label: str) -> None:
+        """The parent presses the button labelled exactly `label` on the bot's latest inline keyboard."""
+        message = self.keyboard_message(user["id"])
+        rows = message["reply_markup"]["inline_keyboard"]
+        button = next((b for row in rows for b in row if b.get("text") == label), None)
+        if button is None:
+            raise BenchError(f"no {label!r} button in chat {user['id']}: {message}")
+        self.parent_sends(
+            "callback", user, message_id=message["message_id"], callback_data=button["callback_data"]
+        )
+
+    def book(self, user: dict[str, Any], start: datetime) -> Booking:
+        """A registered parent, shown the day picker, books the slot starting at `start`: the day, the time,
+        "Подтвердить". Returns the booking with the Zoom link the bot sent and the reminders it scheduled."""
+        offered = self.keyboard_message(user["id"])
+        if offered.get("text") != t(PARENT_LANGUAGE, "choose_date"):
+            raise BenchError(f"no day picker in chat {user['id']}: {offered}")
+        self.press(user, day_label(local_day(start, self.rules), PARENT_LANGUAGE))
+        self.press(user, time_label(start, self.rules))
+        before = set(self.reminder_task_names())
+        self.press(user, t(PARENT_LANGUAGE, "confirm_button"))
+        booked = str(self.bot_messages(user["id"])[-1].get("text", ""))
+        when = when_label(start, PARENT_LANGUAGE, self.rules)
+        zoom_link = template_value(booked, "booked", "zoom_link", when=when)
+        if zoom_link is None:
+            raise BenchError(f"parent {user['id']} not booked for {when}: {booked!r}")
+        tasks = [self.task_body(name) for name in self.reminder_task_names() if name not in before]
+        if sorted(task["kind"] for task in tasks) != sorted(REMINDER_TEXTS):
+            raise BenchError(f"the booking of parent {user['id']} scheduled these reminders: {tasks}")
+        return Booking(user["id"], start, zoom_link, tuple(tasks))
+
+    def reminder_task_names(self) -> list[str]:
+        queue = "/queues/" + self.stack.env["REMINDERS_QUEUE"]
+        return [task["name"] for task in self.pending_tasks() if str(task["queue"]).endswith(queue)]
+
+    def task_body(self, name: str) -> dict[str, str]:
+        """A pending task's JSON body, read through the Cloud Tasks API (FULL view)."""
+        response = self.http.get(f"{self.stack.tasks_url}/v2/{name}", params={"responseView": "FULL"})
+        response.raise_for_status()
+        body = base64.b64decode(response.json()["httpRequest"]["body"])
+        return dict(json.loads(body))
+
+    def post_reminder(self, task: dict[str, str]) -> httpx.Response:
+        """A reminder task straight to reminders, as Cloud Tasks posts it."""
+        return self.http.post(self.url("reminders"), json=task)
+
+    def check_reminded(self, booking: Booking, kind: str) -> None:
+        """The parent's chat ends with the reminder of that kind, with the lesson's time and Zoom link."""
+        expected = t(
+            PARENT_LANGUAGE,
+            REMINDER_TEXTS[kind],
+            when=when_label(booking.start, PARENT_LANGUAGE, self.rules),
+            zoom_link=booking.zoom_link,
+        )
+        last = self.bot_messages(booking.chat_id)[-1].get("text")
+        if last != expected:
+            raise BenchError(f"no {kind} reminder in chat {booking.chat_id}; its last message: {last!r}")
 
     def check_welcomed(self, chat_id: int) -> None:
         messages = self.bot_messages(chat_id)
@@ -518,6 +710,10 @@ class Lab:
             if not services or name in services:
                 self.http.delete(f"{url}/_fake/calls").raise_for_status()
 
+    def tally(self) -> dict[str, int]:
+        """How many calls each fake has recorded so far (the logs only grow until cleared)."""
+        return {name: len(self.calls(name)) for name in self.stack.fakes_url}
+
     def calls(self, service: str) -> list[dict[str, Any]]:
         response = self.http.get(f"{self.stack.fakes_url[service]}/_fake/calls")
         response.raise_for_status()
@@ -552,6 +748,29 @@ def is_created(response: httpx.Response) -> bool:
 
 def is_done(response: httpx.Response) -> bool:
     return response.status_code == 200 and response.json().get("outcome") == "done"
+
+
+def is_sent(response: httpx.Response) -> bool:
+    """reminders' 200 for a reminder it sent."""
+    return response.status_code == 200 and response.json().get("outcome") == "sent"
+
+
+def template_value(text: str, key: str, name: str, **values: object) -> str | None:
+    """The value `text` holds for the field `name` of the Russian message `key` (the other fields given),
+    or None when `text` is not that message."""
+    marker = "\x00"
+    prefix, _, suffix = t(PARENT_LANGUAGE, key, **values, **{name: marker}).partition(marker)
+    if len(text) <= len(prefix) + len(suffix) or not (text.startswith(prefix) and text.endswith(suffix)):
+        return None
+    return text[len(prefix) : len(text) - len(suffix)]
+
+
+def request_name(call: dict[str, Any]) -> str:
+    """ "METHOD /path" of a call a fake recorded; for Calendar, from `events` on, the event id shortened."""
+    parts = str(call["path"]).strip("/").split("/")
+    if "events" in parts:
+        parts = ["events", *(["{id}"] if parts[-1] != "events" else [])]
+    return f"{call['method']} /{'/'.join(parts)}"
 
 
 def is_handled(response: httpx.Response) -> bool:
@@ -622,8 +841,12 @@ def cold_start(
 
 def cold_start_run(lab: Lab) -> ColdStartRun:
     """One interleaved round: bare, tilda_webhook creating a lead, email_chain syncing it, tg_webhook
-    welcoming a new parent (its first correct answer: a 200 to /start, the welcome messages checked after)."""
+    welcoming a new parent (its first correct answer: a 200 to /start, the welcome messages checked after),
+    reminders sending the −24 h reminder of a lesson that parent then books (tg_webhook, already warm,
+    stopped before reminders is spawned)."""
     lab.stack.reset()
+    lab.set_webhook()
+    (slot,) = lab.add_free_slots(1)
     bare, _ = cold_start(lab, "bare", lambda: lab.http.get(lab.url("bare")), lambda r: r.text == "ok")
     tilda, answer = cold_start(lab, "tilda_webhook", lab.post_lead, is_created)
     task = {
@@ -637,9 +860,21 @@ def cold_start_run(lab: Lab) -> ColdStartRun:
     )
     parent = lab.new_parent()
     update = lab.start_update(parent)
-    bot, _ = cold_start(lab, "tg_webhook", lambda: lab.post_update(update), is_handled)
-    lab.check_welcomed(parent["id"])
-    return ColdStartRun(bare=bare, tilda_webhook=tilda, email_chain=chain, tg_webhook=bot)
+    started = time.perf_counter()
+    service = lab.spawn("tg_webhook")
+    try:
+        bot, _ = wait_for_answer(service, lambda: lab.post_update(update), is_handled, started)
+        lab.check_welcomed(parent["id"])
+        lab.finish_registration(parent)
+        booking = lab.book(parent, slot)
+    finally:
+        lab.stop(service)
+    reminder = booking.reminder(BENCH_REMINDER)
+    reminders, _ = cold_start(lab, "reminders", lambda: lab.post_reminder(reminder), is_sent)
+    lab.check_reminded(booking, BENCH_REMINDER)
+    return ColdStartRun(
+        bare=bare, tilda_webhook=tilda, email_chain=chain, tg_webhook=bot, reminders=reminders
+    )
 
 
 # ---- peak RSS and calls per lead -----------------------------------------------------------------------
@@ -704,36 +939,130 @@ def scenario(lab: Lab) -> ScenarioResult:
 
 
 def bot_scenario(lab: Lab) -> BotScenarioResult:
-    """10 parents register in the bot through the Telegram fake; counts the calls of one of them.
+    """10 parents register in the bot through the Telegram fake and book a trial lesson each; counts the
+    calls of one registration and one booking, and of a listing of free slots served from the cache.
 
-    email_chain is not running: the sync tasks the registrations schedule stay in the emulator, so any
-    Sheets call recorded here was made by tg_webhook.
+    Parents 1 and 2 register and book in turn (the first pays the instance's getMe, Calendar service and
+    Zoom token); parents 3 and 4 register one after the other, so the day picker of 4 comes within 30 s
+    of that of 3 (whose listing read the calendar: 2's booking dropped the cached slots), then both book;
+    parents 5-10 register and book in turn. email_chain is not running: the CRM sync tasks stay in the
+    emulator, so any Sheets call recorded here was made by tg_webhook.
     """
     lab.stack.reset()
+    slots = lab.add_free_slots(SCENARIO_PARENTS + SPARE_SLOTS)
     service = lab.start("tg_webhook")
     lab.set_webhook()
     lab.clear_calls()
-    lab.register_parent()  # the first update of the instance builds the bot (one getMe)
-    first = len(lab.calls("telegram"))
-    lab.clear_calls("telegram")
-    lab.register_parent()
-    one = [telegram_method(c) for c in lab.calls("telegram")]
-    for _ in range(SCENARIO_PARENTS - 2):
-        lab.register_parent()
-    total = first + len(lab.calls("telegram"))
+    marks = [lab.tally()]
+    registrations: list[tuple[int, int]] = []  # (before, after) indexes into marks
+    bookings: list[Booking] = []
+    booking_marks: list[tuple[int, int]] = []
+
+    def mark() -> int:
+        marks.append(lab.tally())
+        return len(marks) - 1
+
+    def register() -> tuple[dict[str, Any], float]:
+        before = len(marks) - 1
+        user = lab.register_parent()
+        listed = time.perf_counter()  # the name's update, which ends with the day picker, is answered
+        registrations.append((before, mark()))
+        return user, listed
+
+    def book(user: dict[str, Any]) -> None:
+        before = len(marks) - 1
+        bookings.append(lab.book(user, slots[len(bookings)]))
+        booking_marks.append((before, mark()))
+
+    for _ in range(2):
+        user, _ = register()
+        book(user)
+    third, third_listed = register()
+    fourth, fourth_listed = register()
+    gap = fourth_listed - third_listed
+    if gap >= SLOT_CACHE_SECONDS:
+        raise BenchError(f"the two listings were {gap:.0f} s apart, not within {SLOT_CACHE_SECONDS} s")
+    book(third)
+    book(fourth)
+    for _ in range(SCENARIO_PARENTS - 4):
+        user, _ = register()
+        book(user)
+
+    def delta(service_name: str, window: tuple[int, int]) -> int:
+        return marks[window[1]][service_name] - marks[window[0]][service_name]
+
+    calls = {name: lab.calls(name) for name in ("telegram", "calendar", "zoom")}
+
+    def booking_calls(number: int) -> BookingCalls:
+        """Calendar and Zoom from the start of the registration (whose last answer lists the free slots),
+        Telegram from the day button on."""
+        (registered, _), (before, after) = registrations[number], booking_marks[number]
+
+        def since(service_name: str, start: int) -> list[dict[str, Any]]:
+            return calls[service_name][marks[start][service_name] : marks[after][service_name]]
+
+        return BookingCalls(
+            calendar=tuple(request_name(c) for c in since("calendar", registered)),
+            zoom=tuple(request_name(c) for c in since("zoom", registered)),
+            telegram=tuple(telegram_method(c) for c in since("telegram", before)),
+            sheets=delta("sheets", (before, after)),
+        )
+
+    first_window, second_window = registrations[0], registrations[1]
+    one = calls["telegram"][marks[second_window[0]]["telegram"] : marks[second_window[1]]["telegram"]]
     tasks = lab.pending_tasks()
-    if len(tasks) != SCENARIO_PARENTS:
-        raise BenchError(f"{len(tasks)} tasks after {SCENARIO_PARENTS} registrations: {tasks}")
+    reminders = lab.reminder_task_names()
+    if len(tasks) - len(reminders) != 2 * SCENARIO_PARENTS or len(reminders) != 2 * SCENARIO_PARENTS:
+        raise BenchError(f"{len(tasks)} tasks after {SCENARIO_PARENTS} registrations and bookings: {tasks}")
     rss = peak_rss(service)
     lab.stop(service)
     return BotScenarioResult(
         rss=rss,
         telegram_per_parent=len(one),
-        telegram_methods=tuple(one),
-        telegram_first_parent=first,
-        telegram_total=total,
-        sheets=len(lab.calls("sheets")),
-        tasks_scheduled=len(tasks),
+        telegram_methods=tuple(telegram_method(c) for c in one),
+        telegram_first_parent=delta("telegram", first_window),
+        telegram_total=len(calls["telegram"]),
+        sheets=sum(delta("sheets", window) for window in registrations),
+        sheets_bookings=sum(delta("sheets", window) for window in booking_marks),
+        tasks_scheduled=len(tasks) - len(reminders),
+        reminders_scheduled=len(reminders),
+        booking=booking_calls(1),
+        first_booking=booking_calls(0),
+        calendar_total=len(calls["calendar"]),
+        zoom_total=len(calls["zoom"]),
+        listing_calendar=delta("calendar", registrations[2]),
+        cached_listing_calendar=delta("calendar", registrations[3]),
+        cached_listing_gap=gap,
+        bookings=tuple(bookings),
+    )
+
+
+def reminders_scenario(lab: Lab, bookings: Sequence[Booking]) -> RemindersScenarioResult:
+    """Both reminders of each lesson booked in the bot scenario, posted as Cloud Tasks posts them (the
+    last booking's are kept for the import check); then one of them again, as a redelivery."""
+    service = lab.start("reminders")
+    lab.clear_calls("telegram")
+    sent = 0
+    for booking in bookings:
+        for kind in REMINDER_TEXTS:
+            response = lab.post_reminder(booking.reminder(kind))
+            if not is_sent(response):
+                raise BenchError(f"reminders answered {response.status_code}: {response.text}")
+            lab.check_reminded(booking, kind)
+            sent += 1
+    telegram = len(lab.calls("telegram"))
+    response = lab.post_reminder(bookings[0].reminder(BENCH_REMINDER))
+    if response.status_code != 200:
+        raise BenchError(f"reminders answered {response.status_code} to a redelivery: {response.text}")
+    duplicate_telegram = len(lab.calls("telegram")) - telegram
+    rss = peak_rss(service)
+    lab.stop(service)
+    return RemindersScenarioResult(
+        rss=rss,
+        sent=sent,
+        telegram=telegram,
+        duplicate_outcome=str(response.json().get("outcome")),
+        duplicate_telegram=duplicate_telegram,
     )
 
 
@@ -796,9 +1125,9 @@ def parse_importtime(stderr: str) -> tuple[ImportEntry, ...]:
     return tuple(entries)
 
 
-def check_imports(lab: Lab) -> dict[str, ImportCheck]:
+def check_imports(lab: Lab, booking: Booking) -> dict[str, ImportCheck]:
     """tilda_webhook takes a new lead; email_chain syncs it and sends its email1; tg_webhook welcomes a
-    new parent (real work)."""
+    new parent; reminders sends the −24 h reminder of `booking` (real work)."""
     tilda_request = {"body": urlencode(lab.lead_form()), "headers": lab.tilda_headers}
     tilda, answers = import_check(lab, "tilda_webhook", [tilda_request])
     if answers[0].get("outcome") != "created":
@@ -820,7 +1149,12 @@ def check_imports(lab: Lab) -> dict[str, ImportCheck]:
     if answers[0].get("status") != "ok":
         raise BenchError(f"tg_webhook import check: {answers[0]}")
     lab.check_welcomed(parent["id"])
-    return {"tilda_webhook": tilda, "email_chain": chain, "tg_webhook": bot}
+    reminder = {"body": json.dumps(booking.reminder(BENCH_REMINDER)), "headers": json_headers}
+    reminders, answers = import_check(lab, "reminders", [reminder])
+    if answers[0].get("outcome") != "sent":
+        raise BenchError(f"reminders import check: {answers[0]}")
+    lab.check_reminded(booking, BENCH_REMINDER)
+    return {"tilda_webhook": tilda, "email_chain": chain, "tg_webhook": bot, "reminders": reminders}
 
 
 # ---- report --------------------------------------------------------------------------------------------
@@ -891,6 +1225,7 @@ def runs_table(results: Results) -> list[str]:
         "tilda ratio",
         "email_chain ratio",
         "tg ratio",
+        "reminders ratio",
     )
     return table(header, rows)
 
@@ -901,13 +1236,19 @@ def imports_table(entries: list[ImportEntry]) -> list[str]:
 
 
 def human_report(results: Results, figures: list[Figure]) -> list[str]:
-    assert results.scenario is not None and results.bot is not None
+    assert results.scenario is not None and results.bot is not None and results.reminders is not None
     lines = ["", f"Budgets ({len(results.runs)} cold-start runs, store: {results.store})", ""]
     lines += table(("figure", "measured", "budget", "verdict"), verdicts(figures))
     lines += ["", "Cold starts (seconds from spawn to the first correct answer)", "", *runs_table(results)]
     counts = results.scenario.intake
     lines += ["", f"Sheets calls of one lead's intake (POST + sync): {', '.join(counts.sheets_requests)}"]
     lines += [f"Telegram calls of one parent's registration in the bot: {calls_text(results.bot)}"]
+    booking = results.bot.booking
+    lines += [
+        f"Calls of one booking: Calendar {counted(booking.calendar)}; Zoom {counted(booking.zoom)}; "
+        f"Telegram {counted(booking.telegram)}",
+        f"Reminders: {reminders_text(results.reminders)}",
+    ]
     for function, check in results.imports.items():
         lines += [
             "",
@@ -924,16 +1265,29 @@ def human_report(results: Results, figures: list[Figure]) -> list[str]:
 
 def calls_text(bot: BotScenarioResult) -> str:
     """The Bot API methods of one registration, counted: "sendMessage ×6, answerCallbackQuery"."""
+    return counted(bot.telegram_methods)
+
+
+def counted(names: Sequence[str]) -> str:
+    """Call names counted, in order of first appearance: "sendMessage ×6, answerCallbackQuery"."""
     counts: dict[str, int] = {}
-    for method in bot.telegram_methods:
-        counts[method] = counts.get(method, 0) + 1
-    return ", ".join(f"{method} ×{n}" if n > 1 else method for method, n in counts.items())
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in counts.items()) or "none"
+
+
+def reminders_text(reminders: RemindersScenarioResult) -> str:
+    return (
+        f"{reminders.sent} sent with {reminders.telegram} Telegram calls; posted again, one answered "
+        f"{reminders.duplicate_outcome!r} with {reminders.duplicate_telegram} Telegram calls"
+    )
 
 
 def markdown(results: Results, figures: list[Figure]) -> str:
-    assert results.scenario is not None and results.bot is not None
+    assert results.scenario is not None and results.bot is not None and results.reminders is not None
     info = machine()
-    scenario, bot = results.scenario, results.bot
+    scenario, bot, reminders = results.scenario, results.bot, results.reminders
+    booking, first = bot.booking, bot.first_booking
     extra = [
         (
             "bare function peak RSS",
@@ -951,8 +1305,34 @@ def markdown(results: Results, figures: list[Figure]) -> str:
             "Telegram calls, the instance's first registration",
             f"{bot.telegram_first_parent} (getMe included)",
         ),
-        (f"Telegram calls, {SCENARIO_PARENTS} registrations", str(bot.telegram_total)),
-        (f"Cloud Tasks sync tasks left by {SCENARIO_PARENTS} registrations", str(bot.tasks_scheduled)),
+        (f"Telegram calls, {SCENARIO_PARENTS} registrations and bookings", str(bot.telegram_total)),
+        (
+            f"Cloud Tasks tasks left by {SCENARIO_PARENTS} registrations and bookings",
+            f"{bot.tasks_scheduled} CRM syncs, {bot.reminders_scheduled} reminders",
+        ),
+        (
+            "Calendar calls, one booking (listing included)",
+            f"{len(booking.calendar)} ({counted(booking.calendar)})",
+        ),
+        ("Zoom calls, one booking", f"{len(booking.zoom)} ({counted(booking.zoom)})"),
+        (
+            "Telegram calls, one booking (day, time, confirm)",
+            f"{len(booking.telegram)} ({counted(booking.telegram)})",
+        ),
+        (
+            "Calendar calls, the instance's first booking",
+            f"{len(first.calendar)} ({counted(first.calendar)})",
+        ),
+        ("Zoom calls, the instance's first booking", f"{len(first.zoom)} ({counted(first.zoom)})"),
+        (
+            f"Calendar / Zoom calls, {SCENARIO_PARENTS} registrations and bookings",
+            f"{bot.calendar_total} / {bot.zoom_total}",
+        ),
+        (
+            "Calendar calls, a listing right after a booking / the next one",
+            f"{bot.listing_calendar} / {bot.cached_listing_calendar} ({bot.cached_listing_gap:.1f} s apart)",
+        ),
+        ("reminders scenario", reminders_text(reminders)),
     ]
     extra += [
         (f"modules loaded by {f} after its requests", str(c.module_count)) for f, c in results.imports.items()
@@ -965,7 +1345,8 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         "",
         f"- Date: {results.started:%Y-%m-%d %H:%M} UTC, the run took {results.seconds:.0f} s",
         f"- Machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} RAM, {info['os']}",
-        f"- Python {info['python']}, state store: {results.store}, Sheets/Resend/Telegram: local fakes",
+        f"- Python {info['python']}, state store: {results.store}, "
+        "Sheets/Resend/Telegram/Calendar/Zoom: local fakes",
         "",
         "## Method",
         "",
@@ -978,17 +1359,26 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         "created (Firestore, Sheets and Telegram); for `tg_webhook` a 200 to a `/start` update from a new "
         "parent (fresh update_id and user id) posted with the secret header, after which the Telegram fake "
         "must hold the welcome text, the video note and the consent keyboard for that chat (python-telegram-"
-        "bot built, getMe, Firestore, three sends). It is divided by the cold start of a bare functions-"
-        "framework `hello` function started the same way in the same round; rounds interleave bare, "
-        f"tilda_webhook, email_chain and tg_webhook, {len(results.runs)} rounds, median ratio.",
+        "bot built, getMe, Firestore, three sends); for `reminders` a 200 `sent` to the −24 h reminder "
+        "task (the JSON body the booking scheduled in Cloud Tasks) of a lesson that round's parent has just "
+        "booked, after which the Telegram fake must hold that reminder, with the lesson's time and Zoom "
+        "link, in the parent's chat (Firestore: the lead and the run-once key; one sendMessage over httpx). "
+        "The booking is made by the round's tg_webhook once it has answered (consent → contact → email → "
+        "name → day → time → Подтвердить, a free slot put in the Calendar fake at the start of the round); "
+        "tg_webhook is stopped before reminders is spawned. Each is divided by the cold start of a bare "
+        "functions-framework `hello` function started the same way in the same round; rounds interleave "
+        "bare, tilda_webhook, email_chain, tg_webhook and reminders, "
+        f"{len(results.runs)} rounds, median ratio.",
         f"- **Peak RSS**: VmHWM of each process of the function's tree after its scenario — {SCENARIO_LEADS} "
         "Tilda leads, and every task they make (sync, email1, email2, call_alert) delivered through the "
         f"Cloud Tasks emulator; for tg_webhook, {SCENARIO_PARENTS} new parents each going /start → consent "
-        "button → shared contact → email → name, every update delivered by the Telegram fake to the webhook "
-        "set with setWebhook. The budget is held against the largest single process; the tree total "
-        "(master + worker, shared pages counted twice) is for information. A process that makes much "
-        "short-lived garbage peaks higher or lower from run to run, with the timing of Python's cycle "
-        "collector.",
+        "button → shared contact → email → name → day → time → Подтвердить (a trial lesson booked: "
+        "Calendar and Zoom fakes), every update delivered by the Telegram fake to the webhook set with "
+        f"setWebhook; for reminders, both reminders (−24 h, −5 h) of {SCENARIO_PARENTS - 1} of those lessons "
+        "and one redelivery, posted as Cloud Tasks posts them. The budget is held against the largest "
+        "single process; the tree total (master + worker, shared pages counted twice) is for information. "
+        "A process that makes much short-lived garbage peaks higher or lower from run to run, with the "
+        "timing of Python's cycle collector.",
         "- **Sheets calls per lead**: after a warm-up lead has gone through its whole chain (the sheets hold "
         "their headers), one more lead is posted and its sync task run; the calls the Sheets fake recorded "
         "are counted, then again after its email1, email2 and call_alert.",
@@ -996,10 +1386,22 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         "second parent of the tg_webhook scenario (the first one's include the instance's getMe); the "
         "Sheets calls are those of all the registrations, with email_chain not running (the CRM sync is a "
         "Cloud Tasks task, left pending), so every one would be tg_webhook's.",
+        f"- **Calls per booking**: {SCENARIO_PARENTS + SPARE_SLOTS} free slots (events titled FREE, an hour "
+        f"apart, from {SLOTS_AHEAD.days} days ahead) are put in the Calendar fake; each parent of the "
+        "tg_webhook scenario books one, pressing the buttons of the bot's latest inline keyboard. The calls "
+        "the fakes recorded for the second booking of the instance are counted: Calendar and Zoom (token "
+        "requests included) from the start of that parent's registration, whose last answer is the day "
+        "picker (a listing of free slots: the first booking's had dropped the cached ones), to the booked "
+        "message; Telegram from the day button on. The first booking of the instance is shown apart (it "
+        "builds the Calendar service and gets the Zoom token). The Sheets calls are those of all the "
+        "bookings (the CRM row is written by the sync task, left pending). Cached listing: parents 3 and 4 "
+        "register one after the other, so the day picker of 4 follows that of 3 (which read the calendar) "
+        f"within {SLOT_CACHE_SECONDS} s; the Calendar calls of 4's registration are counted.",
         "- **Imports**: each function runs in a fresh interpreter via functions-framework's `create_app` "
         "under `-X importtime`, serving real requests (tilda: a new lead; email_chain: its sync and email1; "
-        "tg_webhook: a new parent's /start); then `sys.modules` is searched for `openai` and `telegram` "
-        "(python-telegram-bot; allowed in tg_webhook, which is the bot).",
+        "tg_webhook: a new parent's /start; reminders: the −24 h reminder of the scenario's last lesson); "
+        "then `sys.modules` is searched for `openai` and `telegram` (python-telegram-bot; allowed in "
+        "tg_webhook, which is the bot).",
         "",
         "## Budgets",
         "",
@@ -1053,10 +1455,13 @@ def measure(args: argparse.Namespace) -> Results:
         results = Results(datetime.now(UTC), lab.stack.store)
         step("scenario: peak RSS and calls per lead")
         results.scenario = scenario(lab)
-        step("bot scenario: peak RSS and calls per registration")
+        step("bot scenario: peak RSS and calls per registration and per booking")
         results.bot = bot_scenario(lab)
+        step("reminders scenario: peak RSS")
+        *reminded, kept = results.bot.bookings
+        results.reminders = reminders_scenario(lab, reminded)
         step("imports")
-        results.imports = check_imports(lab)
+        results.imports = check_imports(lab, kept)
         for run in range(1, args.runs + 1):
             step(f"cold starts, round {run}/{args.runs}")
             results.runs.append(cold_start_run(lab))

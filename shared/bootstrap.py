@@ -254,7 +254,7 @@ class Container:
             leads=self.leads,
             scheduler=self.scheduler,
             clock=self.clock,
-            booking=self.booking if s.google_calendar_id else None,
+            booking_factory=(lambda: self.booking) if s.google_calendar_id else None,
             settings=OnboardingSettings(
                 manager_link=s.manager_link or "",
                 privacy_policy_url=s.privacy_policy_url,

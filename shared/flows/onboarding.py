@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.domain.conversation import (
@@ -48,7 +49,9 @@ class Onboarding:
     scheduler: Scheduler
     clock: Clock
     settings: OnboardingSettings
-    booking: BookingFlow | None = None  # without a calendar, a manager arranges the lesson
+    # Built on first use: a plain /start must not pay for the Calendar and Zoom clients. Without a
+    # calendar (None) a manager arranges the lesson.
+    booking_factory: Callable[[], BookingFlow] | None = None
 
     def handle(self, session: Session, event: Incoming) -> list[Reply]:
         """Advance `session` (changed in place) by one event; returns what to send."""
@@ -108,9 +111,9 @@ class Onboarding:
     def _callback(self, session: Session, event: Incoming) -> list[Reply]:
         data = event.callback_data or ""
         if (
-            self.booking
+            self.booking_factory
             and session.lead_id
-            and (replies := self.booking.on_callback(session, data)) is not None
+            and (replies := self.booking_factory().on_callback(session, data)) is not None
         ):
             return replies
         if data.startswith(LANGUAGE_PREFIX) and data[len(LANGUAGE_PREFIX) :] in LANGUAGES:
@@ -177,13 +180,13 @@ class Onboarding:
 
     def _after_registration(self, session: Session) -> list[Reply]:
         """The booked lesson with its buttons, or the day picker, or (no calendar) the manager's contact."""
-        if self.booking is None:
+        if self.booking_factory is None:
             return [self._text(session, "registered_next", manager_link=self.settings.manager_link)]
         lead = self.leads.get(session.lead_id or "")
         if lead is not None and lead.booking_id and lead.lesson_at:
             session.scene = Scene.SCHEDULED
-            return self.booking.scheduled_info(session, lead)
-        return self.booking.offer_days(session)
+            return self.booking_factory().scheduled_info(session, lead)
+        return self.booking_factory().offer_days(session)
 
     # ---- effects ---------------------------------------------------------------------------------
     def _register(self, session: Session, event: Incoming) -> None:

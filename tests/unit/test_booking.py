@@ -52,7 +52,7 @@ class Academy:
             scheduler=self.scheduler,
             clock=self.clock,
             settings=OnboardingSettings("https://t.me/allin_manager", "https://x/privacy", "v1", None, "RU"),
-            booking=self.booking,
+            booking_factory=lambda: self.booking,
         )
         self.calendar.add_slot("ev-tomorrow-10", NOW + timedelta(days=1, hours=1))
         self.calendar.add_slot("ev-tomorrow-14", NOW + timedelta(days=1, hours=5))
