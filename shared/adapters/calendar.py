@@ -18,14 +18,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httplib2
 from googleapiclient.errors import HttpError
 
+from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
 from shared.ports import CalendarUnavailable, Slot, SlotTaken
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_RETRYABLE = {429, 500, 502, 503, 504}
 # Calendar answers 403 (not 429) when a quota per user or per minute is exceeded: worth a retry.
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 _KNOWN_FREE_LIMIT = 4096
@@ -242,26 +241,19 @@ class GoogleCalendar:
             self._known_free.popitem(last=False)
 
     def _retrying(self, operation: Callable[[], T], name: str) -> T:
-        """Retry the whole operation on 429/5xx/timeouts with exponential backoff, then give up."""
-        for attempt in range(self._retries + 1):
-            try:
-                with self._lock:
-                    return operation()
-            except HttpError as exc:
-                status = exc.resp.status
-                if status not in _RETRYABLE and not _is_rate_limit(exc):
-                    raise CalendarError(f"calendar {name}: HTTP {status}: {exc.reason}", status) from exc
-                reason = f"HTTP {status}"
-            except (TimeoutError, ConnectionError, httplib2.HttpLib2Error, OSError) as exc:
-                reason = type(exc).__name__  # httplib2 closes the failed connection itself
-            if attempt < self._retries:
-                delay = self._backoff * 2**attempt
-                log.warning(
-                    "calendar call failed, retrying",
-                    extra={"operation": name, "reason": reason, "attempt": attempt + 1, "delay_s": delay},
-                )
-                self._sleep(delay)
-        raise CalendarUnavailable(f"calendar {name} failed {self._retries + 1} times: {reason}")
+        return call_with_retries(
+            operation,
+            label=f"calendar {name}",
+            retries=self._retries,
+            backoff_seconds=self._backoff,
+            sleep=self._sleep,
+            lock=self._lock,
+            retryable=lambda exc: exc.resp.status in RETRYABLE_STATUSES or _is_rate_limit(exc),
+            refused=lambda exc: CalendarError(
+                f"calendar {name}: HTTP {exc.resp.status}: {exc.reason}", exc.resp.status
+            ),
+            unavailable=CalendarUnavailable,
+        )
 
 
 def _is_booking(event: dict[str, Any], summary: str, description: str) -> bool:

@@ -8,8 +8,17 @@ costs ~70 MB and ~150 ms per `spreadsheets()` resource, so the schemas are repla
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from googleapiclient.errors import HttpError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @cache
@@ -46,3 +55,48 @@ def build_google_service(
         http=google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout)),
         client_options={"api_endpoint": api_url} if api_url else None,
     )
+
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def call_with_retries(
+    operation: Callable[[], T],
+    *,
+    label: str,
+    retries: int,
+    backoff_seconds: float,
+    sleep: Callable[[float], None],
+    lock: AbstractContextManager[Any],
+    retryable: Callable[[HttpError], bool],
+    refused: Callable[[HttpError], Exception],
+    unavailable: Callable[[str], Exception],
+) -> T:
+    """Run `operation` (a whole read-then-write, so a retry re-reads) with exponential backoff.
+
+    An HttpError that `retryable` accepts, a timeout or a connection error is retried `retries` times and
+    then raised as `unavailable(...)`; any other HttpError is raised at once as `refused(exc)`. `lock` is
+    held per attempt (httplib2 connections are not thread-safe), never while sleeping.
+    """
+    import httplib2
+    from googleapiclient.errors import HttpError
+
+    reason = ""
+    for attempt in range(retries + 1):
+        try:
+            with lock:
+                return operation()
+        except HttpError as exc:
+            if not retryable(exc):
+                raise refused(exc) from exc
+            reason = f"HTTP {exc.resp.status}"
+        except (TimeoutError, ConnectionError, httplib2.HttpLib2Error, OSError) as exc:
+            reason = type(exc).__name__  # httplib2 closes the failed connection itself
+        if attempt < retries:
+            delay = backoff_seconds * 2**attempt
+            log.warning(
+                "google api call failed, retrying",
+                extra={"operation": label, "reason": reason, "attempt": attempt + 1, "delay_s": delay},
+            )
+            sleep(delay)
+    raise unavailable(f"{label} failed {retries + 1} times: {reason}")

@@ -15,15 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httplib2
 from googleapiclient.errors import HttpError
 
+from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
 from shared.domain.leads import LEAD_COLUMNS, LOG_COLUMNS, CellValue, cell
 from shared.ports import CrmRecord, CrmUnavailable, LogEntry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_RETRYABLE = {429, 500, 502, 503, 504}
 
 
 class CrmError(Exception):
@@ -268,26 +267,17 @@ class SheetsCrm:
         log.warning("crm duplicate rows removed", extra={"rows": len(indexes)})
 
     def _retrying(self, operation: Callable[[], T], name: str) -> T:
-        """Retry the whole operation on 429/5xx/timeouts with exponential backoff, then give up."""
-        with self._lock:
-            for attempt in range(self._retries + 1):
-                try:
-                    return operation()
-                except HttpError as exc:
-                    status = exc.resp.status
-                    if status not in _RETRYABLE:
-                        raise CrmError(f"sheets {name}: HTTP {status}") from exc
-                    reason = f"HTTP {status}"
-                except (TimeoutError, ConnectionError, httplib2.HttpLib2Error, OSError) as exc:
-                    reason = type(exc).__name__  # httplib2 closes the failed connection itself
-                if attempt < self._retries:
-                    delay = self._backoff * 2**attempt
-                    log.warning(
-                        "sheets call failed, retrying",
-                        extra={"operation": name, "reason": reason, "attempt": attempt + 1, "delay_s": delay},
-                    )
-                    self._sleep(delay)
-            raise CrmUnavailable(f"sheets {name} failed {self._retries + 1} times: {reason}")
+        return call_with_retries(
+            operation,
+            label=f"sheets {name}",
+            retries=self._retries,
+            backoff_seconds=self._backoff,
+            sleep=self._sleep,
+            lock=self._lock,
+            retryable=lambda exc: exc.resp.status in RETRYABLE_STATUSES,
+            refused=lambda exc: CrmError(f"sheets {name}: HTTP {exc.resp.status}"),
+            unavailable=CrmUnavailable,
+        )
 
 
 def _is_missing_sheet(exc: HttpError) -> bool:
