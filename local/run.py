@@ -52,6 +52,7 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "ZOOM_CLIENT_SECRET": "local-zoom-secret",
     "SHEETS_SPREADSHEET_ID": "local-crm-sheet",
     "RESEND_API_KEY": "re_local_key",
+    "OPENAI_API_KEY": "sk-local-fake-key",
     "EMAIL_FROM": "All In Academy <hello@allinacademy.example>",
     "TASKS_LOCATION": "europe-west1",
     "EMAIL_CHAIN_QUEUE": "email-chain",
@@ -71,6 +72,7 @@ class Ports:
     telegram: int = 8088
     calendar: int = 8086
     zoom: int = 8090
+    openai: int = 8091
     firestore: int = 8089
     redis: int = 6380
     tasks: int = 8123
@@ -95,7 +97,7 @@ class Stack:
 
     @property
     def fakes_url(self) -> dict[str, str]:
-        names = ("sheets", "resend", "telegram", "calendar", "zoom")
+        names = ("sheets", "resend", "telegram", "calendar", "zoom", "openai")
         return {name: f"http://127.0.0.1:{getattr(self.ports, name)}" for name in names}
 
     @property
@@ -210,6 +212,8 @@ def _start_fakes(stack: Stack, log_dir: Path | None, calendar_seed_days: int = 0
             str(ports.calendar),
             "--zoom-port",
             str(ports.zoom),
+            "--openai-port",
+            str(ports.openai),
             "--calendar-seed-days",
             str(calendar_seed_days),
         ],
@@ -236,6 +240,10 @@ def _start_fakes(stack: Stack, log_dir: Path | None, calendar_seed_days: int = 0
     else:
         env.setdefault("ZOOM_API_URL", f"http://127.0.0.1:{ports.zoom}/v2")
         env.setdefault("ZOOM_OAUTH_URL", f"http://127.0.0.1:{ports.zoom}/oauth/token")
+    if _is_real(env, "OPENAI_API_KEY"):
+        stack.real.append("openai")
+    else:
+        env.setdefault("OPENAI_BASE_URL", f"http://127.0.0.1:{ports.openai}/v1")
     if _is_real(env, "TELEGRAM_BOT_TOKEN"):
         stack.real.append("telegram")
     else:
@@ -307,6 +315,9 @@ def _summary(stack: Stack) -> str:
         '    -d \'{"kind": "command", "user_id": 1001, "command": "/start"}\'',
         f"  curl -s '{stack.fakes_url['telegram']}/_fake/messages?chat_id=1001'",
         f"See the emails:    curl -s {stack.fakes_url['resend']}/_fake/state",
+        'Script the AI\'s next answer (voice: {"transcript": ...}):',
+        f"  curl -s {stack.fakes_url['openai']}/_fake/script -H 'Content-Type: application/json' \\",
+        '    -d \'{"reply": "We have lessons on Mondays."}\'',
         "Stop with Ctrl-C.",
     ]
     return "\n".join(lines)

@@ -1,12 +1,13 @@
 """`python -m local.fakes`: serve the Sheets, Resend and Telegram fakes in one process until interrupted.
 
     python -m local.fakes --sheets-port 8085 --resend-port 8087 --telegram-port 8088 [--host 127.0.0.1]
-        [--calendar-port 8090 [--calendar-seed-days 14]] [--zoom-port 8091]
+        [--calendar-port 8090 [--calendar-seed-days 14]] [--zoom-port 8091] [--openai-port 8092]
 
 Configuration comes from SHEETS_SPREADSHEET_ID, TELEGRAM_BOT_TOKEN, TELEGRAM_BOT_USERNAME (default
 allin_academy_bot) and RESEND_API_KEY (plus SHEETS_LEADS_SHEET / SHEETS_LOG_SHEET for the sheet names).
 The Google Calendar and Zoom fakes start only when their port is given; they read GOOGLE_CALENDAR_ID,
-ACADEMY_TIMEZONE, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (local defaults when unset).
+ACADEMY_TIMEZONE, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (local defaults when unset). The
+OpenAI fake likewise starts only with --openai-port; it accepts OPENAI_API_KEY (default sk-local-fake-key).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--zoom-port", type=int, default=None, help="serve the Zoom OAuth + API fake (0: a free port)"
+    )
+    parser.add_argument(
+        "--openai-port", type=int, default=None, help="serve the OpenAI API fake (0: a free port)"
     )
     parser.add_argument(
         "--calendar-seed-days",
@@ -80,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_http_webhook=not args.strict_webhooks,
         calendar_port=args.calendar_port,
         zoom_port=args.zoom_port,
+        openai_port=args.openai_port,
         calendar_seed_days=args.calendar_seed_days,
         calendar_seed_times=args.calendar_seed_times,
         calendar_seed_marker=args.calendar_seed_marker,

@@ -7,7 +7,8 @@ Used by `python -m local.fakes` (the `make dev` process) and by tests that want 
 
 The Google Calendar and Zoom fakes start too when given a port (`calendar_port=0` / `zoom_port=0`: a free
 one); they are configured from GOOGLE_CALENDAR_ID, ACADEMY_TIMEZONE, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and
-ZOOM_CLIENT_SECRET, and `calendar_seed_days` fills the calendar with free slots for `make dev`.
+ZOOM_CLIENT_SECRET, and `calendar_seed_days` fills the calendar with free slots for `make dev`. So does the
+OpenAI fake (`openai_port`), accepting OPENAI_API_KEY and knowing OPENAI_MODEL / OPENAI_TRANSCRIBE_MODEL.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from local.fakes.base import FakeService
 from local.fakes.calendar import CalendarFake
+from local.fakes.openai import DEFAULT_CHAT_MODELS, TRANSCRIPTION_MODELS, OpenAIFake
 from local.fakes.resend import ResendFake
 from local.fakes.sheets import SheetsFake
 from local.fakes.telegram import TelegramFake
@@ -42,6 +44,7 @@ DEFAULTS = {
     "ZOOM_ACCOUNT_ID": "local-zoom-account",
     "ZOOM_CLIENT_ID": "local-zoom-client",
     "ZOOM_CLIENT_SECRET": "local-zoom-secret",
+    "OPENAI_API_KEY": "sk-local-fake-key",
 }
 
 #: Start times of the free slots `calendar_seed_days` creates, in ACADEMY_TIMEZONE.
@@ -52,7 +55,7 @@ DEFAULT_SEED_TIMES = (time(11, 0), time(15, 0), time(18, 0))
 class RunningFakes:
     """The fakes, their servers and base URLs; `stop()` (or leaving the `with`) shuts them down.
 
-    `calendar` / `zoom` and their servers are None unless they were started."""
+    `calendar` / `zoom` / `openai` and their servers are None unless they were started."""
 
     sheets: SheetsFake
     resend: ResendFake
@@ -64,6 +67,8 @@ class RunningFakes:
     zoom: ZoomFake | None = None
     calendar_server: ServerThread | None = None
     zoom_server: ServerThread | None = None
+    openai: OpenAIFake | None = None
+    openai_server: ServerThread | None = None
 
     @property
     def sheets_url(self) -> str:
@@ -86,6 +91,11 @@ class RunningFakes:
         """One server for both Zoom hosts: `/oauth/token` (zoom.us) and `/v2/...` (api.zoom.us)."""
         return self.zoom_server.url if self.zoom_server else None
 
+    @property
+    def openai_url(self) -> str | None:
+        """The server root; the SDK's base URL is this + "/v1" (OPENAI_BASE_URL in `app_env()`)."""
+        return self.openai_server.url if self.openai_server else None
+
     def app_env(self) -> dict[str, str]:
         """Variables that point the app (shared/config.py) at these fakes."""
         env = {
@@ -98,10 +108,12 @@ class RunningFakes:
         if self.zoom_server is not None and self.zoom is not None:
             env["ZOOM_API_URL"] = self.zoom_server.url + self.zoom.api_prefix
             env["ZOOM_OAUTH_URL"] = self.zoom_server.url + self.zoom.oauth_path
+        if self.openai_server is not None:
+            env["OPENAI_BASE_URL"] = self.openai_server.url + "/v1"
         return env
 
     def _fakes(self) -> list[FakeService]:
-        extra = [fake for fake in (self.calendar, self.zoom) if fake is not None]
+        extra = [fake for fake in (self.calendar, self.zoom, self.openai) if fake is not None]
         return [self.sheets, self.resend, self.telegram, *extra]
 
     def reset(self) -> None:
@@ -111,7 +123,8 @@ class RunningFakes:
     def stop(self) -> None:
         for fake in self._fakes():
             fake.clear_faults()  # releases hanging requests so the servers stop at once
-        extra = [server for server in (self.calendar_server, self.zoom_server) if server is not None]
+        servers = (self.calendar_server, self.zoom_server, self.openai_server)
+        extra = [server for server in servers if server is not None]
         for server in (self.sheets_server, self.resend_server, self.telegram_server, *extra):
             server.stop()
 
@@ -170,6 +183,15 @@ def build_zoom_fake(env: Mapping[str, str]) -> ZoomFake:
     )
 
 
+def build_openai_fake(env: Mapping[str, str]) -> OpenAIFake:
+    """The OpenAI fake accepting OPENAI_API_KEY; OPENAI_MODEL / OPENAI_TRANSCRIBE_MODEL are known models."""
+    return OpenAIFake(
+        api_keys=[_setting(env, "OPENAI_API_KEY")],
+        chat_models=[*DEFAULT_CHAT_MODELS, *filter(None, [env.get("OPENAI_MODEL")])],
+        transcription_models=[*TRANSCRIPTION_MODELS, *filter(None, [env.get("OPENAI_TRANSCRIBE_MODEL")])],
+    )
+
+
 def start_fakes(
     env: Mapping[str, str],
     *,
@@ -180,20 +202,24 @@ def start_fakes(
     allow_http_webhook: bool = True,
     calendar_port: int | None = None,
     zoom_port: int | None = None,
+    openai_port: int | None = None,
     calendar_seed_days: int = 0,
     calendar_seed_times: Sequence[time] = DEFAULT_SEED_TIMES,
     calendar_seed_marker: str = "FREE",
 ) -> RunningFakes:
     """Build the fakes from `env` and serve each on its own port (0 = a free one).
 
-    Calendar and Zoom start only when their port is given (None = not started). `calendar_seed_days` > 0 adds
-    free slots (`calendar_seed_marker` events at `calendar_seed_times`) from today on, in ACADEMY_TIMEZONE."""
+    Calendar, Zoom and OpenAI start only when their port is given (None = not started). `calendar_seed_days`
+    > 0 adds free slots (`calendar_seed_marker` events at `calendar_seed_times`) from today on, in
+    ACADEMY_TIMEZONE."""
     sheets, resend, telegram = build_fakes(env, allow_http_webhook=allow_http_webhook)
     calendar = build_calendar_fake(env) if calendar_port is not None else None
     zoom = build_zoom_fake(env) if zoom_port is not None else None
+    openai = build_openai_fake(env) if openai_port is not None else None
     servers: list[ServerThread] = []
     calendar_server: ServerThread | None = None
     zoom_server: ServerThread | None = None
+    openai_server: ServerThread | None = None
     try:
         for fake, port in ((sheets, sheets_port), (resend, resend_port), (telegram, telegram_port)):
             servers.append(fake.server(host, port).start())
@@ -203,6 +229,9 @@ def start_fakes(
         if zoom is not None and zoom_port is not None:
             zoom_server = zoom.server(host, zoom_port)
             servers.append(zoom_server.start())
+        if openai is not None and openai_port is not None:
+            openai_server = openai.server(host, openai_port)
+            servers.append(openai_server.start())
     except BaseException:
         for server in servers:
             server.stop()
@@ -218,6 +247,8 @@ def start_fakes(
         zoom=zoom,
         calendar_server=calendar_server,
         zoom_server=zoom_server,
+        openai=openai,
+        openai_server=openai_server,
     )
     if calendar is not None and calendar_seed_days > 0:
         tz = _setting(env, "ACADEMY_TIMEZONE")
@@ -238,4 +269,6 @@ def start_fakes(
     )
     if calendar is not None or zoom is not None:
         log.info("fakes: calendar %s, zoom %s", running.calendar_url, running.zoom_url)
+    if openai is not None:
+        log.info("fakes: openai %s", running.openai_url)
     return running
