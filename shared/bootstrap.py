@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
@@ -17,11 +18,15 @@ from shared.logs import configure_logging
 from shared.ports import Calendar, Clock, Crm, Mailer, Meetings, Notifier, Scheduler, StateStore
 
 if TYPE_CHECKING:
+    from shared.adapters.openai_ai import OpenAIClient
     from shared.bot.runtime import BotRuntime
+    from shared.flows.assistant import AssistantFlow
     from shared.flows.booking import BookingFlow
+    from shared.flows.conversation import Conversation
     from shared.flows.email_chain import EmailChain
     from shared.flows.onboarding import Onboarding
     from shared.flows.reminders import Reminders
+    from shared.flows.voice import VoiceInput
 
 log = logging.getLogger(__name__)
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
@@ -265,6 +270,76 @@ class Container:
         )
 
     @cached_property
+    def openai(self) -> OpenAIClient:
+        from shared.adapters.openai_ai import OpenAIClient
+
+        s = self.settings
+        return OpenAIClient(
+            api_key=s.secret("openai_api_key"),
+            base_url=s.openai_base_url,
+            model=s.openai_model,
+            transcribe_model=s.openai_transcribe_model,
+            timeout=s.openai_timeout_seconds,
+            max_retries=s.openai_max_retries,
+            max_answer_tokens=s.ai_max_answer_tokens,
+        )
+
+    @cached_property
+    def assistant(self) -> AssistantFlow:
+        from shared.flows.assistant import AssistantFlow, AssistantSettings
+        from shared.flows.rate_limit import Limit, RateLimiter
+        from shared.knowledge import DEFAULT_DIR
+
+        s = self.settings
+        limits = [
+            Limit(s.ai_rate_per_window, timedelta(minutes=s.ai_rate_window_minutes)),
+            Limit(s.ai_rate_per_day, timedelta(days=1)),
+        ]
+        return AssistantFlow(
+            store=self.store,
+            assistant=lambda: self.openai,
+            limiter=RateLimiter(self.store, "ai_rate", limits, self.clock),
+            clock=self.clock,
+            settings=AssistantSettings(
+                manager_link=s.manager_link or "",
+                knowledge_dir=Path(s.ai_knowledge_dir) if s.ai_knowledge_dir else DEFAULT_DIR,
+                link_hosts=link_hosts(s),
+                history_turns=s.ai_history_turns,
+                history_ttl=timedelta(hours=s.ai_history_hours),
+                max_question_chars=s.ai_max_question_chars,
+                max_answer_chars=s.ai_max_answer_chars,
+            ),
+        )
+
+    @cached_property
+    def voice(self) -> VoiceInput:
+        from shared.adapters.telegram_files import TelegramFiles
+        from shared.flows.voice import VoiceInput, VoiceLimits
+
+        s = self.settings
+        return VoiceInput(
+            files=TelegramFiles(
+                api_url=s.telegram_api_url,
+                token=s.secret("telegram_bot_token"),
+                timeout=s.telegram_timeout_seconds,
+            ),
+            transcriber=lambda: self.openai,
+            admit=self.assistant.admit,
+            limits=VoiceLimits(max_seconds=s.voice_max_seconds, max_bytes=s.voice_max_bytes),
+        )
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        from shared.flows.conversation import Conversation
+
+        return Conversation(
+            store=self.store,
+            onboarding=lambda: self.onboarding,
+            assistant=lambda: self.assistant,
+            voice=lambda: self.voice,
+        )
+
+    @cached_property
     def bot(self) -> BotRuntime:
         from shared.bot.runtime import BotRuntime
 
@@ -272,10 +347,19 @@ class Container:
         return BotRuntime(
             token=s.secret("telegram_bot_token"),
             api_url=s.telegram_api_url,
-            store=self.store,
-            onboarding=lambda: self.onboarding,
+            conversation=lambda: self.conversation,
             manager_link=s.manager_link or "",
         )
+
+
+def link_hosts(settings: Settings) -> frozenset[str]:
+    """Hosts the assistant's answers may link to: the manager's, the privacy policy's, AI_LINK_HOSTS."""
+    from urllib.parse import urlsplit
+
+    urls = [settings.manager_link or "", settings.privacy_policy_url]
+    hosts = {urlsplit(url).hostname or "" for url in urls if "://" in url}
+    hosts |= {host.strip().lower() for host in settings.ai_link_hosts.split(",")}
+    return frozenset(host for host in hosts if host)
 
 
 def build_sheets_service(settings: Settings) -> Any:

@@ -86,6 +86,22 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_transcribe_model: str = "whisper-1"
+    openai_timeout_seconds: float = Field(default=20.0, gt=0)
+    openai_max_retries: int = Field(default=1, ge=0)  # the SDK's own retries of 5xx/timeouts
+    ai_max_answer_tokens: int = Field(default=400, ge=16)
+    ai_max_answer_chars: int = Field(default=1000, ge=100)
+    ai_max_question_chars: int = Field(default=1000, ge=20)
+    ai_rate_per_window: int = Field(default=10, ge=1)  # assistant messages per parent per window ...
+    ai_rate_window_minutes: float = Field(default=10, gt=0)
+    ai_rate_per_day: int = Field(default=50, ge=1)  # ... and per 24 hours
+    ai_history_turns: int = Field(default=6, ge=0)  # question/answer pairs sent back as context
+    ai_history_hours: float = Field(default=24, gt=0)
+    ai_knowledge_dir: str | None = None  # default: shared/knowledge (instructions + facts, per language)
+    ai_link_hosts: str = (
+        ""  # comma-separated hosts answers may link to, besides the manager's and privacy links
+    )
+    voice_max_seconds: int = Field(default=120, ge=1)
+    voice_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)  # the Bot API's getFile limit
 
     # Email
     resend_api_key: SecretStr | None = None
@@ -168,6 +184,7 @@ REQUIRED: dict[FunctionName, tuple[str, ...]] = {
         "zoom_account_id",
         "zoom_client_id",
         "zoom_client_secret",
+        "openai_api_key",
         "google_cloud_project",
     ),
     FunctionName.REMINDERS: ("telegram_bot_token", "google_cloud_project"),
@@ -178,6 +195,7 @@ _SECRETS = (
     "telegram_webhook_secret",
     "resend_api_key",
     "zoom_client_secret",
+    "openai_api_key",
 )
 
 

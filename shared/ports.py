@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,20 +58,25 @@ def update_document(
     key: str,
     change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
     attempts: int = 10,
+    ttl: timedelta | None = None,
 ) -> dict[str, Any] | None:
-    """Read-modify-write with retries on concurrent change; `change` returns None to write nothing."""
-    for _ in range(attempts):
+    """Read-modify-write with retries on concurrent change; `change` returns None to write nothing.
+
+    Losers of a race pause a few random milliseconds, so a crowd of writers on one document spreads out
+    instead of colliding again in lockstep."""
+    for attempt in range(attempts):
         current = store.get(collection, key)
         new = change(dict(current.data) if current else None)
         if new is None:
             return current.data if current else None
         done = (
-            store.create(collection, key, new)
+            store.create(collection, key, new, ttl=ttl)
             if current is None
-            else store.replace(collection, key, new, current.version)
+            else store.replace(collection, key, new, current.version, ttl=ttl)
         )
         if done:
             return new
+        time.sleep(random.uniform(0, 0.005 * min(attempt + 1, 10)))
     raise StoreConflict(f"{collection}/{key} kept changing")
 
 
@@ -219,4 +226,41 @@ class Meetings(Protocol):
 
     def delete(self, meeting_id: str) -> None:
         """Delete the meeting; one that no longer exists is fine."""
+        ...
+
+
+# ---- assistant, speech and the bot's files -------------------------------------------------------
+@dataclass(frozen=True)
+class ChatTurn:
+    """One message of the conversation sent to the model (the system prompt travels separately)."""
+
+    role: str  # "user" or "assistant"
+    content: str
+
+
+class AssistantUnavailable(Exception):
+    """The model gave no answer: an API error or a timeout, after the SDK's own retries."""
+
+
+class Assistant(Protocol):
+    def answer(self, system_prompt: str, turns: Sequence[ChatTurn]) -> str:
+        """The model's reply to the last user turn; AssistantUnavailable when there is none."""
+        ...
+
+
+class TranscriptionFailed(Exception):
+    """The audio could not be turned into text (API error, timeout, or nothing recognised)."""
+
+
+class Transcriber(Protocol):
+    def transcribe(self, audio: bytes, filename: str, language: str) -> str: ...
+
+
+class FileUnavailable(Exception):
+    """A file the parent sent could not be fetched from Telegram (too big, gone, or the API failed)."""
+
+
+class BotFiles(Protocol):
+    def download(self, file_id: str, max_bytes: int) -> tuple[bytes, str]:
+        """The file's content and its path on Telegram's side (whose extension names the format)."""
         ...

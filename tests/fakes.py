@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from shared.domain.leads import LEAD_COLUMNS, CellValue
 from shared.ports import (
+    AssistantUnavailable,
     CalendarUnavailable,
+    ChatTurn,
     CrmRecord,
     CrmUnavailable,
     EmailMessage,
+    FileUnavailable,
     Job,
     LogEntry,
     MailerError,
@@ -20,6 +23,7 @@ from shared.ports import (
     NotifyError,
     Slot,
     SlotTaken,
+    TranscriptionFailed,
 )
 
 
@@ -195,3 +199,43 @@ class RecordingMeetings:
 
     def delete(self, meeting_id: str) -> None:
         self.deleted.append(meeting_id)
+
+
+@dataclass
+class ScriptedAssistant:
+    """The model: answers from `answers` (then a default), records every request, fails on demand."""
+
+    answers: list[str] = field(default_factory=list)
+    requests: list[tuple[str, list[ChatTurn]]] = field(default_factory=list)
+    fail_next: int = 0
+
+    def answer(self, system_prompt: str, turns: Sequence[ChatTurn]) -> str:
+        self.requests.append((system_prompt, list(turns)))
+        if self.fail_next:
+            self.fail_next -= 1
+            raise AssistantUnavailable("InternalServerError 500")
+        return self.answers.pop(0) if self.answers else "Пробный урок длится 60 минут."
+
+
+@dataclass
+class ScriptedSpeech:
+    """Telegram's files and the transcription model together: what a voice note "says"."""
+
+    transcripts: list[str] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)
+    transcribed: list[tuple[str, str]] = field(default_factory=list)  # (filename, language)
+    file_path: str = "voice/file_7.oga"
+    fail_download: bool = False
+    fail_transcription: bool = False
+
+    def download(self, file_id: str, max_bytes: int) -> tuple[bytes, str]:
+        self.downloads.append(file_id)
+        if self.fail_download:
+            raise FileUnavailable("getFile 400: file is too big")
+        return b"OggS voice", self.file_path
+
+    def transcribe(self, audio: bytes, filename: str, language: str) -> str:
+        self.transcribed.append((filename, language))
+        if self.fail_transcription:
+            raise TranscriptionFailed("InternalServerError 500")
+        return self.transcripts.pop(0) if self.transcripts else ""

@@ -2,10 +2,9 @@
 
 The Application and its Bot are built once per instance (`updater(None)`: no polling, no persistence:
 PTB's persistence loads every user's data at start and cannot serve a fleet of instances). A single
-TypeHandler reduces each update to an `Incoming`, runs the conversation for that chat under a store lock
-(so a callback and a message of one parent arriving together are applied one after the other), saves
-the chat's session and sends the replies. PTB is asynchronous and the functions framework is not: the
-Application lives on a private event loop thread.
+TypeHandler reduces each update to an `Incoming`, hands it to the conversation (which takes the chat's
+lock and routes it to the steps or the assistant) and sends the replies. PTB is asynchronous and the
+functions framework is not: the Application lives on a private event loop thread.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -27,17 +25,11 @@ from telegram import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from shared.domain.conversation import Incoming, Reply, Session
-from shared.flows.locks import hold_locks
-from shared.flows.onboarding import Onboarding
+from shared.domain.conversation import Incoming, Reply
+from shared.flows.conversation import Conversation
 from shared.i18n import language_for, t
-from shared.ports import StateStore
 
 log = logging.getLogger(__name__)
-SESSIONS = "sessions"
-CHAT_LOCKS = "chat_locks"
-# Longer than the slowest conversation step (store and Cloud Tasks calls only, never Sheets).
-_CHAT_LEASE = timedelta(seconds=60)
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -73,10 +65,17 @@ def to_incoming(update: Update) -> Incoming | None:
         text = message.text[:4096]
         if text.startswith("/"):
             command, _, payload = text[1:].partition(" ")
-            return Incoming(
-                "command", text=command.split("@")[0].lower(), payload=payload.strip()[:64], **common
-            )
+            return Incoming("command", text=command.split("@")[0].lower(), payload=payload.strip(), **common)
         return Incoming("text", text=text, **common)
+    if message.voice is not None:
+        return Incoming(
+            "voice",
+            voice_file_id=message.voice.file_id,
+            # As sent (seconds); the attribute warns that its type will change in PTB 23.
+            voice_seconds=int(message.voice.to_dict().get("duration", 0)),
+            voice_bytes=message.voice.file_size,
+            **common,
+        )
     return Incoming("other", **common)
 
 
@@ -86,14 +85,12 @@ class BotRuntime:
         *,
         token: str,
         api_url: str,
-        store: StateStore,
-        onboarding: Callable[[], Onboarding],
+        conversation: Callable[[], Conversation],
         manager_link: str,
     ) -> None:
         self._token = token
         self._api_url = api_url
-        self._store = store
-        self._onboarding = onboarding
+        self._conversation = conversation
         self._manager_link = manager_link
         self._app: Application | None = None
         self._loop = asyncio.new_event_loop()
@@ -130,19 +127,10 @@ class BotRuntime:
             return
         if update.callback_query is not None:
             await update.callback_query.answer()
-        replies = await asyncio.to_thread(self._converse, event)
+        # The store, Cloud Tasks and the assistant are blocking clients: keep them off the event loop.
+        replies = await asyncio.to_thread(self._conversation().handle, event)
         for reply in replies:
             await self._send(context, event.chat_id, reply)
-
-    def _converse(self, event: Incoming) -> list[Reply]:
-        """Load this chat's session, advance it, save it: under the chat's lock, in a worker thread."""
-        key = str(event.chat_id)
-        with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE):
-            document = self._store.get(SESSIONS, key)
-            session = Session.model_validate(document.data) if document else Session(chat_id=event.chat_id)
-            replies = self._onboarding().handle(session, event)
-            self._store.put(SESSIONS, key, session.model_dump(mode="json"))
-        return replies
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
         if reply.video_note:

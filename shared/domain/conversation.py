@@ -56,7 +56,7 @@ class Session(BaseModel):
 class Incoming:
     """An update reduced to what the conversation needs."""
 
-    kind: Literal["command", "text", "contact", "callback", "other"]
+    kind: Literal["command", "text", "contact", "callback", "voice", "other"]
     chat_id: int
     user_id: int
     username: str | None = None
@@ -66,6 +66,22 @@ class Incoming:
     contact_phone: str | None = None
     contact_user_id: int | None = None
     callback_data: str | None = None
+    voice_file_id: str | None = None
+    voice_seconds: int = 0
+    voice_bytes: int | None = None  # Telegram may leave the size out
+    from_voice: bool = False  # text transcribed from a voice note (it has been through the rate limit)
+
+
+def assistant_question(session: Session, event: Incoming) -> str | None:
+    """The question for the assistant, or None when the event belongs to the conversation's steps.
+
+    Text typed in a strict input step is that step's answer unless it starts with /ai; everywhere else
+    free text goes to the assistant. `/ai` with nothing after it gives "" (the flow explains the usage)."""
+    if event.kind == "command" and event.text == "ai":
+        return event.payload
+    if event.kind == "text" and session.scene not in STRICT_INPUT_SCENES:
+        return event.text
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,3 +112,4 @@ BACK_TO_DAYS = "back:days"
 BACK_TO_TIMES = "back:times"
 RESCHEDULE = "resched"  # resched:<booking_id>
 CANCEL = "cancel"  # cancel:<booking_id>
+AI_BACK = "ai:back"  # under every assistant answer: back to the step the parent was in

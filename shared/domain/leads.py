@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -54,6 +55,35 @@ def normalise_email(raw: str) -> str:
     except EmailNotValidError as exc:
         raise InvalidContact(f"email is not valid: {exc}") from None
     return result.normalized.lower()
+
+
+# How people dictate addresses; speech-to-text writes these words out instead of the symbols.
+_SPOKEN_EMAIL = (
+    (re.compile(r"\s+(?:собака|собачка|at)\s+", re.IGNORECASE), "@"),
+    (re.compile(r"\s+(?:точка|dot)\s+", re.IGNORECASE), "."),
+    (re.compile(r"\s+(?:нижнее подч[её]ркивание|подч[её]ркивание|underscore)\s+", re.IGNORECASE), "_"),
+    (re.compile(r"\s+(?:дефис|тире|dash|hyphen)\s+", re.IGNORECASE), "-"),
+)
+_EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def dictated_email(text: str) -> str:
+    """The address in a transcribed voice note ("Мой email anna точка p собака mail точка ru."), or
+    the text unchanged when none is found (the validator then says what is wrong)."""
+    if found := _EMAIL_LIKE.search(text):
+        return found.group(0).strip(".")
+    spoken = text
+    for pattern, symbol in _SPOKEN_EMAIL:
+        spoken = pattern.sub(symbol, spoken)
+    found = _EMAIL_LIKE.search(spoken)
+    return found.group(0).strip(".") if found else text
+
+
+def dictated_phone(text: str) -> str:
+    """The number in a transcribed voice note ("Мой номер +7 916 123-45-67."), or the text unchanged."""
+    found = _PHONE_LIKE.search(text)
+    return found.group(0) if found else text
 
 
 def new_lead_id() -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.domain.conversation import (
+    AI_BACK,
     CONSENT,
     LANGUAGE_PREFIX,
     Button,
@@ -22,7 +23,16 @@ from shared.domain.conversation import (
     Session,
 )
 from shared.domain.email_chain import Step, task_name
-from shared.domain.leads import InvalidContact, Lead, LeadStatus, Source, normalise_email, normalise_phone
+from shared.domain.leads import (
+    InvalidContact,
+    Lead,
+    LeadStatus,
+    Source,
+    dictated_email,
+    dictated_phone,
+    normalise_email,
+    normalise_phone,
+)
 from shared.flows.booking import BookingFlow
 from shared.flows.lead_repository import LeadRepository
 from shared.i18n import LANGUAGES, language_for, t
@@ -89,7 +99,8 @@ class Onboarding:
         replies = [Reply(t(session.language, "welcome"), remove_keyboard=True)]
         if self.settings.welcome_video_note:
             replies.append(Reply(video_note=self.settings.welcome_video_note))
-        if event.payload and (lead := self.leads.find_by(token=event.payload)):
+        token = event.payload[:64]  # Telegram's limit for a deep-link payload
+        if token and (lead := self.leads.find_by(token=token)):
             lead = self._activate(lead, event)
             session.lead_id = lead.lead_id
             session.phone = session.phone or lead.phone
@@ -110,6 +121,8 @@ class Onboarding:
 
     def _callback(self, session: Session, event: Incoming) -> list[Reply]:
         data = event.callback_data or ""
+        if data == AI_BACK:
+            return self.resume(session)
         if (
             self.booking_factory
             and session.lead_id
@@ -126,6 +139,20 @@ class Onboarding:
             return self._next_question(session, event)
         return [self._text(session, "use_buttons")]  # a stale button of an earlier step
 
+    def resume(self, session: Session) -> list[Reply]:
+        """The step the parent is in, presented again (after the assistant answered a question)."""
+        if session.scene is Scene.WELCOME:
+            return [self._consent_keyboard(session)]
+        if session.scene is Scene.PHONE:
+            return [self._ask_phone(session, "ask_phone")]
+        if session.scene is Scene.EMAIL:
+            return [Reply(t(session.language, "ask_email"), remove_keyboard=True)]
+        if session.scene is Scene.NAME:
+            return [Reply(t(session.language, "ask_name"), remove_keyboard=True)]
+        if session.lead_id is None:  # a booking scene without a saved lead cannot happen; start over
+            return [self._text(session, "use_buttons")]
+        return self._after_registration(session)
+
     # ---- questions -------------------------------------------------------------------------------
     def _phone(self, session: Session, event: Incoming) -> list[Reply]:
         if event.kind == "contact":
@@ -133,7 +160,7 @@ class Onboarding:
                 return [self._ask_phone(session, "contact_not_own")]
             raw = event.contact_phone or ""
         elif event.kind == "text":
-            raw = event.text
+            raw = dictated_phone(event.text) if event.from_voice else event.text
         else:
             return [self._ask_phone(session, "text_expected")]
         try:
@@ -149,13 +176,16 @@ class Onboarding:
         if event.kind != "text":
             return [self._text(session, "text_expected")]
         try:
-            session.email = normalise_email(event.text[:254])
+            raw = dictated_email(event.text) if event.from_voice else event.text
+            session.email = normalise_email(raw[:254])
         except InvalidContact:
             return [self._text(session, "email_invalid")]
         return self._next_question(session, event)
 
     def _name(self, session: Session, event: Incoming) -> list[Reply]:
         name = "".join(ch for ch in event.text if unicodedata.category(ch)[0] != "C").strip()
+        if event.from_voice:
+            name = name.rstrip(".!?…")  # speech-to-text ends a sentence with a full stop
         if event.kind != "text" or not name or len(name) > MAX_NAME:
             return [self._text(session, "name_invalid", max_length=MAX_NAME)]
         session.name = " ".join(name.split())

@@ -25,6 +25,8 @@ OVERRIDES = {
     "SHEETS_TIMEOUT_SECONDS": "1",
     "RETRY_BACKOFF_SECONDS": "0.05",
     "TASKS_MAX_ATTEMPTS": "5",
+    # A hanging model must fail fast here; the SDK still retries once, as in production.
+    "OPENAI_TIMEOUT_SECONDS": "1",
 }
 
 

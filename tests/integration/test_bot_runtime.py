@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import fakeredis
 import pytest
 
 from local.fakes import TelegramFake
-from shared.adapters.store_redis import RedisStore
 from shared.bot.runtime import BotRuntime
-from shared.domain.conversation import Incoming, Reply, Session
+from shared.domain.conversation import Incoming, Reply
 
 TOKEN = "123456:runtime-test"
 
 
 class Exploding:
-    def handle(self, session: Session, event: Incoming) -> list[Reply]:
+    def handle(self, event: Incoming) -> list[Reply]:
         raise RuntimeError("the store went away")
 
 
 class Echo:
-    def handle(self, session: Session, event: Incoming) -> list[Reply]:
+    def __init__(self) -> None:
+        self.events: list[Incoming] = []
+
+    def handle(self, event: Incoming) -> list[Reply]:
+        self.events.append(event)
         return [Reply(f"echo {event.kind}")]
 
 
@@ -32,12 +34,11 @@ def telegram() -> Iterator[tuple[TelegramFake, str]]:
         yield fake, server.url
 
 
-def runtime(url: str, onboarding: object) -> BotRuntime:
+def runtime(url: str, conversation: object) -> BotRuntime:
     return BotRuntime(
         token=TOKEN,
         api_url=url,
-        store=RedisStore(fakeredis.FakeRedis()),
-        onboarding=lambda: onboarding,  # type: ignore[arg-type, return-value]
+        conversation=lambda: conversation,  # type: ignore[arg-type, return-value]
         manager_link="https://t.me/allin_manager",
     )
 
@@ -78,3 +79,21 @@ def test_group_messages_and_edits_are_ignored(telegram) -> None:  # type: ignore
     assert fake.messages(-100500) == [] and fake.messages(502) == []
     bot.process(fake.text_update(fake.user(503), "hi"))
     assert [m["text"] for m in fake.messages(503)] == ["echo text"]
+
+
+def test_voice_notes_and_long_ai_commands_reach_the_conversation_whole(telegram) -> None:  # type: ignore[no-untyped-def]
+    fake, url = telegram
+    echo = Echo()
+    bot = runtime(url, echo)
+    parent = fake.user(504)
+    bot.process(fake.voice_update(parent, "voice-1", 7, file_size=4321))
+    question = "как проходит пробный урок? " * 5
+    bot.process(fake.command_update(parent, "/ai", question))
+    voice, command = echo.events
+    assert (voice.kind, voice.voice_file_id, voice.voice_seconds, voice.voice_bytes) == (
+        "voice",
+        "voice-1",
+        7,
+        4321,
+    )
+    assert (command.kind, command.text, command.payload) == ("command", "ai", question.strip())

@@ -13,9 +13,13 @@ import redis
 from shared.adapters.store_firestore import FirestoreStore
 from shared.adapters.store_redis import RedisStore
 from shared.domain.tilda import TildaSubmission
+from shared.flows.assistant import HISTORY, AssistantFlow, AssistantSettings
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
+from shared.flows.rate_limit import Limit, RateLimiter
+from shared.knowledge import DEFAULT_DIR
 from shared.ports import StateStore, update_document
+from tests.fakes import FixedClock, ScriptedAssistant
 
 
 @pytest.fixture(params=["fakeredis", "redis", "firestore"])
@@ -176,3 +180,48 @@ class TestLeads:
 
     def test_unknown_token_finds_nothing(self, store: StateStore) -> None:
         assert LeadRepository(store).find_by(token="not-a-token") is None
+
+
+class TestAssistantState:
+    def test_twenty_parallel_messages_admit_exactly_the_limit(self, store: StateStore) -> None:
+        limiter = RateLimiter(
+            store, "ai_rate", [Limit(10, timedelta(minutes=10)), Limit(50, timedelta(days=1))], FixedClock()
+        )
+        start = threading.Barrier(20)
+        results: list[bool] = []
+
+        def message() -> None:
+            start.wait()
+            results.append(limiter.admit("parent-1"))
+
+        threads = [threading.Thread(target=message) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False] * 10 + [True] * 10
+        assert not limiter.admit("parent-1") and limiter.admit("parent-2")
+
+    def test_history_expires_with_the_store(self, store: StateStore) -> None:
+        model = ScriptedAssistant()
+        flow = AssistantFlow(
+            store=store,
+            assistant=lambda: model,
+            limiter=RateLimiter(store, "ai_rate", [Limit(10, timedelta(minutes=10))], FixedClock()),
+            clock=FixedClock(),
+            settings=AssistantSettings(
+                manager_link="https://t.me/allin_manager",
+                knowledge_dir=DEFAULT_DIR,
+                link_hosts=frozenset(),
+                history_turns=5,
+                history_ttl=timedelta(milliseconds=300),
+                max_question_chars=1000,
+                max_answer_chars=1000,
+            ),
+        )
+        flow.answer(42, "Как проходит урок?", "ru")
+        assert store.get(HISTORY, "42") is not None
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while store.get(HISTORY, "42") is not None and datetime.now(UTC) < deadline:
+            threading.Event().wait(0.05)
+        assert store.get(HISTORY, "42") is None

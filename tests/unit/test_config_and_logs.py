@@ -48,6 +48,34 @@ class TestSettings:
         with pytest.raises(ConfigError, match="REDIS_URL"):
             load_settings("tilda_webhook", state_backend="redis", redis_url=None, **values)
 
+    def test_the_bot_needs_an_openai_key_and_link_hosts_come_from_its_links(self) -> None:
+        from shared.bootstrap import link_hosts
+
+        values = {
+            "telegram_bot_token": "1:x",
+            "telegram_webhook_secret": "s",
+            "manager_link": "https://t.me/allin_manager",
+            "email_chain_url": "http://x",
+            "reminders_url": "http://y",
+            "google_calendar_id": "c",
+            "zoom_account_id": "a",
+            "zoom_client_id": "i",
+            "zoom_client_secret": "z",
+            "google_cloud_project": "p",
+        }
+        with pytest.raises(
+            ConfigError, match="^configuration error: OPENAI_API_KEY is required by tg_webhook$"
+        ):
+            load_settings("tg_webhook", app_env="local", **values)
+        settings = load_settings(
+            "tg_webhook",
+            app_env="local",
+            openai_api_key="sk-x",
+            ai_link_hosts=" AllInAcademy.example, ",
+            **values,
+        )
+        assert link_hosts(settings) == {"t.me", "allinacademy.example"}
+
 
 class TestLogs:
     def test_personal_data_is_masked(self) -> None:

@@ -1,0 +1,130 @@
+"""Use case: a parent's free-form question, answered by the assistant safely and within budget.
+
+pre-filter (price → the canned price answer, injection → the canned refusal; no API call) → rate limit
+→ the last turns of the conversation (24 h) → the model → post-filter (a violating answer is replaced)
+→ history. Every answer carries the "↩ Back" button to the step the parent was in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shared.domain.ai_guard import AnswerPolicy, Verdict, screen_answer, screen_question
+from shared.domain.conversation import AI_BACK, Button, Reply
+from shared.flows.rate_limit import RateLimiter
+from shared.i18n import t
+from shared.knowledge import system_prompt
+from shared.ports import Assistant, AssistantUnavailable, ChatTurn, Clock, StateStore, update_document
+
+log = logging.getLogger(__name__)
+HISTORY = "ai_history"
+
+
+@dataclass(frozen=True)
+class AssistantSettings:
+    manager_link: str
+    knowledge_dir: Path
+    link_hosts: frozenset[str]  # where answers may link to
+    history_turns: int  # question/answer pairs sent back to the model
+    history_ttl: timedelta
+    max_question_chars: int
+    max_answer_chars: int
+
+
+class AssistantFlow:
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        assistant: Callable[[], Assistant],  # built on first use: the openai SDK is slow to import
+        limiter: RateLimiter,
+        clock: Clock,
+        settings: AssistantSettings,
+    ) -> None:
+        self._store = store
+        self._assistant = assistant
+        self._limiter = limiter
+        self._clock = clock
+        self._settings = settings
+
+    def admit(self, chat_id: int) -> bool:
+        """Count one paid request (a question or a voice note) against the parent's limits."""
+        admitted = self._limiter.admit(str(chat_id))
+        if not admitted:
+            log.info("assistant rate limit reached", extra={"chat_id": chat_id})
+        return admitted
+
+    def answer(self, chat_id: int, question: str, language: str, *, admitted: bool = False) -> Reply:
+        """The reply to `question`; `admitted`: already counted (a transcribed voice note)."""
+        question = question.strip()
+        s = self._settings
+        if not question:
+            return self._reply(language, t(language, "ai_usage"))
+        if len(question) > s.max_question_chars:
+            return self._reply(language, t(language, "ai_too_long", max_length=s.max_question_chars))
+        verdict = screen_question(question)
+        if verdict is not None:
+            log.info("assistant question answered by the pre-filter", extra={"verdict": verdict.value})
+            key = "ai_price" if verdict is Verdict.PRICE else "ai_injection"
+            return self._reply(language, t(language, key, manager_link=s.manager_link))
+        if not admitted and not self.admit(chat_id):
+            return self._reply(language, t(language, "ai_rate_limited"))
+        prompt = system_prompt(language, s.manager_link, s.knowledge_dir)
+        turns = [*self._history(chat_id), ChatTurn("user", question)]
+        try:
+            raw = self._assistant().answer(prompt.text, turns)
+        except AssistantUnavailable as exc:
+            log.warning("assistant unavailable", extra={"reason": str(exc)})
+            return self._reply(language, t(language, "ai_unavailable"))
+        policy = AnswerPolicy(
+            secret_prompt=prompt.instructions, allowed_hosts=s.link_hosts, max_chars=s.max_answer_chars
+        )
+        screened = screen_answer(raw, policy)
+        if screened.violation is not None:
+            log.warning("assistant answer filtered", extra={"violation": screened.violation.value})
+        text = screened.text or t(language, "ai_filtered", manager_link=s.manager_link)
+        self._remember(chat_id, question, text)
+        return self._reply(language, text)
+
+    def forget(self, chat_id: int) -> None:
+        self._store.delete(HISTORY, str(chat_id))
+
+    # ---- history ---------------------------------------------------------------------------------
+    def _recent(self, data: dict[str, Any] | None, now: datetime) -> list[dict[str, str]]:
+        """Turns younger than the history's lifetime (by the app's clock), the latest N."""
+        turns = [
+            turn
+            for turn in (data or {}).get("turns", [])
+            if now - datetime.fromisoformat(turn["at"]) < self._settings.history_ttl
+        ]
+        keep = self._settings.history_turns
+        return turns[-keep:] if keep else []
+
+    def _history(self, chat_id: int) -> list[ChatTurn]:
+        document = self._store.get(HISTORY, str(chat_id))
+        turns = self._recent(document.data if document else None, self._clock.now())
+        return [
+            message
+            for turn in turns
+            for message in (ChatTurn("user", turn["q"]), ChatTurn("assistant", turn["a"]))
+        ]
+
+    def _remember(self, chat_id: int, question: str, answer: str) -> None:
+        if not self._settings.history_turns:
+            return
+        now = self._clock.now()
+
+        def append(current: dict[str, Any] | None) -> dict[str, Any]:
+            turns = [*self._recent(current, now), {"q": question, "a": answer, "at": now.isoformat()}]
+            return {"turns": turns[-self._settings.history_turns :]}
+
+        update_document(self._store, HISTORY, str(chat_id), append, ttl=self._settings.history_ttl)
+
+    @staticmethod
+    def _reply(language: str, text: str) -> Reply:
+        return Reply(text, buttons=[[Button(t(language, "ai_back"), AI_BACK)]])

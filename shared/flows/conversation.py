@@ -1,0 +1,70 @@
+"""Use case: one update of a parent's chat, routed to the conversation's steps or to the assistant.
+
+The steps (onboarding and booking) run under the chat's lock, loading and saving only that chat's
+session, so a button and a message of one parent arriving together are applied one after the other. The
+slow, paid parts (transcribing a voice note, asking the model) run outside the lock: a parent's buttons
+stay responsive while the assistant thinks, and the rate limit, not the lock, is what bounds the cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from shared.domain.conversation import Incoming, Reply, Session, assistant_question
+from shared.flows.assistant import AssistantFlow
+from shared.flows.locks import hold_locks
+from shared.flows.onboarding import Onboarding
+from shared.flows.voice import VoiceInput
+from shared.i18n import language_for
+from shared.ports import StateStore
+
+SESSIONS = "sessions"
+CHAT_LOCKS = "chat_locks"
+# Longer than the slowest step under the lock (store and Cloud Tasks calls, the Calendar when booking).
+_CHAT_LEASE = timedelta(seconds=60)
+
+
+class Conversation:
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        onboarding: Callable[[], Onboarding],
+        assistant: Callable[[], AssistantFlow],
+        voice: Callable[[], VoiceInput],
+    ) -> None:
+        self._store = store
+        self._onboarding = onboarding
+        self._assistant = assistant
+        self._voice = voice
+
+    def handle(self, event: Incoming) -> list[Reply]:
+        """What to send back for `event`."""
+        if event.kind == "voice":
+            heard = self._voice().hear(event, self._language(event))
+            if isinstance(heard, Reply):
+                return [heard]
+            event = heard
+        key = str(event.chat_id)
+        with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE):
+            session = self._session(event)
+            question = assistant_question(session, event)
+            replies = [] if question is not None else self._onboarding().handle(session, event)
+            self._store.put(SESSIONS, key, session.model_dump(mode="json"))
+        if question is not None:
+            replies.append(
+                self._assistant().answer(event.chat_id, question, session.language, admitted=event.from_voice)
+            )
+        return replies
+
+    def _session(self, event: Incoming) -> Session:
+        document = self._store.get(SESSIONS, str(event.chat_id))
+        session = Session.model_validate(document.data) if document else Session(chat_id=event.chat_id)
+        if not session.language_chosen:
+            session.language = language_for(event.language_code)
+        return session
+
+    def _language(self, event: Incoming) -> str:
+        """The parent's language for a voice note, read without the lock (a stale read is harmless)."""
+        return self._session(event).language
