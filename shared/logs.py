@@ -72,5 +72,6 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers = [handler]
     root.setLevel(level)
     # Client libraries log request URLs and bodies at DEBUG/INFO; keep them quiet.
-    for noisy in ("httpx", "httpcore", "googleapiclient", "urllib3", "werkzeug"):
+    # (httpx2: the HTTP client the openai SDK ships with.)
+    for noisy in ("httpx", "httpx2", "httpcore", "googleapiclient", "urllib3", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from shared.domain.conversation import Incoming, Reply, Session, assistant_question
-from shared.flows.assistant import AssistantFlow
 from shared.flows.locks import hold_locks
-from shared.flows.onboarding import Onboarding
-from shared.flows.voice import VoiceInput
 from shared.i18n import language_for
 from shared.ports import StateStore
+
+if TYPE_CHECKING:  # built on first use: a /start pays neither for the AI filters nor for booking
+    from shared.flows.assistant import AssistantFlow
+    from shared.flows.onboarding import Onboarding
+    from shared.flows.voice import VoiceInput
 
 SESSIONS = "sessions"
 CHAT_LOCKS = "chat_locks"
