@@ -3,14 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins dozens of libraries of its own: it lives in a venv of its own, beside the project's.
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: dev test lint unit bench clean
+.PHONY: dev test lint unit bench package tf-fmt tf-validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(TOOLS_STAMP)
 
 dev: $(STAMP)
 	$(BIN)/python -m local.run
@@ -20,8 +30,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/pytest -q
+test: lint $(TOOLS_STAMP)
+	CHECKOV=$(TOOLS)/bin/checkov $(BIN)/pytest -q
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -29,5 +39,17 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m local.bench
 
+# One archive per function in dist/: its main.py, the shared/ library and its pinned requirements.
+package: $(STAMP)
+	$(BIN)/python -m local.package
+
+tf-fmt:
+	terraform -chdir=infra/terraform fmt -check -recursive
+
+# Needs the google provider from the Terraform registry (not reachable on the build machines).
+tf-validate: package
+	terraform -chdir=infra/terraform init -backend=false -input=false
+	terraform -chdir=infra/terraform validate
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) dist .pytest_cache .mypy_cache .ruff_cache

@@ -166,8 +166,11 @@ def start_stack(
         for name in functions or FUNCTIONS:
             if (REPO / "functions" / name / "main.py").exists():
                 stack.services[name] = start_function(name, env, getattr(ports, name), log_dir)
-        if "tg_webhook" in stack.services and "telegram" not in stack.real:
-            _register_webhook(stack)
+        if "tg_webhook" in stack.services:
+            if "telegram" in stack.real:
+                _start_poller(stack, log_dir)  # no public URL for Telegram to call: fetch updates instead
+            else:
+                _register_webhook(stack)
     except BaseException:
         stack.stop()
         raise
@@ -285,6 +288,17 @@ def _register_webhook(stack: Stack) -> None:
     ).raise_for_status()
 
 
+def _start_poller(stack: Stack, log_dir: Path | None) -> None:
+    """A real bot token: long polling hands each update to the local tg_webhook as Telegram would."""
+    stack.services["telegram-poller"] = start(
+        "telegram-poller",
+        [sys.executable, "-m", "local.telegram_webhook", "poll", "--to", stack.url("tg_webhook")],
+        stack.url("tg_webhook"),  # it has no port of its own: ready once tg_webhook is
+        env=stack.env,
+        log_dir=log_dir,
+    )
+
+
 def _summary(stack: Stack) -> str:
     env = stack.env
     lines = [
@@ -302,6 +316,13 @@ def _summary(stack: Stack) -> str:
         )
     lines += [
         f"  cloud tasks        {stack.tasks_url}/_emulator/tasks  (runs due tasks by itself)",
+    ]
+    if "telegram-poller" in stack.services:
+        lines.append(
+            f"  telegram           the real bot @{env.get('TELEGRAM_BOT_USERNAME', '?')}:"
+            " updates by long polling, write to it in Telegram"
+        )
+    lines += [
         "",
         "Send a test lead:",
         f"  curl -s {stack.url('tilda_webhook')} -H 'X-Tilda-Secret: {env['TILDA_SECRET']}' \\",
