@@ -56,6 +56,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from local import package
 from local.processes import REPO, Service, free_port, start_function
 from local.run import Ports, Stack, start_stack
 from shared.domain.booking import BookingRules, day_label, local_day, time_label, when_label
@@ -81,8 +82,7 @@ SLOT_MINUTES = 60
 # ... and the bot scenario has this many more than it books.
 SPARE_SLOTS = 2
 BENCH_REMINDER = "remind24h"  # the kind each cold-start round sends
-# `start_stack` treats an empty tuple as "every function"; a name without a main.py starts none.
-NO_FUNCTIONS = ("none",)
+NO_FUNCTIONS: tuple[str, ...] = ()
 # The assistant: ordinary questions go to the model (the OpenAI fake answers AI_REPLY to every one, so an
 # answer that reached the parent is known to come from the model, not from the "unavailable" fallback) ...
 AI_QUESTIONS = ("Как проходит пробный урок?", "С какого возраста можно заниматься?")
@@ -422,7 +422,12 @@ class Results:
     assistant: AssistantScenarioResult | None = None
     imports: dict[str, ImportCheck] = field(default_factory=dict)
     ai_imports: ImportCheck | None = None  # tg_webhook answering a question: proves the check sees openai
+    archives: list[Path] = field(default_factory=list)  # dist/<function>.zip, as `make package` builds them
+    installed_bytes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    def archive_lines(self) -> list[str]:
+        return package.figure_lines(self.archives, self.installed_bytes)
 
     def import_checks(self) -> list[tuple[str, ImportCheck]]:
         """(title, check) of every import check, the assistant path's after tg_webhook's."""
@@ -1781,7 +1786,9 @@ def markdown(results: Results, figures: list[Figure]) -> str:
             *imports_table(check.slowest()),
             "",
         ]
-    parts += ["## Figures for scripts", "", "```", *(f.line for f in figures), "```", ""]
+    parts += [package.sizes_table(results.archives, results.installed_bytes), ""]
+    lines = [*(f.line for f in figures), *results.archive_lines()]
+    parts += ["## Figures for scripts", "", "```", *lines, "```", ""]
     return "\n".join(parts)
 
 
@@ -1820,6 +1827,8 @@ def measure(args: argparse.Namespace) -> Results:
         for run in range(1, args.runs + 1):
             step(f"cold starts, round {run}/{args.runs}")
             results.runs.append(cold_start_run(lab))
+    step("function archives: sizes, and their requirements installed in fresh venvs")
+    results.archives, results.installed_bytes = package.measure(REPO / "dist", installed=True)
     results.seconds = time.perf_counter() - started
     return results
 
@@ -1856,7 +1865,7 @@ def main() -> None:
         (REPO / "BENCHMARKS.md").write_text(markdown(results, figures))
         print(f"\nwrote {REPO / 'BENCHMARKS.md'} (the run took {results.seconds:.0f} s)")
     print()
-    print("\n".join(f.line for f in figures))
+    print("\n".join([*(f.line for f in figures), *results.archive_lines()]))
 
 
 if __name__ == "__main__":

@@ -66,8 +66,10 @@ def start(
     ready: str | None = None,
     log_dir: Path | None = None,
     timeout: float = 60.0,
+    cwd: Path | None = None,
 ) -> Service:
-    """Start `command`, wait until `ready` (a URL) answers or the port of `url` accepts, return it."""
+    """Start `command` (in `cwd`, the repo by default), wait until `ready` (a URL) answers or the port of
+    `url` accepts, return it."""
     log_path = (
         log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
     ) / f"{name}-{os.getpid()}-{time.time_ns()}.log"
@@ -75,7 +77,7 @@ def start(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             list(command),
-            cwd=REPO,
+            cwd=cwd or REPO,
             env={**os.environ, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -144,19 +146,30 @@ def start_redis_server(port: int | None = None, log_dir: Path | None = None) -> 
 
 
 def start_function(
-    name: str, env: Mapping[str, str], port: int | None = None, log_dir: Path | None = None
+    name: str,
+    env: Mapping[str, str],
+    port: int | None = None,
+    log_dir: Path | None = None,
+    *,
+    source: Path | None = None,
+    executable: Path | None = None,
 ) -> Service:
-    """A function as Cloud Functions runs it: functions-framework with the folder name as target."""
+    """A function as Cloud Functions runs it: functions-framework with the folder name as target.
+
+    By default the repo's `functions/<name>/main.py` in the project's environment; an unpacked archive
+    passes its `main.py` as `source` (the process then runs in its folder) and its venv's `executable`.
+    """
     port = port or free_port()
-    # The one beside this interpreter, so the function runs in the project's environment.
-    framework = Path(sys.executable).parent / "functions-framework"
-    executable = str(framework) if framework.exists() else "functions-framework"
+    if executable is None:
+        # The one beside this interpreter, so the function runs in the project's environment.
+        framework = Path(sys.executable).parent / "functions-framework"
+        executable = framework if framework.exists() else Path("functions-framework")
     return start(
         name,
         [
-            executable,
+            str(executable),
             "--source",
-            str(REPO / "functions" / name / "main.py"),
+            str(source or REPO / "functions" / name / "main.py"),
             "--target",
             name,
             "--host",
@@ -167,4 +180,5 @@ def start_function(
         f"http://127.0.0.1:{port}",
         env={"PYTHONUNBUFFERED": "1", **env},
         log_dir=log_dir,
+        cwd=source.parent if source else None,
     )

@@ -163,7 +163,7 @@ def start_stack(
         _start_store(stack, log_dir)
         _start_fakes(stack, log_dir, calendar_seed_days)
         _start_tasks_emulator(stack, auto_dispatch, log_dir)
-        for name in functions or FUNCTIONS:
+        for name in FUNCTIONS if functions is None else functions:
             if (REPO / "functions" / name / "main.py").exists():
                 stack.services[name] = start_function(name, env, getattr(ports, name), log_dir)
         if "tg_webhook" in stack.services:
