@@ -1,0 +1,165 @@
+# The shape of the deployment in one place: the functions, their queues and the settings each one gets.
+
+locals {
+  # The four functions. Key = folder under functions/ = function name = entry point.
+  # A task handler's max_instances is at least its queue's max_concurrent_dispatches (one request per
+  # instance), so a burst of tasks never meets a 429 that would cost a delivery attempt.
+  functions = {
+    tilda_webhook = {
+      description   = "Tilda form submissions: the lead, its CRM sync task and its email chain"
+      public        = true # Tilda cannot present a Google identity: the handler checks TILDA_SECRET
+      memory        = "256Mi"
+      timeout       = 30 # Tilda gives up after 5 s; the handler touches only Firestore and Cloud Tasks
+      max_instances = 5
+      secrets       = ["TILDA_SECRET"]
+    }
+    tg_webhook = {
+      description   = "Telegram updates: onboarding, booking, the assistant and voice notes"
+      public        = true    # Telegram cannot present a Google identity: the handler checks the secret token header
+      memory        = "512Mi" # python-telegram-bot, the OpenAI SDK and a voice note of up to 20 MB
+      timeout       = 90      # an assistant answer or a transcription; below the 2-minute run-once lease per update
+      max_instances = 10
+      secrets       = ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ZOOM_CLIENT_SECRET", "OPENAI_API_KEY"]
+    }
+    email_chain = {
+      description   = "Cloud Tasks target: CRM sync, email1, email2 and the managers' call alert"
+      public        = false
+      memory        = "256Mi"
+      timeout       = 120 # Sheets retries 3 times and Resend twice, with backoff, inside one attempt
+      max_instances = 5
+      secrets       = ["RESEND_API_KEY", "TELEGRAM_BOT_TOKEN"]
+    }
+    reminders = {
+      description   = "Cloud Tasks target: trial-lesson reminders 24 h and 5 h before"
+      public        = false
+      memory        = "256Mi"
+      timeout       = 60
+      max_instances = 5
+      secrets       = ["TELEGRAM_BOT_TOKEN"]
+    }
+  }
+
+  # Every function's URL, computed rather than read from its resource: email_chain schedules its own next
+  # step (so it needs its own URL before it exists) and tilda_webhook/tg_webhook need the task handlers'
+  # URLs; the cloudfunctions.net form depends only on region, project and name, so no function waits for
+  # another and there is no cycle. The scheduler uses the target URL as the OIDC audience
+  # (shared/adapters/cloud_tasks.py), and a gen2 function accepts a token for this URL.
+  function_base_url = "https://${var.region}-${var.project_id}.cloudfunctions.net"
+  function_urls = {
+    tilda_webhook = "${local.function_base_url}/tilda_webhook"
+    tg_webhook    = "${local.function_base_url}/tg_webhook"
+    email_chain   = "${local.function_base_url}/email_chain"
+    reminders     = "${local.function_base_url}/reminders"
+  }
+
+  # Cloud Tasks queues, keyed by the function they deliver to.
+  # Retries replace the seed's "BullMQ job: retry 3x, then failed + notify dev": max_attempts is
+  # var.tasks_max_attempts (5, = TASKS_MAX_ATTEMPTS) and email_chain gives an email up on the last attempt
+  # (FAILED in the CRM, developer alerted). Each attempt already retries Sheets/Resend blips in-process, so
+  # the queue's spaced retries are for outages: two more than the seed's 3 stretch them over ~15 minutes.
+  queues = {
+    email_chain = {
+      name = var.email_chain_queue
+      # A lead's chain costs ~14 Sheets calls and Sheets allows 60 writes a minute per account: one dispatch
+      # a second drains a backlog after an outage without tripping the quota.
+      max_dispatches_per_second = 1
+      max_concurrent_dispatches = 5 # the seed's BullMQ concurrency
+      min_backoff               = "60s"
+      max_backoff               = "3600s"
+      max_doublings             = 4 # waits of 1, 2, 4 and 8 minutes between the 5 attempts
+    }
+    reminders = {
+      name                      = var.reminders_queue
+      max_dispatches_per_second = 5 # far below Telegram's 30 messages a second
+      max_concurrent_dispatches = 5
+      min_backoff               = "30s"
+      max_backoff               = "600s"
+      max_doublings             = 3 # waits of 0.5, 1, 2 and 4 minutes: a reminder still comes well before the lesson
+    }
+  }
+
+  # Secret versions the functions read: "latest" unless pinned in var.secret_versions.
+  secret_names    = toset(flatten([for fn in local.functions : fn.secrets]))
+  secret_versions = { for name in local.secret_names : name => lookup(var.secret_versions, name, "latest") }
+
+  # Plain settings (shared/config.py) every function gets; secrets never appear here.
+  common_env = {
+    APP_ENV              = "production" # refuses placeholder secrets at cold start
+    LOG_LEVEL            = var.log_level
+    GOOGLE_CLOUD_PROJECT = var.project_id
+    STATE_BACKEND        = "firestore"
+    FIRESTORE_DATABASE   = google_firestore_database.state.name
+    STATE_NAMESPACE      = var.state_namespace
+    ACADEMY_TIMEZONE     = var.academy_timezone
+    DEV_CHAT_ID          = var.dev_chat_id
+  }
+
+  # Plain settings per function: REQUIRED[function] of shared/config.py that are not secrets, the Cloud
+  # Tasks wiring of the functions that schedule tasks, and the optional settings each one reads.
+  env = {
+    tilda_webhook = {
+      EMAIL_CHAIN_URL               = local.function_urls.email_chain
+      EMAIL_CHAIN_QUEUE             = google_cloud_tasks_queue.queue["email_chain"].name
+      TASKS_LOCATION                = google_cloud_tasks_queue.queue["email_chain"].location
+      TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+      TILDA_SECRET_PARAM            = var.tilda_secret_param
+    }
+    tg_webhook = {
+      EMAIL_CHAIN_URL               = local.function_urls.email_chain
+      REMINDERS_URL                 = local.function_urls.reminders
+      EMAIL_CHAIN_QUEUE             = google_cloud_tasks_queue.queue["email_chain"].name
+      REMINDERS_QUEUE               = google_cloud_tasks_queue.queue["reminders"].name
+      TASKS_LOCATION                = google_cloud_tasks_queue.queue["reminders"].location
+      TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+      TELEGRAM_BOT_USERNAME         = var.telegram_bot_username
+      MANAGER_CHAT_ID               = var.manager_chat_id
+      MANAGER_LINK                  = var.manager_link
+      GOOGLE_CALENDAR_ID            = var.google_calendar_id
+      ZOOM_ACCOUNT_ID               = var.zoom_account_id
+      ZOOM_CLIENT_ID                = var.zoom_client_id
+      WELCOME_VIDEO_NOTE_FILE_ID    = var.welcome_video_note_file_id
+      PRIVACY_POLICY_URL            = var.privacy_policy_url
+      AI_LINK_HOSTS                 = var.ai_link_hosts
+    }
+    email_chain = {
+      EMAIL_CHAIN_URL               = local.function_urls.email_chain
+      EMAIL_CHAIN_QUEUE             = google_cloud_tasks_queue.queue["email_chain"].name
+      TASKS_LOCATION                = google_cloud_tasks_queue.queue["email_chain"].location
+      TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+      TASKS_MAX_ATTEMPTS            = tostring(var.tasks_max_attempts) # the last attempt gives the email up
+      SHEETS_SPREADSHEET_ID         = var.sheets_spreadsheet_id
+      EMAIL_FROM                    = var.email_from
+      TELEGRAM_BOT_USERNAME         = var.telegram_bot_username
+      MANAGER_CHAT_ID               = var.manager_chat_id
+    }
+    reminders = {
+      MANAGER_CHAT_ID = var.manager_chat_id
+    }
+  }
+
+  # What each function finally gets: var.extra_env first, so the wiring above always wins; an optional
+  # setting not given (null or "") is left out, so the Settings default applies.
+  environment = {
+    for name, env in local.env : name => {
+      for key, value in merge(lookup(var.extra_env, name, {}), local.common_env, env) : key => value if value != null && value != ""
+    }
+  }
+
+  # Firestore collections whose documents the store writes with an expiry (`expires_at`, see
+  # shared/adapters/store_firestore.py): run-once keys, locks, slot claims and cache, the assistant's
+  # history and rate counters, alert de-duplication. Leads, their index and chat sessions never expire.
+  ttl_collections = [
+    "ai_history",  # shared/flows/assistant.py HISTORY (AI_HISTORY_HOURS)
+    "ai_rate",     # shared/bootstrap.py RateLimiter(..., "ai_rate", ...)
+    "alerts",      # shared/flows/email_chain.py: one alert per hour and key
+    "chat_locks",  # shared/flows/conversation.py CHAT_LOCKS (lease)
+    "lead_locks",  # shared/flows/lead_repository.py LOCKS (lease)
+    "once",        # shared/flows/once.py: run-once keys of updates, submissions and task steps
+    "slot_cache",  # shared/flows/booking.py SLOT_CACHE (30 s)
+    "slot_claims", # shared/flows/booking.py SLOT_CLAIMS
+  ]
+
+  # Source archives built by `make package`.
+  artifacts_dir  = startswith(var.artifacts_dir, "/") ? var.artifacts_dir : "${path.module}/${var.artifacts_dir}"
+  artifact_paths = { for name in keys(local.functions) : name => "${local.artifacts_dir}/${name}.zip" }
+}
