@@ -44,7 +44,8 @@ locals {
   # URLs; the cloudfunctions.net form depends only on region, project and name, so no function waits for
   # another and there is no cycle. The scheduler uses the target URL as the OIDC audience
   # (shared/adapters/cloud_tasks.py), and a gen2 function accepts a token for this URL.
-  function_base_url = "https://${var.region}-${var.project_id}.cloudfunctions.net"
+  function_host     = "${var.region}-${var.project_id}.cloudfunctions.net"
+  function_base_url = "https://${local.function_host}"
   function_urls = {
     tilda_webhook = "${local.function_base_url}/tilda_webhook"
     tg_webhook    = "${local.function_base_url}/tg_webhook"
@@ -78,7 +79,8 @@ locals {
     }
   }
 
-  # Secret versions the functions read: "latest" unless pinned in var.secret_versions.
+  # Secret versions the functions read: as pinned in var.secret_versions (always, for the two shared with
+  # Telegram and Tilda), else "latest". A new pin gives the functions reading it a new revision.
   secret_names    = toset(flatten([for fn in local.functions : fn.secrets]))
   secret_versions = { for name in local.secret_names : name => lookup(var.secret_versions, name, "latest") }
 

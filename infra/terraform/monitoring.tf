@@ -13,8 +13,10 @@ resource "google_monitoring_notification_channel" "email" {
 }
 
 locals {
-  # Gen2 functions log as their Cloud Run services.
-  function_services = [for fn in google_cloudfunctions2_function.fn : fn.service_config[0].service]
+  # Gen2 functions log as their Cloud Run services, and a log entry's resource.labels.service_name is the
+  # service's short name (tg-webhook for tg_webhook), while service_config[0].service is its full resource
+  # name, projects/{project}/locations/{region}/services/{service}: keep only the last segment.
+  function_services = [for fn in google_cloudfunctions2_function.fn : reverse(split("/", fn.service_config[0].service))[0]]
 }
 
 resource "google_monitoring_alert_policy" "error_logs" {
@@ -75,7 +77,7 @@ resource "google_monitoring_uptime_check_config" "tg_webhook" {
     type = "uptime_url"
     labels = {
       project_id = var.project_id
-      host       = trimprefix(local.function_base_url, "https://")
+      host       = local.function_host # tg_webhook's URL is https://<host>/tg_webhook (locals.tf)
     }
   }
 

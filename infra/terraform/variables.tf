@@ -46,12 +46,12 @@ variable "artifacts_dir" {
 
 variable "python_runtime" {
   type        = string
-  description = "Cloud Functions Python runtime of all four functions; `make package` pins requirements for CPython 3.11."
+  description = "Cloud Functions runtime of all four functions. Only python311: `make package` (local/package.py, TARGET_PYTHON) pins each function's requirements for CPython 3.11, and wheels resolved for 3.11 need not exist or behave the same on another interpreter; change both together."
   default     = "python311"
 
   validation {
-    condition     = contains(["python311", "python312", "python313"], var.python_runtime)
-    error_message = "python_runtime must be python311, python312 or python313 (the project needs Python >= 3.11)."
+    condition     = var.python_runtime == "python311"
+    error_message = "python_runtime must be python311: local/package.py (TARGET_PYTHON) pins the functions' requirements for CPython 3.11; move both together."
   }
 }
 
@@ -82,8 +82,11 @@ variable "webhook_python" {
 
 variable "secret_versions" {
   type        = map(string)
-  description = "Secret Manager version each function reads, per secret (TELEGRAM_BOT_TOKEN = \"3\"); unset means \"latest\". Pin a number to roll a rotation out with `terraform apply`."
-  default     = {}
+  description = "Secret Manager version each function reads, per secret. TELEGRAM_WEBHOOK_SECRET and TILDA_SECRET must be pinned to a version number: Telegram and Tilda keep sending the value they were given, so a rotation is a new version plus a bumped pin in one apply (README.md, \"Later\"). Other secrets not listed read \"latest\"."
+  default = {
+    TELEGRAM_WEBHOOK_SECRET = "1" # the first `gcloud secrets versions add` of a secret creates version 1
+    TILDA_SECRET            = "1"
+  }
 
   validation {
     condition = alltrue([
@@ -92,6 +95,16 @@ variable "secret_versions" {
       && can(regex("^(latest|[1-9][0-9]*)$", version))
     ])
     error_message = "secret_versions keys must be secrets of the configuration contract and values \"latest\" or a version number."
+  }
+
+  # With "latest", adding a version would change what new instances accept while Telegram (whose webhook is
+  # registered again only when the pin changes) and Tilda keep sending the old value: every request 403.
+  validation {
+    condition = alltrue([
+      for name in ["TELEGRAM_WEBHOOK_SECRET", "TILDA_SECRET"] :
+      can(regex("^[1-9][0-9]*$", lookup(var.secret_versions, name, "")))
+    ])
+    error_message = "secret_versions must pin TELEGRAM_WEBHOOK_SECRET and TILDA_SECRET to version numbers (not \"latest\"): Telegram and Tilda keep sending the value they were given, so a new one is rolled out by bumping its pin."
   }
 }
 

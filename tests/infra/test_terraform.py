@@ -29,6 +29,7 @@ import pytest
 from hcl2 import SerializationOptions
 from pydantic import SecretStr
 
+from local.package import TARGET_PYTHON
 from shared.config import _SECRETS, REQUIRED, FunctionName, Settings
 from shared.entrypoints import tg
 from tests.conftest import require
@@ -41,6 +42,18 @@ PUBLIC = {"tilda_webhook", "tg_webhook"}  # called by Tilda and Telegram, which 
 TASK_HANDLERS = {"email_chain", "reminders"}  # called by Cloud Tasks only
 TASKS_INVOKER_EMAIL = "${google_service_account.tasks_invoker.email}"
 FUNCTION_URL = "https://${var.region}-${var.project_id}.cloudfunctions.net/"
+# The only runtime the archives fit: local/package.py pins every function's requirements for this Python.
+RUNTIME = "python{}{}".format(*TARGET_PYTHON)
+# Secrets whose sender keeps the value it was given (Telegram's secret token, Tilda's header): a function
+# reading "latest" would refuse the sender as soon as a version is added, so they are pinned to numbers.
+PINNED_SECRETS = ("TELEGRAM_WEBHOOK_SECRET", "TILDA_SECRET")
+VERSION_NUMBER = "^[1-9][0-9]*$"
+# The short Cloud Run service name (what log entries carry in resource.labels.service_name) from
+# service_config[0].service, which is projects/{project}/locations/{region}/services/{service}.
+SHORT_SERVICE_NAME = (
+    'reverse(split("/", fn.service_config[0].service))[0]',
+    'element(split("/", fn.service_config[0].service), 5)',
+)
 
 
 def _type_args(annotation: Any) -> tuple[Any, ...]:
@@ -158,6 +171,12 @@ def secret_env(stack: Stack, name: str) -> set[str]:
     return set((functions(stack).get(name) or {}).get("secrets") or [])
 
 
+def validation_conditions(stack: Stack, variable: str) -> list[str]:
+    return [
+        str(rule.get("condition")) for rule in (stack.variables.get(variable) or {}).get("validation") or []
+    ]
+
+
 # ---- Checkers: each returns the problems it finds --------------------------------------------------------
 
 
@@ -182,9 +201,20 @@ def check_deployed_functions(stack: Stack, folders: set[str]) -> list[str]:
     build = block(fn, "build_config")
     if build.get("entry_point") != "${each.key}":
         problems.append(f"entry_point = {build.get('entry_point')!r}, expected the function's name")
-    runtime = variable_default(stack, build.get("runtime"))[1]
-    if not str(runtime).startswith("python3"):
-        problems.append(f"runtime {runtime!r} is not a Python 3 runtime")
+    runtime = build.get("runtime")
+    if str(runtime).startswith("${var."):
+        runtime = variable_default(stack, runtime)[1]
+    if runtime != RUNTIME:
+        problems.append(
+            f"runtime {runtime!r} is not {RUNTIME!r}, the Python local/package.py pins the requirements for"
+        )
+    allowed = {
+        found
+        for condition in validation_conditions(stack, "python_runtime")
+        for found in re.findall(r"python3\d+", condition)
+    }
+    if allowed != {RUNTIME}:
+        problems.append(f"var.python_runtime accepts {sorted(allowed)}, not only {RUNTIME!r}")
     if (
         block(build, "source", "storage_source").get("object")
         != "${google_storage_bucket_object.source[each.key].name}"
@@ -537,6 +567,68 @@ def check_webhook_registration(stack: Stack) -> list[str]:
     return problems
 
 
+def check_secret_pins(stack: Stack) -> list[str]:
+    """The webhook and Tilda secrets are read at a pinned version number, so a rotation is rolled out by a
+    new pin: new revisions of the functions and, for the webhook secret, a new registration."""
+    problems = []
+    body = stack.variables.get("secret_versions") or {}
+    default = body.get("default") or {}
+    conditions = validation_conditions(stack, "secret_versions")
+    for name in PINNED_SECRETS:
+        if not re.fullmatch(VERSION_NUMBER, str(default.get(name))):
+            problems.append(f"var.secret_versions does not pin {name} to a version number by default")
+        if not any(name in condition and f'"{VERSION_NUMBER}"' in condition for condition in conditions):
+            problems.append(f"no validation of var.secret_versions requires a version number for {name}")
+    if "var.secret_versions" not in str(stack.locals.get("secret_versions")):
+        problems.append("local.secret_versions does not read var.secret_versions")
+    service = block(resource(stack, "google_cloudfunctions2_function", "fn"), "service_config")
+    content = block(block(service, "dynamic").get("secret_environment_variables") or {}, "content")
+    if content.get("version") != "${local.secret_versions[secret_environment_variables.value]}":
+        problems.append("the functions do not read the secret versions of local.secret_versions")
+    return problems
+
+
+def check_monitoring(stack: Stack) -> list[str]:
+    """The ERROR-log alert matches the functions' Cloud Run services by the names log entries carry; the
+    uptime check probes tg_webhook's URL."""
+    problems = []
+    alert = resource(stack, "google_monitoring_alert_policy", "error_logs")
+    log_filter = str(block(alert, "conditions", "condition_matched_log").get("filter"))
+    for part in (
+        'resource.type=\\"cloud_run_revision\\"',
+        "severity>=ERROR",
+        'resource.labels.service_name=(${join(" OR ", [for service in local.function_services :',
+    ):
+        if part not in log_filter:
+            problems.append(f"the ERROR-log alert's filter lacks {part!r}")
+    services = re.fullmatch(
+        r"\$\{\[for fn in google_cloudfunctions2_function\.fn : (.+)\]\}",
+        str(stack.locals.get("function_services")),
+    )
+    if not services or services.group(1) not in SHORT_SERVICE_NAME:
+        problems.append(
+            "local.function_services is not the services' short names (resource.labels.service_name of "
+            "their logs): service_config[0].service is the full projects/.../services/<name>"
+        )
+
+    uptime = resource(stack, "google_monitoring_uptime_check_config", "tg_webhook")
+    check = block(uptime, "http_check")
+    host = resolve(stack, (block(uptime, "monitored_resource").get("labels") or {}).get("host"))
+    probed = f"https://{host}{check.get('path')}"
+    if probed != FUNCTION_URL + "tg_webhook" or probed != resolve(
+        stack, (stack.locals.get("function_urls") or {}).get("tg_webhook")
+    ):
+        problems.append(f"the uptime check probes {probed!r}, not tg_webhook's URL")
+    if check.get("use_ssl") is not True or check.get("port") != 443:
+        problems.append("the uptime check does not use HTTPS on port 443")
+    down = resource(stack, "google_monitoring_alert_policy", "tg_webhook_down")
+    if "${google_monitoring_uptime_check_config.tg_webhook.uptime_check_id}" not in str(
+        block(down, "conditions", "condition_threshold").get("filter")
+    ):
+        problems.append("the tg_webhook_down alert does not watch the tg_webhook uptime check")
+    return problems
+
+
 def check_skip_reasons(stack: Stack) -> list[str]:
     """Every checkov skip names its check and says why, in place."""
     problems = []
@@ -586,6 +678,12 @@ class TestWiring:
 
     def test_the_telegram_webhook_is_registered_with_its_secret(self, stack: Stack) -> None:
         assert check_webhook_registration(stack) == []
+
+    def test_secrets_shared_with_telegram_and_tilda_are_pinned(self, stack: Stack) -> None:
+        assert check_secret_pins(stack) == []
+
+    def test_alerts_watch_the_functions_services_and_tg_webhooks_url(self, stack: Stack) -> None:
+        assert check_monitoring(stack) == []
 
     def test_checkov_skips_say_why(self, stack: Stack) -> None:
         assert check_skip_reasons(stack) == []
@@ -730,6 +828,45 @@ BROKEN = {
         check_webhook_registration,
         "when the webhook secret's version changes",
     ),
+    "error-log alert on the services' full names": (
+        _edit(
+            ["locals", "function_services"],
+            "${[for fn in google_cloudfunctions2_function.fn : fn.service_config[0].service]}",
+        ),
+        check_monitoring,
+        "local.function_services is not the services' short names",
+    ),
+    "uptime check on another path": (
+        _edit(
+            ["resources", "google_monitoring_uptime_check_config", "tg_webhook", "http_check"],
+            [{"path": "/tg-webhook", "port": 443, "use_ssl": True}],
+        ),
+        check_monitoring,
+        "not tg_webhook's URL",
+    ),
+    "webhook secret read at latest": (
+        _edit(["variables", "secret_versions", "default"], {"TILDA_SECRET": "1"}),
+        check_secret_pins,
+        "does not pin TELEGRAM_WEBHOOK_SECRET to a version number",
+    ),
+    "pin validation dropped": (
+        lambda stack: stack.variables["secret_versions"]["validation"].pop(),
+        check_secret_pins,
+        "no validation of var.secret_versions requires a version number for TILDA_SECRET",
+    ),
+    "runtime the archives are not built for": (
+        _edit(["variables", "python_runtime", "default"], "python312"),
+        lambda stack: check_deployed_functions(stack, function_folders()),
+        "runtime 'python312' is not 'python311'",
+    ),
+    "runtime validation allowing another Python": (
+        _edit(
+            ["variables", "python_runtime", "validation"],
+            [{"condition": '${contains(["python311", "python313"], var.python_runtime)}'}],
+        ),
+        lambda stack: check_deployed_functions(stack, function_folders()),
+        "var.python_runtime accepts ['python311', 'python313']",
+    ),
 }
 
 
@@ -785,6 +922,123 @@ class TestTools:
         (tmp_path / "bad.tf").write_text('variable "x" {\ntype = string\n  description="x"\n}\n')
         assert _fmt_check(tmp_path).returncode != 0
 
+    def test_the_error_log_filter_names_the_cloud_run_services(self, stack: Stack, tmp_path: Path) -> None:
+        # Terraform computes the alert's filter for functions deployed the way the API reports them: the
+        # service is projects/.../services/<name>, <name> being the function's name in lower case with
+        # "-" for "_"; log entries carry that short name in resource.labels.service_name.
+        names = sorted(functions(stack))
+        deployed = ", ".join(
+            f'{name} = {{ name = "{name}", service_config = [{{ service = '
+            f'"projects/allin-test/locations/europe-west1/services/{name.lower().replace("_", "-")}" }}] }}'
+            for name in names
+        )
+        services = _expression(stack.locals["function_services"]).replace(
+            "google_cloudfunctions2_function.fn", "local.deployed"
+        )
+        alert = resource(stack, "google_monitoring_alert_policy", "error_logs")
+        log_filter = _expression(block(alert, "conditions", "condition_matched_log")["filter"])
+        (tmp_path / "main.tf").write_text(
+            f"locals {{\n  deployed = {{ {deployed} }}\n  function_services = {services}\n"
+            f"  filter = {log_filter}\n}}\n"
+        )
+        computed = _terraform_console(tmp_path, "local.filter")
+        assert computed == (
+            'resource.type="cloud_run_revision" AND resource.labels.service_name=('
+            '"email-chain" OR "reminders" OR "tg-webhook" OR "tilda-webhook") AND severity>=ERROR'
+        )
+
+    @pytest.mark.parametrize(
+        ("settings", "refusal"),
+        [
+            ({}, None),
+            ({"secret_versions": {"TELEGRAM_WEBHOOK_SECRET": "3", "TILDA_SECRET": "2"}}, None),
+            (
+                {
+                    "secret_versions": {
+                        "TELEGRAM_WEBHOOK_SECRET": "1",
+                        "TILDA_SECRET": "1",
+                        "OPENAI_API_KEY": "latest",
+                    }
+                },
+                None,
+            ),
+            ({"python_runtime": "python312"}, "python_runtime must be python311"),
+            (
+                {"secret_versions": {"TELEGRAM_WEBHOOK_SECRET": "latest", "TILDA_SECRET": "1"}},
+                "must pin TELEGRAM_WEBHOOK_SECRET and TILDA_SECRET",
+            ),
+            (
+                {"secret_versions": {"TELEGRAM_WEBHOOK_SECRET": "2"}},
+                "must pin TELEGRAM_WEBHOOK_SECRET and TILDA_SECRET",
+            ),
+            (
+                {"secret_versions": {"TELEGRAM_BOT_TOKEN": "3"}},
+                "must pin TELEGRAM_WEBHOOK_SECRET and TILDA_SECRET",
+            ),
+            (
+                {
+                    "secret_versions": {
+                        "TELEGRAM_WEBHOOK_SECRET": "1",
+                        "TILDA_SECRET": "1",
+                        "SMTP_PASSWORD": "1",
+                    }
+                },
+                "keys must be secrets of the configuration contract",
+            ),
+        ],
+        ids=[
+            "defaults",
+            "bumped pins",
+            "latest for another secret",
+            "python312",
+            "webhook secret at latest",
+            "Tilda secret not pinned",
+            "neither pinned",
+            "unknown secret",
+        ],
+    )
+    def test_variable_validations(
+        self, stack: Stack, tmp_path: Path, settings: dict[str, Any], refusal: str | None
+    ) -> None:
+        # variables.tf alone needs no provider, so Terraform itself checks its validations: the required
+        # settings from the example, then the case's own.
+        example = hcl2.loads((TF_DIR / "terraform.tfvars.example").read_text(), serialization_options=_HCL)
+        required = {name: example[name] for name, body in stack.variables.items() if "default" not in body}
+        shutil.copy(TF_DIR / "variables.tf", tmp_path / "variables.tf")
+        (tmp_path / "settings.tfvars.json").write_text(json.dumps({**required, **settings}))
+        result = subprocess.run(
+            [
+                _terraform(),
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-lock=false",
+                "-var-file=settings.tfvars.json",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        output = " ".join((result.stdout + result.stderr).replace("│", " ").split())
+        if refusal is None:
+            assert result.returncode == 0, output
+        else:
+            assert result.returncode != 0 and "Invalid value for variable" in output, output
+            assert refusal in output, output
+
+    def test_the_example_settings_pass_the_validations(self, tmp_path: Path) -> None:
+        shutil.copy(TF_DIR / "variables.tf", tmp_path / "variables.tf")
+        shutil.copy(TF_DIR / "terraform.tfvars.example", tmp_path / "terraform.tfvars")
+        result = subprocess.run(
+            [_terraform(), "plan", "-input=false", "-no-color", "-lock=false"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
     def test_checkov_finds_nothing_unjustified(self) -> None:
         report = _checkov(TF_DIR)
         summary = report["summary"]
@@ -809,6 +1063,27 @@ class TestTools:
             'resource "google_storage_bucket" "open" {\n  name     = "open"\n  location = "EU"\n}\n'
         )
         assert _checkov(tmp_path)["summary"]["failed"] > 0
+
+
+def _expression(value: Any) -> str:
+    """The HCL expression of a `${...}` value as python-hcl2 gives it."""
+    match = re.fullmatch(r"\$\{(.*)\}", str(value), re.DOTALL)
+    assert match, f"not an expression: {value!r}"
+    return match.group(1)
+
+
+def _terraform_console(directory: Path, expression: str) -> Any:
+    """The value of an expression, computed by `terraform console` (no provider needed for locals)."""
+    result = subprocess.run(
+        [_terraform(), "console"],
+        input=f"jsonencode({expression})\n",
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 def _checkov(directory: Path) -> dict[str, Any]:
