@@ -29,6 +29,8 @@ import httpx
 log = logging.getLogger("telegram_webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]  # what tg_webhook handles; the rest is not sent at all
+# Telegram too gives up on an update its webhook keeps refusing, rather than holding back all later ones.
+MAX_DELIVERY_ATTEMPTS = 5
 
 
 class TelegramError(RuntimeError):
@@ -87,6 +89,7 @@ class Poller:
         self._idle_pause = idle_pause
         self._http = httpx.Client(timeout=60)
         self._offset = 0
+        self._failures = 0  # failed deliveries of the update at the offset
         self.stopped = threading.Event()
 
     def start(self) -> None:
@@ -103,10 +106,15 @@ class Poller:
             self.stopped.wait(self._idle_pause)  # a server that does not hold the request (a fake)
         delivered = 0
         for update in updates:
-            if not self._deliver(update):
-                return delivered  # not confirmed: fetched again in the next round, in order
+            if self._deliver(update):
+                delivered += 1
+            else:
+                self._failures += 1
+                if self._failures < MAX_DELIVERY_ATTEMPTS:
+                    return delivered  # not confirmed: fetched again in the next round, in order
+                log.error("giving update %s up after %d attempts", update["update_id"], self._failures)
+            self._failures = 0
             self._offset = update["update_id"] + 1
-            delivered += 1
         return delivered
 
     def _deliver(self, update: dict[str, Any]) -> bool:

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_transcribe_model: str = "whisper-1"
-    openai_timeout_seconds: float = Field(default=20.0, gt=0)
+    openai_timeout_seconds: float = Field(default=15.0, gt=0)  # per attempt; see BotRuntime.process
     openai_max_retries: int = Field(default=1, ge=0)  # the SDK's own retries of 5xx/timeouts
     ai_max_answer_tokens: int = Field(default=400, ge=16)
     ai_max_answer_chars: int = Field(default=1000, ge=100)
@@ -97,9 +97,8 @@ class Settings(BaseSettings):
     ai_history_turns: int = Field(default=6, ge=0)  # question/answer pairs sent back as context
     ai_history_hours: float = Field(default=24, gt=0)
     ai_knowledge_dir: str | None = None  # default: shared/knowledge (instructions + facts, per language)
-    ai_link_hosts: str = (
-        ""  # comma-separated hosts answers may link to, besides the manager's and privacy links
-    )
+    # Comma-separated hosts (or URLs) answers may link to, besides the manager's and the privacy links.
+    ai_link_hosts: str = ""
     voice_max_seconds: int = Field(default=120, ge=1)
     voice_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)  # the Bot API's getFile limit
 

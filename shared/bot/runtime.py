@@ -10,6 +10,7 @@ functions framework is not: the Application lives on a private event loop thread
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
@@ -96,9 +97,19 @@ class BotRuntime:
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="ptb-loop", daemon=True).start()
 
-    def process(self, data: dict[str, Any], timeout: float = 55.0) -> None:
-        """Handle one update (already checked for its secret and duplicates); errors end in a reply."""
-        asyncio.run_coroutine_threadsafe(self._process(data), self._loop).result(timeout)
+    # The slowest update: a voice note sent on to the assistant (download ≤ 10 s, then transcription and
+    # a chat completion, each ≤ 2 × OPENAI_TIMEOUT_SECONDS with the SDK's retry). Below the function's
+    # 90 s timeout (infra/terraform) and the 2-minute run-once lease of an update.
+    def process(self, data: dict[str, Any], timeout: float = 80.0) -> None:
+        """Handle one update (already checked for its secret and duplicates); errors end in a reply.
+
+        An update still running after `timeout` goes on in the background and counts as handled: failing
+        it would make Telegram deliver it again and the parent pay for (and get) the answer twice."""
+        future = asyncio.run_coroutine_threadsafe(self._process(data), self._loop)
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            log.warning("update still being handled", extra={"update_id": data.get("update_id")})
 
     async def _process(self, data: dict[str, Any]) -> None:
         app = await self._application()

@@ -19,7 +19,15 @@ from shared.domain.conversation import AI_BACK, Button, Reply
 from shared.flows.rate_limit import RateLimiter
 from shared.i18n import t
 from shared.knowledge import system_prompt
-from shared.ports import Assistant, AssistantUnavailable, ChatTurn, Clock, StateStore, update_document
+from shared.ports import (
+    Assistant,
+    AssistantUnavailable,
+    ChatTurn,
+    Clock,
+    StateStore,
+    StoreConflict,
+    update_document,
+)
 
 log = logging.getLogger(__name__)
 HISTORY = "ai_history"
@@ -59,13 +67,16 @@ class AssistantFlow:
             log.info("assistant rate limit reached", extra={"chat_id": chat_id})
         return admitted
 
-    def answer(self, chat_id: int, question: str, language: str, *, admitted: bool = False) -> Reply:
-        """The reply to `question`; `admitted`: already counted (a transcribed voice note)."""
+    def answer(
+        self, chat_id: int, question: str, language: str, *, admitted: bool = False, remember: bool = True
+    ) -> Reply:
+        """The reply to `question`. `admitted`: a transcribed voice note, already counted (and paid for:
+        never refused for its length). `remember`: keep the turn in the history (not before consent)."""
         question = question.strip()
         s = self._settings
         if not question:
             return self._reply(language, t(language, "ai_usage"))
-        if len(question) > s.max_question_chars:
+        if len(question) > s.max_question_chars and not admitted:
             return self._reply(language, t(language, "ai_too_long", max_length=s.max_question_chars))
         verdict = screen_question(question)
         if verdict is not None:
@@ -88,7 +99,11 @@ class AssistantFlow:
         if screened.violation is not None:
             log.warning("assistant answer filtered", extra={"violation": screened.violation.value})
         text = screened.text or t(language, "ai_filtered", manager_link=s.manager_link)
-        self._remember(chat_id, question, text)
+        if remember:
+            try:
+                self._remember(chat_id, question, text)
+            except StoreConflict:  # the answer is worth more than its place in the history
+                log.warning("assistant history not saved", extra={"chat_id": chat_id})
         return self._reply(language, text)
 
     def forget(self, chat_id: int) -> None:

@@ -56,9 +56,15 @@ class Conversation:
             replies = [] if question is not None else self._onboarding().handle(session, event)
             self._store.put(SESSIONS, key, session.model_dump(mode="json"))
         if question is not None:
-            replies.append(
-                self._assistant().answer(event.chat_id, question, session.language, admitted=event.from_voice)
+            answer = self._assistant().answer(
+                event.chat_id,
+                question,
+                session.language,
+                admitted=event.from_voice,
+                # Before consenting, a parent's messages are answered but not kept.
+                remember=session.consent_at is not None,
             )
+            replies.append(answer)
         return replies
 
     def _session(self, event: Incoming) -> Session:

@@ -8,6 +8,7 @@ question whose answer is known.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ log = logging.getLogger(__name__)
 MAX_NAME = 100
 _BOOKING_SCENES = (Scene.REGISTERED, Scene.DATES, Scene.TIMES, Scene.CONFIRM, Scene.SCHEDULED)
 _CHAIN_STEPS = (Step.EMAIL1, Step.EMAIL2, Step.CALL_ALERT)
+# How a dictated answer to "What is your name?" starts, before the name itself.
+_SPOKEN_NAME_PREFIX = re.compile(
+    r"^(?:меня зовут|моё имя|мое имя|я|это|my name is|my name's|i am|i'm|it's|this is)[\s,:—-]+",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -184,8 +190,8 @@ class Onboarding:
 
     def _name(self, session: Session, event: Incoming) -> list[Reply]:
         name = "".join(ch for ch in event.text if unicodedata.category(ch)[0] != "C").strip()
-        if event.from_voice:
-            name = name.rstrip(".!?…")  # speech-to-text ends a sentence with a full stop
+        if event.from_voice:  # "Меня зовут Анна." → "Анна"
+            name = _SPOKEN_NAME_PREFIX.sub("", name).strip().rstrip(".!?…")
         if event.kind != "text" or not name or len(name) > MAX_NAME:
             return [self._text(session, "name_invalid", max_length=MAX_NAME)]
         session.name = " ".join(name.split())

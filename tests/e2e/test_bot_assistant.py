@@ -151,6 +151,11 @@ def test_openai_errors_and_timeouts_give_the_fallback_texts(system: System) -> N
 
 
 def test_history_is_sent_back_and_expires_after_a_day(system: System) -> None:
+    system.parent_sends("command", PARENT, command="/start")
+    press(system, system.bot_messages(PARENT)[-1], "consent")  # nothing is kept before consent
+    system.parent_sends("contact", PARENT, phone_number="79161234567")
+    system.parent_sends("text", PARENT, text="anna@example.com")
+    system.parent_sends("text", PARENT, text="Анна")  # registered: free text goes to the assistant
     script(system, reply="Занятия идут 60 минут.")
     ask(system, "Сколько длится занятие?")
     ask(system, "А для какого возраста?")

@@ -77,6 +77,14 @@ def test_server_errors_are_retried_once_then_unavailable(openai_server, fake: Op
     assert client(openai_server).answer("system", [ChatTurn("user", "вопрос")])  # the retry succeeds
 
 
+def test_retry_after_cannot_stretch_a_call_past_its_budget(openai_server, fake: OpenAIFake) -> None:  # type: ignore[no-untyped-def]
+    # The SDK would wait the 100 s the API asks for; the adapter retries once, at once, and gives up.
+    fake.add_fault(429, times=-1, match="/chat/completions", retry_after=100)
+    with pytest.raises(AssistantUnavailable, match="429"):
+        client(openai_server).answer("system", [ChatTurn("user", "вопрос")])
+    assert len(fake.calls("/chat/completions")) == 2
+
+
 def test_a_hanging_api_times_out_as_unavailable(openai_server, fake: OpenAIFake) -> None:  # type: ignore[no-untyped-def]
     fake.add_fault(hang=10, times=-1, match="/chat/completions")
     with pytest.raises(AssistantUnavailable, match="APITimeoutError"):

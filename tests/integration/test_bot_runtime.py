@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,15 @@ TOKEN = "123456:runtime-test"
 class Exploding:
     def handle(self, event: Incoming) -> list[Reply]:
         raise RuntimeError("the store went away")
+
+
+class Slow:
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def handle(self, event: Incoming) -> list[Reply]:
+        self.release.wait(10)
+        return [Reply("late but once")]
 
 
 class Echo:
@@ -97,3 +107,18 @@ def test_voice_notes_and_long_ai_commands_reach_the_conversation_whole(telegram)
         4321,
     )
     assert (command.kind, command.text, command.payload) == ("command", "ai", question.strip())
+
+
+def test_an_update_outliving_its_time_is_finished_in_the_background_not_failed(telegram) -> None:  # type: ignore[no-untyped-def]
+    fake, url = telegram
+    slow = Slow()
+    bot = runtime(url, slow)
+    bot.process(fake.text_update(fake.user(505), "вопрос"), timeout=0.2)  # returns: Telegram gets its 200
+    assert fake.messages(505) == []
+    slow.release.set()
+    deadline = threading.Event()
+    for _ in range(100):
+        if fake.messages(505):
+            break
+        deadline.wait(0.05)
+    assert [m["text"] for m in fake.messages(505)] == ["late but once"]

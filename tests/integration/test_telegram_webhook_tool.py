@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.fakes import TelegramFake
 from local.httpserver import ServerThread
-from local.telegram_webhook import SECRET_HEADER, BotApi, Poller, main, set_webhook
+from local.telegram_webhook import MAX_DELIVERY_ATTEMPTS, SECRET_HEADER, BotApi, Poller, main, set_webhook
 
 TOKEN = "123456:poller-test"
 SECRET = "webhook-secret-1"
@@ -93,3 +93,20 @@ def test_polling_delivers_in_order_with_the_secret_and_retries_until_accepted(te
     ids = [first["update_id"], second["update_id"]]
     assert app.received == [(ids[0], SECRET), (ids[0], SECRET), (ids[1], SECRET)]
     assert poller.poll_once() == 0 and len(app.received) == 3  # confirmed: never fetched again
+
+
+def test_an_update_refused_again_and_again_is_given_up_not_blocking_the_rest(telegram, receiver) -> None:  # type: ignore[no-untyped-def]
+    fake, api, _ = telegram
+    app, webhook_url = receiver
+    poller = Poller(api, webhook_url, SECRET, retry_pause=0, idle_pause=0)
+    poller.start()
+    parent = fake.user(902)
+    broken, next_one = fake.text_update(parent, "сломанное"), fake.text_update(parent, "следующее")
+    fake.deliver(broken)
+    fake.deliver(next_one)
+    app.fail_with = [400] * MAX_DELIVERY_ATTEMPTS
+    rounds = [poller.poll_once() for _ in range(MAX_DELIVERY_ATTEMPTS)]
+    assert rounds == [0] * (MAX_DELIVERY_ATTEMPTS - 1) + [1]  # the last round gives up, then delivers
+    assert [update_id for update_id, _ in app.received] == [broken["update_id"]] * MAX_DELIVERY_ATTEMPTS + [
+        next_one["update_id"]
+    ]

@@ -94,9 +94,12 @@ class Parent:
         assert document is not None
         return Session.model_validate(document.data)
 
-    def to_email_step(self) -> None:
+    def consent(self) -> None:
         self.send("command", text="start")
         self.send("callback", callback_data=CONSENT)
+
+    def to_email_step(self) -> None:
+        self.consent()
         self.send(text="+7 916 123-45-67")
         assert self.session.scene is Scene.EMAIL
 
@@ -169,24 +172,26 @@ def test_the_rate_limit_holds_per_window_and_per_day() -> None:
 
 def test_history_carries_the_last_turns_and_expires_after_a_day() -> None:
     parent = Parent(history_turns=2)
+    parent.consent()
     parent.model.answers = ["Ответ 1", "Ответ 2", "Ответ 3", "Ответ 4"]
     for i in range(1, 4):
-        parent.ask(f"Вопрос {i}")
+        parent.ask_ai(f"Вопрос {i}")
         parent.clock.advance(hours=1)
-    parent.ask("Вопрос 4")
+    parent.ask_ai("Вопрос 4")
     _, turns = parent.model.requests[-1]
     assert [turn.content for turn in turns] == ["Вопрос 2", "Ответ 2", "Вопрос 3", "Ответ 3", "Вопрос 4"]
     parent.clock.advance(hours=24)
-    parent.ask("Вопрос 5")
+    parent.ask_ai("Вопрос 5")
     _, turns = parent.model.requests[-1]
     assert [turn.content for turn in turns] == ["Вопрос 5"]
 
 
 def test_a_violating_answer_is_replaced_and_remembered_replaced(parent: Parent) -> None:
+    parent.consent()
     leak = system_prompt("ru", MANAGER).instructions.splitlines()[-1]
     parent.model.answers = ["Курс стоит 5 000 ₽ в месяц.", "Подробнее: https://evil.example/offer", leak]
     replaced = t("ru", "ai_filtered", manager_link=MANAGER)
-    assert [parent.ask(f"Вопрос {i}").text for i in range(3)] == [replaced] * 3
+    assert [parent.ask_ai(f"Вопрос {i}").text for i in range(3)] == [replaced] * 3
     _, turns = parent.model.requests[-1]
     assert [turn.content for turn in turns if turn.role == "assistant"] == [replaced, replaced]
 
@@ -248,3 +253,31 @@ def test_unrecognised_voice_asks_for_text(parent: Parent, failure: str) -> None:
     [reply] = parent.voice()
     assert reply.text == "Не смог распознать. Введите текстом, пожалуйста."
     assert parent.session.scene is Scene.EMAIL and parent.session.email is None
+
+
+def test_before_consent_questions_are_answered_but_not_kept(parent: Parent) -> None:
+    parent.ask("Как проходит урок?")
+    assert parent.store.get(HISTORY, str(USER)) is None
+    parent.consent()  # now in the phone step: /ai asks, and the turn is kept
+    parent.ask_ai("А сколько длится?")
+    parent.ask_ai("А для какого возраста?")
+    _, turns = parent.model.requests[-1]
+    assert [turn.content for turn in turns] == [
+        "А сколько длится?",
+        "Пробный урок длится 60 минут.",
+        "А для какого возраста?",
+    ]
+
+
+def test_a_long_voice_question_is_answered_not_refused(parent: Parent) -> None:
+    parent.speech.transcripts = ["Расскажите подробнее о курсах. " * 50]  # ~1,600 characters of speech
+    [reply] = parent.voice(seconds=110)
+    assert reply.text == "Пробный урок длится 60 минут." and len(parent.model.requests) == 1
+
+
+def test_a_dictated_name_loses_its_introduction(parent: Parent) -> None:
+    parent.to_email_step()
+    parent.send(text="anna@example.com")
+    parent.speech.transcripts = ["Меня зовут Анна Петрова."]
+    parent.voice()
+    assert parent.session.name == "Анна Петрова"
