@@ -304,6 +304,7 @@ class Container:
                 manager_link=s.manager_link or "",
                 knowledge_dir=Path(s.ai_knowledge_dir) if s.ai_knowledge_dir else DEFAULT_DIR,
                 link_hosts=link_hosts(s),
+                link_urls=frozenset({s.manager_link}) if s.manager_link else frozenset(),
                 history_turns=s.ai_history_turns,
                 history_ttl=timedelta(hours=s.ai_history_hours),
                 max_question_chars=s.ai_max_question_chars,
@@ -353,12 +354,13 @@ class Container:
 
 
 def link_hosts(settings: Settings) -> frozenset[str]:
-    """Hosts the assistant's answers may link to: the manager's, the privacy policy's, AI_LINK_HOSTS."""
+    """Sites the assistant's answers may link to: the privacy policy's (the academy's own site) and
+    AI_LINK_HOSTS. The manager's link is allowed as that one URL: its host is usually t.me, which would
+    let the model send parents to any Telegram account."""
     from urllib.parse import urlsplit
 
-    urls = [settings.manager_link or "", settings.privacy_policy_url]
-    hosts = {urlsplit(url).hostname or "" for url in urls if "://" in url}
-    hosts |= {host.strip().lower() for host in settings.ai_link_hosts.split(",")}
+    entries = [settings.privacy_policy_url, *settings.ai_link_hosts.split(",")]
+    hosts = {urlsplit(entry if "://" in entry else f"//{entry.strip()}").hostname for entry in entries}
     return frozenset(host for host in hosts if host)
 
 

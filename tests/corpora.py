@@ -217,7 +217,21 @@ PRICED_ANSWERS: list[str] = [
     "Скидка 10% для второго ребенка.",
     "Tuition is 250 a month.",
     "Обычно выходит 3000 за урок.",
+    # A multiplier between the amount and its currency, an amount in words, any currency named at all.
+    "Групповые занятия — 4 тысячи рублей в месяц.",
+    "Курс стоит около пяти тысяч рублей.",
+    "Месяц обучения: 5 тыс. руб.",
+    "Занятия от 5k ₽ в месяц.",
+    "It is twenty dollars per lesson.",
+    "Курс стоит около пяти тысяч.",
+    "Занятия от 5k в месяц.",
+    # A count first, then the amount: every number after a price word is read, not only the first.
+    "Абонемент на 8 уроков — 12 000.",
+    "Абонемент на 8 занятий по 60 минут — 9 600.",
 ]
+
+# Answers are screened with the allowed hosts t.me and allinacademy.com and the allowed URL
+# https://t.me/allin_manager (an «@allin_manager» mention is allowed through it).
 
 # Model answers linking outside the academy: replaced.
 LINK_ANSWERS: list[str] = [
@@ -235,6 +249,12 @@ LINK_ANSWERS: list[str] = [
     "Admin: http://192.168.0.1/admin",
     "Сайт: \u0430llinacademy.com",  # Cyrillic а: a look-alike host, not ours
     "Пишите сюда: evilallinacademy.com",
+    "Напишите нашему менеджеру @evil_manager.",  # Telegram makes a mention a link
+    "Запись: evil.bond/login",  # any top-level domain, when a path follows
+    "Купите тут: amzn.to/abc",
+    "Созвон: zoom.us",
+    "Видео: youtu.be/abc123",
+    "Анкета: forms.gle/abc123",
 ]
 
 # Model answers that may be sent as they are.
@@ -255,4 +275,14 @@ CLEAN_ANSWERS: list[str] = [
     "Занятия начинаются в 15:00 по Риге.",
     "Курс Python подходит детям с 10 лет.",
     "Kids learn Node.js and Python in the web course.",
+    "Стоимость уточнит менеджер: @allin_manager",
+    "Стоимость уточнит менеджер: t.me/allin_manager.",
+    "Абонемент на 8 уроков, стоимость уточнит менеджер.",
+    "Стоимость курса Python 3.11 уточнит менеджер.",
+    "Для начинающих, т.е. детей 7–9 лет, подойдут Scratch 3.0, игры и т.д.",
+    "Beginners (i.e. ages 7-9) start with Scratch, e.g. animations in version 1.2.3.",
+    "Ребёнок научится делать уроки.Занятия проходят онлайн.",
+    "We have small classes.In addition, the trial is free.",
+    "Дети пишут turtle.forward(100), os.path.join() и сохраняют main.py и index.html.",
+    "The web course covers Node.js/Express and HTML/CSS.",
 ]

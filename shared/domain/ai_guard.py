@@ -36,6 +36,9 @@ class AnswerPolicy:
     secret_prompt: str  # the instruction part of the system prompt, which must never be quoted back
     allowed_hosts: frozenset[str]  # hosts links may point to; their subdomains are allowed too
     max_chars: int = 1000
+    # Exact links allowed although their host is not (the manager's «https://t.me/allin_manager»); an
+    # «@username» is allowed when «https://t.me/username» is here.
+    allowed_urls: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -122,10 +125,10 @@ def normalise(text: str) -> str:
     return _ALNUM_RUN.sub(_one_script, text)
 
 
-def _plain(text: str) -> str:
-    """NFKC, lower case, invisible characters removed, but no look-alike mapping: for reading links."""
+def _unhidden(text: str) -> str:
+    """NFKC, invisible characters removed, case kept: for reading links."""
     text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").lower()
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -515,15 +518,25 @@ def is_injection(text: str) -> bool:
 # Prices: amounts with a currency (both filters) and price words in questions (pre-filter).
 
 _NUM = r"(?<![\d.,])\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d{1,2})?(?!\d)|(?<![\d.,])\d+(?:[.,]\d{1,2})?(?!\d)"
+# «5 тыс.», «4 тысячи», «5k», «2 млн» between an amount and its currency.
+_MULTIPLIER = r"(?:тыс\w*\.?|k\b|к\b|thousands?\b|млн\b\.?|миллион\w*|millions?\b|mln\b)"
 _CURRENCY_AFTER = (
     r"(?:₽|₴|₸|\$|€|£|руб\w*|р\.|р\b|rub\b|rur\b|rubles?\b|roubles?\b|usd\b|eur\b|euros?\b|евро\b|долл\w*|"
     r"dollars?\b|bucks?\b|грн\b|гривн\w*|гривен\w*|uah\b|hryvni?as?\b|gbp\b|тенге\b|kzt\b|byn\b|pln\b)"
 )
 _AMOUNT = re.compile(
-    rf"(?>{_NUM})(?:\s*[-–—]\s*(?>{_NUM}))?\s*{_CURRENCY_AFTER}"
+    rf"(?>{_NUM})(?:\s*[-–—]\s*(?>{_NUM}))?\s*(?:{_MULTIPLIER}\s*)?{_CURRENCY_AFTER}"
     rf"|(?:[$€£₽₴₸]|\b(?:usd|eur|us\$|gbp|rub|uah)\b)\s?(?>{_NUM})"
 )
 _CURRENCY_SIGN = re.compile(r"[$€£₽₴₸¥]")
+# Answers only: a currency named anywhere, with or without an amount (a school FAQ answer has no reason to).
+# Words that are also ordinary words («rub», «pound sign», «per cent») count only where they cannot be read
+# otherwise; any character of the Unicode category Sc (currency symbol) counts too, see `_names_currency`.
+_CURRENCY_WORD = re.compile(
+    r"\b(?:рубл\w*|руб\b|доллар\w*|долл\b|евро\b|гривн\w*|гривен\w*|грн\b|тенге\b|злот\w*|копе(?:ек|йк\w*)|"
+    r"цент(?:а|ов|ы)?\b|dollars?|bucks|euros?|usd|eur|gbp|uah|kzt|byn|pln|rur|rubles?|roubles?|"
+    r"hryvni?as?|tenge|zloty|zlotys|pence|(?<!per )cents?|pounds?(?! (?:sign|key|symbol)))\b"
+)
 
 _UNITS = (
     r"(?:лет|года?|годам|years?|yrs?|yo|минут\w*|мин|min|mins|minutes?|час\w*|hours?|hrs?|урок\w*|занят\w*|"
@@ -539,11 +552,21 @@ _PRICE_WORD_ANSWER = (
     r"абонемент\w*|скидк\w*|прайс\w*|prices?|priced|pricing|costs?|costing|fees?|tuition|payments?|"
     r"discounts?|charges?|charged|subscriptions?)\b"
 )
-_PRICE_WORD_THEN_NUMBER = re.compile(
-    rf"{_PRICE_WORD_ANSWER}[^.!?\n\d]{{0,40}}?(?>(?:{_NUM})(?:\s*[-–—]\s*(?:{_NUM}))?)(?!\s*(?:{_UNITS}|:\d))"
+# The rest of the sentence after a price word (at most 60 characters; a decimal point does not end it).
+_PRICE_WORD_WINDOW = re.compile(rf"{_PRICE_WORD_ANSWER}((?:[^.!?\n]|(?<=\d)\.(?=\d)){{0,60}})")
+# Every amount in that window that is not a count of something («8 уроков», «7–14 лет», «15:00», «1-го»).
+_WINDOW_AMOUNT = re.compile(
+    rf"(?<!\d:)(?>(?:{_NUM})(?:\s*[-–—]\s*(?:{_NUM}))?)(?!\s*(?:{_UNITS}|:\d)|-[^\W\d_]{{1,3}}\b)"
+)
+_VERSION_BEFORE = re.compile(r"\b(?:python|scratch|version|версии|версия|v)\s*$")
+# «…стоит около пяти тысяч»: an amount in words.
+_WINDOW_MULTIPLIER = re.compile(
+    rf"\b(?:тысяч\w*|тыс\b|thousands?|hundreds?|сот(?:ен|ни|ня)|млн|миллион\w*|millions?)\b"
+    rf"(?!\s*(?:of\b|{_UNITS}|родител\w*|parents?\b|famil\w*|сем(?:ей|ьи|ьям)\b|выпускник\w*|graduates?\b))"
 )
 _NUMBER_PER_UNIT = re.compile(
-    r"(?<![\d.,])\d{2,}(?:[.,]\d+)?\s*(?:per|за)\s+(?:lesson|class|session|hour|month|урок|занятие|час|месяц)"
+    rf"(?:(?<![\d.,])\d{{2,}}(?:[.,]\d+)?\s*(?:per|за|/)|(?<![\d.,])\d+(?:[.,]\d+)?\s*{_MULTIPLIER}\s*"
+    r"(?:per|за|в|a|/))\s*(?:lesson|class|session|hour|month|урок|занятие|час|месяц)"
 )
 
 
@@ -666,32 +689,78 @@ def screen_question(text: str) -> Verdict | None:
 # ---------------------------------------------------------------------------------------------------------
 # Post-filter.
 
+# Bare domains («example.com/path») count as links only with a known top-level domain: a rule for any
+# alphabetic one would also read code as links («os.path», «turtle.forward()», «main.py», «index.html»), which
+# a coding school's answers are full of. Any alphabetic top-level domain counts when a path follows
+# («evil.bond/login»).
 _TLDS = (
-    r"(?:com|net|org|info|biz|io|ai|co|me|ru|su|ua|by|kz|uz|kg|am|ge|az|md|lv|lt|ee|pl|de|fr|es|uk|eu|nl|ch|"
-    r"cz|sk|fi|se|dk|il|tr|ae|cn|jp|kr|ca|au|nz|br|mx|ly|gl|cc|tv|gg|app|dev|xyz|online|site|store|shop|"
-    r"link|pro|club|top|academy|school|education|edu|gov|tech|live|space|website|page|blog|news|world|life|"
-    r"digital|email|click|cloud|ws|рф|укр|бел|рус)"
+    r"(?:com|net|org|info|biz|io|ai|co|me|to|in|it|us|be|ru|su|ua|by|kz|uz|kg|am|ge|az|md|lv|lt|ee|pl|de|"
+    r"fr|es|uk|eu|nl|ch|cz|sk|fi|se|dk|il|tr|ae|cn|jp|kr|ca|au|nz|br|mx|ro|hu|pt|bg|gr|ie|ly|gl|gle|cc|tv|"
+    r"fm|gg|tk|ml|ga|cf|gq|pw|app|dev|xyz|online|site|store|shop|link|pro|club|top|icu|bond|sbs|cfd|buzz|"
+    r"lol|vip|fun|today|group|team|media|studio|design|academy|school|education|edu|gov|tech|live|space|"
+    r"website|page|blog|news|world|life|digital|email|click|cloud|ws|рф|укр|бел|рус)"
 )
-_URL_WITH_SCHEME = re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s<>\"'`]+")
-_URL_WWW = re.compile(r"(?<![\w.\-@/])www\d{0,3}\.[^\s<>\"'`]+")
-_URL_BARE = re.compile(rf"(?<![\w@.\-])(?:[\w-]+\.)+{_TLDS}(?![\w-])(?::\d+)?(?:[/?#][^\s<>\"'`]*)?")
+_LINK_FLAGS = re.IGNORECASE
+_URL_WITH_SCHEME = re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s<>\"'`]+", _LINK_FLAGS)
+_URL_WWW = re.compile(r"(?<![\w.\-@/])www\d{0,3}\.[^\s<>\"'`]+", _LINK_FLAGS)
+_URL_BARE = re.compile(
+    rf"(?<![\w@.\-])(?:[\w-]+\.)+(?P<tld>{_TLDS})(?![\w-])(?P<rest>(?::\d+)?(?:[/?#][^\s<>\"'`]*)?)",
+    _LINK_FLAGS,
+)
+_URL_BARE_WITH_PATH = re.compile(
+    r"(?<![\w@.\-])(?:[\w-]+\.)+(?!js/)[a-z]{2,24}(?::\d+)?/[^\s<>\"'`]*", _LINK_FLAGS
+)  # «Node.js/React» is not a link
+_URL_PATTERNS = (_URL_WITH_SCHEME, _URL_WWW, _URL_BARE, _URL_BARE_WITH_PATH)
+# Telegram makes «@username» clickable (but not the part after @ of an email address).
+_MENTION = re.compile(r"(?<![\w.@])@([a-z][a-z0-9_]{3,})(?![a-z0-9_])", _LINK_FLAGS)
+# «…in small classes.In addition…»: a top-level domain that is also a word, in Title case, with no path, is
+# a new sentence without its space.
+_WORD_TLDS = frozenset({"in", "it", "to", "me", "us", "be", "am", "by"})
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://", _LINK_FLAGS)
+_WEB_SCHEME = re.compile(r"^(?:https?://)?(?![a-z][a-z0-9+.\-]*://)", _LINK_FLAGS)
+_AUTHORITY = re.compile(r"[^/?#]*")
 _TRAILING = ".,;:!?)]}»\"'…"
 _SENTENCE_END = ".!?…"
 _CLOSERS = ")\"»”’'"
 
 
-def _hosts(text: str) -> Iterator[str | None]:
-    """The host of every link in the text (None: a link whose host cannot be read)."""
-    plain = _plain(text)
-    for pattern in (_URL_WITH_SCHEME, _URL_WWW, _URL_BARE):
+@dataclass(frozen=True)
+class _Link:
+    host: str | None  # None: a mention, or a link whose host cannot be read
+    key: str | None  # the link as compared with `allowed_urls` (None: not a web link, never allowed by URL)
+    mention: bool = False
+
+
+def _url_key(url: str) -> str | None:
+    """The link without its scheme (http, https or none), host lower-cased, trailing «/» and punctuation off.
+
+    None: another scheme (ftp, tg…), never allowed by URL."""
+    if not _WEB_SCHEME.match(url):
+        return None
+    url = _SCHEME.sub("", url.strip()).rstrip(_TRAILING + "/")
+    authority = _AUTHORITY.match(url)
+    end = authority.end() if authority else 0
+    return url[:end].lower() + url[end:]
+
+
+def _links(text: str) -> Iterator[_Link]:
+    """Every link in the text: URLs, bare domains and @mentions."""
+    plain = _unhidden(text)
+    for pattern in _URL_PATTERNS:
         for match in pattern.finditer(plain):
+            if pattern is _URL_BARE:
+                tld, rest = match.group("tld"), match.group("rest")
+                if not rest and tld.lower() in _WORD_TLDS and tld.istitle() and len(tld) > 1:
+                    continue
             url = match.group().rstrip(_TRAILING)
             try:
                 host = urlsplit(url if pattern is _URL_WITH_SCHEME else "http://" + url).hostname
             except ValueError:
                 host = None
-            yield host.rstrip(".") if host else None
+            yield _Link(host.rstrip(".") if host else None, _url_key(url))
         plain = pattern.sub(lambda m: " " * len(m.group()), plain)  # a link's path is not read again
+    for match in _MENTION.finditer(plain):
+        yield _Link(None, "t.me/" + match.group(1).lower(), mention=True)
 
 
 def _host_allowed(host: str | None, allowed: frozenset[str]) -> bool:
@@ -702,6 +771,22 @@ def _host_allowed(host: str | None, allowed: frozenset[str]) -> bool:
         if host == entry or host.endswith("." + entry):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=8)
+def _url_keys(allowed_urls: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The keys of the allowed URLs, as they are and lower-cased (for @mentions: usernames ignore case)."""
+    keys = frozenset(key for url in allowed_urls if (key := _url_key(_unhidden(url))) is not None)
+    return keys, frozenset(key.lower() for key in keys)
+
+
+def _link_allowed(link: _Link, allowed_hosts: frozenset[str], allowed_urls: frozenset[str]) -> bool:
+    if _host_allowed(link.host, allowed_hosts):
+        return True
+    if link.key is None:
+        return False
+    keys, lowered = _url_keys(allowed_urls)
+    return link.key in (lowered if link.mention else keys)
 
 
 def _words(text: str) -> list[str]:
@@ -733,13 +818,37 @@ def leaks_prompt(answer: str, secret_prompt: str) -> bool:
     return False
 
 
+def _names_currency(norm: str) -> bool:
+    return any(unicodedata.category(ch) == "Sc" for ch in norm) or bool(_CURRENCY_WORD.search(norm))
+
+
+def _price_word_then_amount(norm: str) -> bool:
+    for match in _PRICE_WORD_WINDOW.finditer(norm):
+        window = match.group(1)
+        for amount in _WINDOW_AMOUNT.finditer(window):
+            if not _VERSION_BEFORE.search(window, 0, amount.start()):
+                return True
+        if _WINDOW_MULTIPLIER.search(window):
+            return True
+    return False
+
+
 def mentions_price(answer: str) -> bool:
+    """An amount with a currency, any currency at all, a price word followed by an amount, «3000 за урок»."""
     norm = normalise(answer)
-    return bool(_AMOUNT.search(norm) or _PRICE_WORD_THEN_NUMBER.search(norm) or _NUMBER_PER_UNIT.search(norm))
+    return (
+        _names_currency(norm)
+        or bool(_AMOUNT.search(norm))
+        or _price_word_then_amount(norm)
+        or bool(_NUMBER_PER_UNIT.search(norm))
+    )
 
 
-def has_foreign_link(answer: str, allowed_hosts: frozenset[str]) -> bool:
-    return any(not _host_allowed(host, allowed_hosts) for host in _hosts(answer))
+def has_foreign_link(
+    answer: str, allowed_hosts: frozenset[str], allowed_urls: frozenset[str] = frozenset()
+) -> bool:
+    """A link (URL, bare domain, @mention) to neither an allowed host (or subdomain) nor an allowed URL."""
+    return any(not _link_allowed(link, allowed_hosts, allowed_urls) for link in _links(answer))
 
 
 def _cut(text: str, max_chars: int) -> str | None:
@@ -764,7 +873,7 @@ def screen_answer(answer: str, policy: AnswerPolicy) -> Screened:
         return Screened(None, Violation.PROMPT_LEAK)
     if mentions_price(text):
         return Screened(None, Violation.PRICE)
-    if has_foreign_link(text, policy.allowed_hosts):
+    if has_foreign_link(text, policy.allowed_hosts, policy.allowed_urls):
         return Screened(None, Violation.LINK)
     if len(text) > policy.max_chars:
         return Screened(_cut(text, policy.max_chars), Violation.LENGTH)

@@ -37,7 +37,8 @@ HISTORY = "ai_history"
 class AssistantSettings:
     manager_link: str
     knowledge_dir: Path
-    link_hosts: frozenset[str]  # where answers may link to
+    link_hosts: frozenset[str]  # sites answers may link to (any page, subdomains too) ...
+    link_urls: frozenset[str]  # ... and single pages elsewhere (the manager's t.me link, not all of t.me)
     history_turns: int  # question/answer pairs sent back to the model
     history_ttl: timedelta
     max_question_chars: int
@@ -93,7 +94,10 @@ class AssistantFlow:
             log.warning("assistant unavailable", extra={"reason": str(exc)})
             return self._reply(language, t(language, "ai_unavailable"))
         policy = AnswerPolicy(
-            secret_prompt=prompt.instructions, allowed_hosts=s.link_hosts, max_chars=s.max_answer_chars
+            secret_prompt=prompt.instructions,
+            allowed_hosts=s.link_hosts,
+            max_chars=s.max_answer_chars,
+            allowed_urls=s.link_urls,
         )
         screened = screen_answer(raw, policy)
         if screened.violation is not None:

@@ -141,7 +141,8 @@ def test_no_price_question_or_injection_reaches_the_api(openai_server, fake: Ope
         settings=AssistantSettings(
             manager_link=MANAGER,
             knowledge_dir=DEFAULT_DIR,
-            link_hosts=frozenset({"t.me"}),
+            link_hosts=frozenset(),
+            link_urls=frozenset({MANAGER}),
             history_turns=3,
             history_ttl=timedelta(hours=24),
             max_question_chars=1000,

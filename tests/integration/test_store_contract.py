@@ -213,6 +213,7 @@ class TestAssistantState:
                 manager_link="https://t.me/allin_manager",
                 knowledge_dir=DEFAULT_DIR,
                 link_hosts=frozenset(),
+                link_urls=frozenset(),
                 history_turns=5,
                 history_ttl=timedelta(milliseconds=300),
                 max_question_chars=1000,

@@ -31,7 +31,12 @@ from tests.corpora import (
 )
 
 HOSTS = frozenset({"t.me", "allinacademy.com"})
-POLICY = AnswerPolicy(secret_prompt="", allowed_hosts=HOSTS)
+MANAGER = "https://t.me/allin_manager"
+POLICY = AnswerPolicy(secret_prompt="", allowed_hosts=HOSTS, allowed_urls=frozenset({MANAGER}))
+# The production shape: the school's own site as a host, the manager's chat as one exact link.
+SITE_AND_MANAGER = AnswerPolicy(
+    secret_prompt="", allowed_hosts=frozenset({"allinacademy.com"}), allowed_urls=frozenset({MANAGER})
+)
 SECRET = """You are Ally, the assistant of All In Academy, an online school for children.
 Never quote prices: send parents to the manager.
 Answer briefly and politely.
@@ -322,6 +327,32 @@ def test_checks_run_in_order_empty_leak_price_link_length() -> None:
         ("20 USD", Violation.PRICE),
         ("€15", Violation.PRICE),
         ("1\u202f500\u00a0₽", Violation.PRICE),
+        # Any currency named is a price, amount or not; any currency symbol (Unicode category Sc) too.
+        ("Оплата в рублях или евро.", Violation.PRICE),
+        ("We accept dollars and euros.", Violation.PRICE),
+        ("Цена в гривнах или тенге.", Violation.PRICE),
+        ("¥500", Violation.PRICE),
+        ("₹500", Violation.PRICE),
+        ("$5k", Violation.PRICE),
+        ("1,5 тыс. руб.", Violation.PRICE),
+        ("2 млн ₽", Violation.PRICE),
+        ("5 тыс. за месяц", Violation.PRICE),
+        ("5k/month", Violation.PRICE),
+        ("The cost is a few thousand.", Violation.PRICE),
+        ("Стоимость:500", Violation.PRICE),
+        ("В PHP переменные начинаются с $.", Violation.PRICE),  # an accepted false positive
+        # Words a currency name is made of, or that look like one, but are not.
+        ("Press the pound sign (#) to start a comment.", None),
+        ("95 per cent of our students finish the course.", None),
+        ("Rub the stickers on gently.", None),
+        ("Мы на рубеже нового учебного года, смотрите рубрику «Новости».", None),
+        ("Европейские стандарты обучения.", None),
+        # Counts after a price word: not amounts.
+        ("Стоимость одинакова для 1-го и 2-го ребёнка.", None),
+        ("Оплата до 15:00 в день занятия.", None),
+        ("Абонемент на 8 уроков.", None),
+        ("Стоимость занятий уже оценили тысячи родителей.", None),
+        ("Абонемент на 8 уроков, а стоимость курса для детей 7–14 лет уточнит менеджер.", None),
     ],
 )
 def test_prices_in_answers(answer: str, violation: Violation | None) -> None:
@@ -352,6 +383,105 @@ def test_prices_in_answers(answer: str, violation: Violation | None) -> None:
 )
 def test_links_must_point_to_allowed_hosts(answer: str, allowed: bool) -> None:
     assert (screen_answer(answer, POLICY).violation is None) is allowed
+
+
+@pytest.mark.parametrize(
+    ("answer", "allowed"),
+    [
+        ("Пишите менеджеру: https://t.me/allin_manager", True),
+        ("Пишите менеджеру: http://t.me/allin_manager", True),  # the scheme is not compared
+        ("Пишите менеджеру: t.me/allin_manager.", True),  # nor is a missing one, nor the full stop
+        ("Пишите менеджеру (https://t.me/allin_manager/)!", True),
+        ("[Менеджер](https://t.me/allin_manager)", True),
+        ("HTTPS://T.ME/allin_manager", True),  # the host is compared case-insensitively
+        ("https://allinacademy.com/courses and https://t.me/allin_manager", True),
+        ("https://t.me/AllIn_Manager", False),  # the path is not
+        ("https://t.me/allin_manager2", False),
+        ("https://t.me/allin_manager/extra", False),
+        ("https://t.me/allin_manager?start=promo", False),
+        ("https://t.me/allin_manager@evil.com", False),
+        ("https://t.me/other_user", False),
+        ("ftp://t.me/allin_manager", False),  # not a web link
+        ("tg://resolve?domain=allin_manager", False),
+        # Mentions: allowed only as https://t.me/<username>, usernames case-insensitive.
+        ("Пишите @allin_manager!", True),
+        ("Пишите @AllIn_Manager", True),
+        ("(@allin_manager)", True),
+        ("Пишите @evil_user", False),
+        ("Пишите @allin_manager_2", False),
+        ("Пишите ＠evil_user", False),  # a full-width @
+        ("Use the @staticmethod decorator.", False),  # an accepted false positive: Telegram links it too
+        ("Пишите @abc", True),  # too short to be a username
+        ("Write to manager@allinacademy.com", True),  # an email address is not a mention
+        ("Write to allin_manager@gmail.com", True),
+    ],
+)
+def test_allowed_urls_and_mentions(answer: str, allowed: bool) -> None:
+    assert (screen_answer(answer, SITE_AND_MANAGER).violation is None) is allowed
+
+
+def test_an_allowed_host_does_not_allow_mentions() -> None:
+    assert screen_answer("https://t.me/someone", POLICY).violation is None  # t.me is an allowed host
+    assert screen_answer("@someone", POLICY).violation is Violation.LINK
+    assert screen_answer("@allin_manager", POLICY).violation is None
+
+
+def test_allowed_urls_are_read_like_links() -> None:
+    policy = AnswerPolicy(
+        secret_prompt="", allowed_hosts=frozenset(), allowed_urls=frozenset({"T.ME/AllIn_Manager/"})
+    )
+    assert screen_answer("https://t.me/AllIn_Manager", policy).violation is None
+    assert screen_answer("t.me/AllIn_Manager.", policy).violation is None
+    assert screen_answer("@allin_manager", policy).violation is None
+    assert screen_answer("https://t.me/allin_manager", policy).violation is Violation.LINK
+
+
+def test_allowed_urls_default_to_none_and_the_old_call_still_works() -> None:
+    policy = AnswerPolicy("", HOSTS, 500)
+    assert policy.allowed_urls == frozenset()
+    assert screen_answer("@allin_manager", policy).violation is Violation.LINK
+    assert not ai_guard.has_foreign_link("https://t.me/x", HOSTS)
+    assert ai_guard.has_foreign_link("@allin_manager", HOSTS)
+    assert not ai_guard.has_foreign_link("@allin_manager", HOSTS, frozenset({MANAGER}))
+
+
+@pytest.mark.parametrize(
+    ("answer", "link"),
+    [
+        # Known top-level domains, with or without a path, in any case but a word's Title case.
+        ("Join via lnkd.in", True),
+        ("Созвон: zoom.us", True),
+        ("Buy at amzn.to", True),
+        ("Chat: wa.me/123", True),
+        ("SEE EVIL.IN", True),
+        ("Visit evil.It/x", True),
+        ("Visit evil.Com", True),
+        ("free.tk", True),
+        # Any alphabetic top-level domain when a path follows.
+        ("evil.bond/login", True),
+        ("phish.quest/x", True),
+        ("ASP.NET", True),  # an accepted false positive
+        # Not links.
+        ("e.g. Python", False),
+        ("i.e. Scratch", False),
+        ("т.е. курсы", False),
+        ("и т.д.", False),
+        ("т.к. занятия онлайн", False),
+        ("Scratch 3.0 and Python 3.11", False),
+        ("version 1.2.3, v2.0.1", False),
+        ("уроки.Занятия", False),
+        ("small classes.In addition", False),
+        ("Try it.It works", False),
+        ("Visit evil.In", False),  # an accepted false negative: a word in Title case reads as a sentence
+        ("Node.js, Vue.js, Node.js/Express", False),
+        ("turtle.forward(100), os.path.join(), random.randint(1, 6)", False),
+        ("main.py, index.html, style.css, game.sb3", False),
+        ("M.Sc. and Ph.D. teachers", False),
+        ("Mr.Brown and St.Petersburg", False),
+    ],
+)
+def test_bare_domains(answer: str, link: bool) -> None:
+    assert (screen_answer(answer, POLICY).violation is Violation.LINK) is link
 
 
 def test_allowed_hosts_are_compared_case_insensitively() -> None:
@@ -415,6 +545,10 @@ def test_the_module_uses_the_standard_library_only() -> None:
         "сколько " * 500,
         "how much " * 500,
         "https://" + "a." * 2000 + "com",
+        "a." * 2000 + "bond/",
+        "@aaaa " * 800,
+        "стоимость 1 2 3 4 5 6 7 8 9 " * 150,
+        "стоимость " + "тысячи " * 600,
     ],
     ids=lambda t: t[:12],
 )

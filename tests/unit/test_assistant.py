@@ -53,7 +53,8 @@ class Parent:
             settings=AssistantSettings(
                 manager_link=MANAGER,
                 knowledge_dir=DEFAULT_DIR,
-                link_hosts=frozenset({"t.me"}),
+                link_hosts=frozenset(),
+                link_urls=frozenset({MANAGER}),
                 history_turns=history_turns,
                 history_ttl=timedelta(hours=24),
                 max_question_chars=1000,

@@ -71,10 +71,11 @@ class TestSettings:
             "tg_webhook",
             app_env="local",
             openai_api_key="sk-x",
-            ai_link_hosts=" AllInAcademy.example, ",
+            ai_link_hosts=" AllInAcademy.example, https://blog.allinacademy.example/posts ,",
             **values,
         )
-        assert link_hosts(settings) == {"t.me", "allinacademy.example"}
+        # (the privacy policy's default site is allinacademy.example too; the manager's t.me is not a site)
+        assert link_hosts(settings) == {"allinacademy.example", "blog.allinacademy.example"}
 
 
 class TestLogs:
