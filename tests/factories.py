@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
+
+from shared.flows.assistant import AssistantSettings
+from shared.knowledge import DEFAULT_DIR
 
 
 def tilda_form(**overrides: str | None) -> dict[str, str]:
@@ -25,3 +30,21 @@ def tilda_form(**overrides: str | None) -> dict[str, str]:
 
 def urlencoded(form: dict[str, str]) -> bytes:
     return urlencode(form).encode()
+
+
+MANAGER_LINK = "https://t.me/allin_manager"
+
+
+def assistant_settings(**overrides: Any) -> AssistantSettings:
+    """The assistant's settings as production defaults them, the manager's link allowed in answers."""
+    values: dict[str, Any] = {
+        "manager_link": MANAGER_LINK,
+        "knowledge_dir": DEFAULT_DIR,
+        "link_hosts": frozenset(),
+        "link_urls": frozenset({MANAGER_LINK}),
+        "history_turns": 6,
+        "history_ttl": timedelta(hours=24),
+        "max_question_chars": 1000,
+        "max_answer_chars": 1000,
+    }
+    return AssistantSettings(**{**values, **overrides})

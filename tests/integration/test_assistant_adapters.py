@@ -14,12 +14,12 @@ from local.fakes import OpenAIFake, TelegramFake
 from shared.adapters.openai_ai import OpenAIClient
 from shared.adapters.store_redis import RedisStore
 from shared.adapters.telegram_files import TelegramFiles
-from shared.flows.assistant import AssistantFlow, AssistantSettings
+from shared.flows.assistant import AssistantFlow
 from shared.flows.rate_limit import Limit, RateLimiter
 from shared.i18n import t
-from shared.knowledge import DEFAULT_DIR
 from shared.ports import AssistantUnavailable, ChatTurn, FileUnavailable, TranscriptionFailed
 from tests.corpora import INJECTIONS, PRICE_QUESTIONS
+from tests.factories import assistant_settings
 from tests.fakes import FixedClock
 
 KEY = "sk-adapter-test"
@@ -138,16 +138,7 @@ def test_no_price_question_or_injection_reaches_the_api(openai_server, fake: Ope
         assistant=lambda: client(openai_server),
         limiter=RateLimiter(store, "ai_rate", [Limit(1000, timedelta(minutes=10))], FixedClock()),
         clock=FixedClock(),
-        settings=AssistantSettings(
-            manager_link=MANAGER,
-            knowledge_dir=DEFAULT_DIR,
-            link_hosts=frozenset(),
-            link_urls=frozenset({MANAGER}),
-            history_turns=3,
-            history_ttl=timedelta(hours=24),
-            max_question_chars=1000,
-            max_answer_chars=1000,
-        ),
+        settings=assistant_settings(history_turns=3),
     )
     canned = {
         t(lang, key, manager_link=MANAGER) for lang in ("ru", "en") for key in ("ai_price", "ai_injection")

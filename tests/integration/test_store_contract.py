@@ -13,12 +13,12 @@ import redis
 from shared.adapters.store_firestore import FirestoreStore
 from shared.adapters.store_redis import RedisStore
 from shared.domain.tilda import TildaSubmission
-from shared.flows.assistant import HISTORY, AssistantFlow, AssistantSettings
+from shared.flows.assistant import HISTORY, AssistantFlow
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
 from shared.flows.rate_limit import Limit, RateLimiter
-from shared.knowledge import DEFAULT_DIR
 from shared.ports import StateStore, update_document
+from tests.factories import assistant_settings
 from tests.fakes import FixedClock, ScriptedAssistant
 
 
@@ -209,16 +209,7 @@ class TestAssistantState:
             assistant=lambda: model,
             limiter=RateLimiter(store, "ai_rate", [Limit(10, timedelta(minutes=10))], FixedClock()),
             clock=FixedClock(),
-            settings=AssistantSettings(
-                manager_link="https://t.me/allin_manager",
-                knowledge_dir=DEFAULT_DIR,
-                link_hosts=frozenset(),
-                link_urls=frozenset(),
-                history_turns=5,
-                history_ttl=timedelta(milliseconds=300),
-                max_question_chars=1000,
-                max_answer_chars=1000,
-            ),
+            settings=assistant_settings(history_turns=5, history_ttl=timedelta(milliseconds=300)),
         )
         flow.answer(42, "Как проходит урок?", "ru")
         assert store.get(HISTORY, "42") is not None

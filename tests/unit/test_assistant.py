@@ -9,15 +9,16 @@ import pytest
 
 from shared.adapters.store_redis import RedisStore
 from shared.domain.conversation import AI_BACK, CONSENT, Incoming, Reply, Scene, Session
-from shared.flows.assistant import HISTORY, AssistantFlow, AssistantSettings
+from shared.flows.assistant import HISTORY, AssistantFlow
 from shared.flows.conversation import SESSIONS, Conversation
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.onboarding import Onboarding, OnboardingSettings
 from shared.flows.rate_limit import Limit, RateLimiter
 from shared.flows.voice import VoiceInput, VoiceLimits
 from shared.i18n import t
-from shared.knowledge import DEFAULT_DIR, system_prompt
+from shared.knowledge import system_prompt
 from tests.corpora import INJECTIONS, PRICE_QUESTIONS
+from tests.factories import assistant_settings
 from tests.fakes import FixedClock, RecordingScheduler, ScriptedAssistant, ScriptedSpeech
 
 USER = 7770001
@@ -50,16 +51,7 @@ class Parent:
             assistant=lambda: self.model,
             limiter=RateLimiter(self.store, "ai_rate", limits, self.clock),
             clock=self.clock,
-            settings=AssistantSettings(
-                manager_link=MANAGER,
-                knowledge_dir=DEFAULT_DIR,
-                link_hosts=frozenset(),
-                link_urls=frozenset({MANAGER}),
-                history_turns=history_turns,
-                history_ttl=timedelta(hours=24),
-                max_question_chars=1000,
-                max_answer_chars=1000,
-            ),
+            settings=assistant_settings(history_turns=history_turns),
         )
         voice = VoiceInput(
             files=self.speech,
