@@ -1,16 +1,18 @@
 output "function_urls" {
-  description = "URL of each function (the Tilda webhook URL is tilda_webhook's)."
-  value       = { for name, fn in google_cloudfunctions2_function.fn : name => fn.url }
+  description = "URL of each function, as the code and Telegram use it (see local.function_urls)."
+  value       = { for name in keys(google_cloudfunctions2_function.fn) : name => local.function_urls[name] }
 }
 
 output "tilda_webhook_url" {
   description = "Paste into Tilda: Site settings -> Forms -> Webhook."
-  value       = google_cloudfunctions2_function.fn["tilda_webhook"].url
+  value       = local.function_urls["tilda_webhook"]
+  depends_on  = [google_cloudfunctions2_function.fn]
 }
 
 output "tg_webhook_url" {
   description = "Telegram's webhook URL (registered by terraform_data.telegram_webhook)."
-  value       = google_cloudfunctions2_function.fn["tg_webhook"].url
+  value       = local.function_urls["tg_webhook"]
+  depends_on  = [google_cloudfunctions2_function.fn]
 }
 
 output "queue_names" {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.conversation import Incoming, Reply, Session, assistant_question
 from shared.flows.locks import hold_locks
@@ -51,10 +51,11 @@ class Conversation:
             event = heard
         key = str(event.chat_id)
         with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE):
-            session = self._session(event)
+            stored, session = self._session(event)
             question = assistant_question(session, event)
             replies = [] if question is not None else self._onboarding().handle(session, event)
-            self._store.put(SESSIONS, key, session.model_dump(mode="json"))
+            if (changed := session.model_dump(mode="json")) != stored:  # a question changes nothing
+                self._store.put(SESSIONS, key, changed)
         if question is not None:
             answer = self._assistant().answer(
                 event.chat_id,
@@ -67,13 +68,14 @@ class Conversation:
             replies.append(answer)
         return replies
 
-    def _session(self, event: Incoming) -> Session:
+    def _session(self, event: Incoming) -> tuple[dict[str, Any] | None, Session]:
+        """The chat's session as stored (None: new chat) and as this update sees it."""
         document = self._store.get(SESSIONS, str(event.chat_id))
         session = Session.model_validate(document.data) if document else Session(chat_id=event.chat_id)
         if not session.language_chosen:
             session.language = language_for(event.language_code)
-        return session
+        return (document.data if document else None), session
 
     def _language(self, event: Incoming) -> str:
         """The parent's language for a voice note, read without the lock (a stale read is harmless)."""
-        return self._session(event).language
+        return self._session(event)[1].language
