@@ -59,11 +59,12 @@ import httpx
 from local import package
 from local.processes import REPO, Service, free_port, start_function
 from local.run import Ports, Stack, start_stack
+from shared.bot.callbacks import AiBack, Consent, encode
 from shared.domain.booking import BookingRules, day_label, local_day, time_label, when_label
-from shared.domain.conversation import AI_BACK, CONSENT
-from shared.flows.reminders import KINDS as REMINDER_TEXTS
+from shared.flows.reminders import TEXTS as REMINDER_TEXTS
 from shared.i18n import t
 
+AI_BACK, CONSENT = encode(AiBack()), encode(Consent())
 LEAD_FUNCTIONS = ("tilda_webhook", "email_chain")
 MEASURED = (*LEAD_FUNCTIONS, "tg_webhook", "reminders")
 POLL_SECONDS = 0.01

@@ -19,12 +19,13 @@ from shared.ports import Calendar, Clock, Crm, Mailer, Meetings, Notifier, Sched
 
 if TYPE_CHECKING:
     from shared.adapters.openai_ai import OpenAIClient
+    from shared.bot.conversation import Conversation
     from shared.bot.runtime import BotRuntime
+    from shared.bot.scenes.base import SceneContext
+    from shared.domain.booking import BookingRules
     from shared.flows.assistant import AssistantFlow
     from shared.flows.booking import BookingFlow
-    from shared.flows.conversation import Conversation
     from shared.flows.email_chain import EmailChain
-    from shared.flows.onboarding import Onboarding
     from shared.flows.reminders import Reminders
     from shared.flows.voice import VoiceInput
 
@@ -216,11 +217,22 @@ class Container:
         )
 
     @cached_property
-    def booking(self) -> BookingFlow:
+    def booking_rules(self) -> BookingRules:
         from shared.domain.booking import BookingRules
-        from shared.flows.booking import BookingFlow
 
         s = self.settings
+        return BookingRules(
+            timezone=s.academy_timezone,
+            horizon=timedelta(days=s.booking_horizon_days),
+            min_notice=timedelta(hours=s.booking_min_notice_hours),
+            self_service_cutoff=timedelta(hours=s.booking_cutoff_hours),
+            lesson_minutes=s.lesson_minutes,
+        )
+
+    @cached_property
+    def booking(self) -> BookingFlow:
+        from shared.flows.booking import BookingFlow
+
         return BookingFlow(
             store=self.store,
             leads=self.leads,
@@ -228,14 +240,7 @@ class Container:
             meetings=self.meetings,
             scheduler=self.scheduler,
             clock=self.clock,
-            rules=BookingRules(
-                timezone=s.academy_timezone,
-                horizon=timedelta(days=s.booking_horizon_days),
-                min_notice=timedelta(hours=s.booking_min_notice_hours),
-                self_service_cutoff=timedelta(hours=s.booking_cutoff_hours),
-                lesson_minutes=s.lesson_minutes,
-            ),
-            manager_link=s.manager_link or "",
+            rules=self.booking_rules,
         )
 
     @cached_property
@@ -251,16 +256,17 @@ class Container:
         )
 
     @cached_property
-    def onboarding(self) -> Onboarding:
-        from shared.flows.onboarding import Onboarding, OnboardingSettings
+    def scenes(self) -> SceneContext:
+        from shared.bot.scenes.base import SceneContext, SceneSettings
+        from shared.flows.registration import Registration
 
         s = self.settings
-        return Onboarding(
-            leads=self.leads,
-            scheduler=self.scheduler,
+        return SceneContext(
+            registration=Registration(leads=self.leads, scheduler=self.scheduler, clock=self.clock),
             clock=self.clock,
+            rules=self.booking_rules,
             booking_factory=(lambda: self.booking) if s.google_calendar_id else None,
-            settings=OnboardingSettings(
+            settings=SceneSettings(
                 manager_link=s.manager_link or "",
                 privacy_policy_url=s.privacy_policy_url,
                 privacy_policy_version=s.privacy_policy_version,
@@ -331,11 +337,11 @@ class Container:
 
     @cached_property
     def conversation(self) -> Conversation:
-        from shared.flows.conversation import Conversation
+        from shared.bot.conversation import Conversation
 
         return Conversation(
             store=self.store,
-            onboarding=lambda: self.onboarding,
+            scenes=lambda: self.scenes,
             assistant=lambda: self.assistant,
             voice=lambda: self.voice,
         )

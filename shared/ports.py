@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from shared.domain.booking import Slot
+from shared.domain.jobs import Job
 from shared.domain.leads import CellValue
 
 
@@ -119,23 +121,15 @@ class Crm(Protocol):
 
 
 # ---- scheduling ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Job:
-    """A delayed call of a task handler; the name makes enqueuing it twice harmless."""
-
-    target: str  # "email_chain" or "reminders"
-    name: str
-    payload: dict[str, Any]
-    run_at: datetime | None = None
-
-
 class Scheduler(Protocol):
-    def schedule(self, job: Job) -> bool:
+    """Delayed calls of the task handlers; a job's target, queue and task name come from its model."""
+
+    def schedule(self, job: Job, run_at: datetime | None = None) -> bool:
         """Enqueue; False when a job of that name exists already (or ran within the last hour)."""
         ...
 
-    def cancel(self, target: str, name: str) -> bool:
-        """Delete a pending job; False when there was none."""
+    def cancel(self, job: Job) -> bool:
+        """Delete the pending job; False when there was none."""
         ...
 
 
@@ -179,16 +173,6 @@ class Clock(Protocol):
 
 
 # ---- calendar and meetings -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Slot:
-    """A free slot: a calendar event whose title starts with the marker, as read at `etag`."""
-
-    event_id: str
-    start: datetime  # aware, UTC
-    end: datetime
-    etag: str
-
-
 class SlotTaken(Exception):
     """The slot's event changed since it was read (ETag mismatch) or is no longer free."""
 

@@ -48,3 +48,32 @@ def assistant_settings(**overrides: Any) -> AssistantSettings:
         "max_answer_chars": 1000,
     }
     return AssistantSettings(**{**values, **overrides})
+
+
+def scene_context(
+    leads: Any,
+    scheduler: Any,
+    clock: Any,
+    *,
+    booking: Any = None,
+    video_note: str | None = None,
+    manager_link: str = "https://t.me/allin_manager",
+) -> Any:
+    """The scenes' context on the given fakes; `booking` None: no calendar (a manager arranges lessons)."""
+    from shared.bot.scenes.base import SceneContext, SceneSettings
+    from shared.domain.booking import BookingRules
+    from shared.flows.registration import Registration
+
+    return SceneContext(
+        registration=Registration(leads=leads, scheduler=scheduler, clock=clock),
+        clock=clock,
+        rules=booking.rules if booking is not None else BookingRules(timezone="Europe/Riga"),
+        booking_factory=(lambda: booking) if booking is not None else None,
+        settings=SceneSettings(
+            manager_link=manager_link,
+            privacy_policy_url="https://allinacademy.example/privacy",
+            privacy_policy_version="2026-11",
+            welcome_video_note=video_note,
+            phone_region="RU",
+        ),
+    )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from shared.domain.booking import Slot
+from shared.domain.jobs import Job
 from shared.domain.leads import LEAD_COLUMNS, CellValue
 from shared.ports import (
     AssistantUnavailable,
@@ -15,13 +19,11 @@ from shared.ports import (
     CrmUnavailable,
     EmailMessage,
     FileUnavailable,
-    Job,
     LogEntry,
     MailerError,
     Meeting,
     MeetingsUnavailable,
     NotifyError,
-    Slot,
     SlotTaken,
     TranscriptionFailed,
 )
@@ -81,23 +83,39 @@ class RecordingCrm:
         return row
 
 
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job as the queue holds it: the model, when it runs, and its payload as sent on the wire."""
+
+    job: Job
+    run_at: datetime | None
+
+    @property
+    def target(self) -> str:
+        return self.job.target.value
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return dict(json.loads(self.job.model_dump_json()))
+
+
 @dataclass
 class RecordingScheduler:
-    jobs: dict[str, Job] = field(default_factory=dict)
-    cancelled: list[str] = field(default_factory=list)
+    jobs: dict[str, ScheduledJob] = field(default_factory=dict)  # by task name
+    cancelled: list[str] = field(default_factory=list)  # task names
     fail: bool = False
 
-    def schedule(self, job: Job) -> bool:
+    def schedule(self, job: Job, run_at: datetime | None = None) -> bool:
         if self.fail:
             raise ConnectionError("cloud tasks down")
-        if job.name in self.jobs:
+        if job.task_name() in self.jobs:
             return False
-        self.jobs[job.name] = job
+        self.jobs[job.task_name()] = ScheduledJob(job, run_at)
         return True
 
-    def cancel(self, target: str, name: str) -> bool:
-        self.cancelled.append(name)
-        return self.jobs.pop(name, None) is not None
+    def cancel(self, job: Job) -> bool:
+        self.cancelled.append(job.task_name())
+        return self.jobs.pop(job.task_name(), None) is not None
 
 
 @dataclass

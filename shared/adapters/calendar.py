@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 from googleapiclient.errors import HttpError
 
 from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
-from shared.ports import CalendarUnavailable, Slot, SlotTaken
+from shared.domain.booking import Slot
+from shared.ports import CalendarUnavailable, SlotTaken
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

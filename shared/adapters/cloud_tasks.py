@@ -7,12 +7,12 @@ or was deleted, so a repeated enqueue in that window is harmless by construction
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from shared.ports import Job
+from shared.domain.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class CloudTasksScheduler:
     def _queue_path(self, target: str) -> str:
         return f"projects/{self._project}/locations/{self._location}/queues/{self._queues[target]}"
 
-    def schedule(self, job: Job) -> bool:
+    def schedule(self, job: Job, run_at: datetime | None = None) -> bool:
         from google.api_core.exceptions import Conflict
         from google.cloud import tasks_v2
 
@@ -53,26 +53,28 @@ class CloudTasksScheduler:
             url=url,
             http_method=tasks_v2.HttpMethod.POST,
             headers={"Content-Type": "application/json"},
-            body=json.dumps(job.payload).encode(),
+            body=job.model_dump_json().encode(),
         )
         if self._invoker:
             request.oidc_token = tasks_v2.OidcToken(service_account_email=self._invoker, audience=url)
-        task = tasks_v2.Task(name=f"{self._queue_path(job.target)}/tasks/{job.name}", http_request=request)
-        if job.run_at is not None:
-            task.schedule_time = job.run_at
+        name = job.task_name()
+        task = tasks_v2.Task(name=f"{self._queue_path(job.target)}/tasks/{name}", http_request=request)
+        if run_at is not None:
+            task.schedule_time = run_at
         try:
             self._tasks().create_task(parent=self._queue_path(job.target), task=task)
         except Conflict:
-            log.info("task exists already", extra={"task": job.name})
+            log.info("task exists already", extra={"task": name})
             return False
-        log.info("task scheduled", extra={"task": job.name, "run_at": job.run_at})
+        log.info("task scheduled", extra={"task": name, "run_at": run_at})
         return True
 
-    def cancel(self, target: str, name: str) -> bool:
+    def cancel(self, job: Job) -> bool:
         from google.api_core.exceptions import NotFound
 
+        name = job.task_name()
         try:
-            self._tasks().delete_task(name=f"{self._queue_path(target)}/tasks/{name}")
+            self._tasks().delete_task(name=f"{self._queue_path(job.target)}/tasks/{name}")
         except NotFound:
             return False
         log.info("task cancelled", extra={"task": name})

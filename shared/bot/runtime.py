@@ -26,8 +26,9 @@ from telegram import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from shared.domain.conversation import Incoming, Reply
-from shared.flows.conversation import Conversation
+from shared.bot.conversation import Conversation
+from shared.bot.replies import Reply
+from shared.domain.conversation import Incoming
 from shared.i18n import language_for, t
 
 log = logging.getLogger(__name__)

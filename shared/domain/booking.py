@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.ports import Slot
+from shared.domain.jobs import ReminderKind
 
-REMINDERS = (("remind24h", timedelta(hours=24)), ("remind5h", timedelta(hours=5)))
 _WEEKDAYS = {
     "ru": ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -18,6 +17,16 @@ _MONTHS = {
     "ru": ("янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
 }
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free slot: a calendar event whose title starts with the marker, as read at `etag`."""
+
+    event_id: str
+    start: datetime  # aware, UTC
+    end: datetime
+    etag: str
 
 
 @dataclass(frozen=True)
@@ -62,9 +71,13 @@ def when_label(moment: datetime, language: str, rules: BookingRules) -> str:
     return f"{day_label(day, language)}, {time_label(moment, rules)} ({rules.timezone})"
 
 
-def reminder_times(lesson_at: datetime, now: datetime) -> list[tuple[str, datetime]]:
+def reminder_times(lesson_at: datetime, now: datetime) -> list[tuple[ReminderKind, datetime]]:
     """The reminders still ahead of us (one that would fire in the past is skipped)."""
-    return [(kind, lesson_at - before) for kind, before in REMINDERS if lesson_at - before > now]
+    return [
+        (kind, lesson_at - kind.before_lesson)
+        for kind in ReminderKind
+        if lesson_at - kind.before_lesson > now
+    ]
 
 
 def self_service_allowed(lesson_at: datetime, now: datetime, rules: BookingRules) -> bool:

@@ -1,8 +1,8 @@
-"""The bot conversation's vocabulary: the parent's session, what comes in, what goes out. Pure."""
+"""The bot conversation's vocabulary: its scenes, the parent's session and what comes in. Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -22,7 +22,10 @@ class Scene(StrEnum):
     SCHEDULED = "scheduled"
 
 
+# Where typed text is the step's answer, not a question for the assistant.
 STRICT_INPUT_SCENES = (Scene.PHONE, Scene.EMAIL, Scene.NAME)
+# Where the buttons of the current offer of free slots are valid.
+OFFER_SCENES = (Scene.DATES, Scene.TIMES, Scene.CONFIRM)
 
 
 class OfferedSlot(BaseModel):
@@ -82,34 +85,3 @@ def assistant_question(session: Session, event: Incoming) -> str | None:
     if event.kind == "text" and session.scene not in STRICT_INPUT_SCENES:
         return event.text
     return None
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    callback_data: str | None = None
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A message to send; keyboards are either inline `buttons` or a contact-request keyboard."""
-
-    text: str = ""
-    buttons: list[list[Button]] = field(default_factory=list)
-    contact_button: str | None = None
-    remove_keyboard: bool = False
-    video_note: str | None = None
-
-
-# Callback data (≤ 64 bytes, Telegram's limit)
-CONSENT = "consent"
-LANGUAGE_PREFIX = "lang:"
-DAY = "day"  # day:<offer>:<yyyymmdd>
-TIME = "slot"  # slot:<offer>:<index>
-BOOK = "book"  # book:<offer>:<index>
-BACK_TO_DAYS = "back:days"
-BACK_TO_TIMES = "back:times"
-RESCHEDULE = "resched"  # resched:<booking_id>
-CANCEL = "cancel"  # cancel:<booking_id>
-AI_BACK = "ai:back"  # under every assistant answer: back to the step the parent was in

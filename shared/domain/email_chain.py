@@ -4,34 +4,22 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from string import Template
 
+from shared.domain.jobs import ChainStepKind, Step
 from shared.domain.leads import Lead
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 LANGUAGES = ("ru", "en")
 
 
-class Step(StrEnum):
-    SYNC = "sync"  # write the lead to the CRM and tell the managers (right after the form)
-    EMAIL1 = "email1"
-    EMAIL2 = "email2"
-    CALL_ALERT = "call_alert"
-
-
-NEXT_STEP: dict[Step, Step] = {Step.EMAIL1: Step.EMAIL2, Step.EMAIL2: Step.CALL_ALERT}
+NEXT_STEP: dict[Step, ChainStepKind] = {Step.EMAIL1: Step.EMAIL2, Step.EMAIL2: Step.CALL_ALERT}
 STEP_COLUMN: dict[Step, str] = {
     Step.EMAIL1: "email_1_sent",
     Step.EMAIL2: "email_2_sent",
     Step.CALL_ALERT: "call_alert_sent",
 }
-
-
-def task_name(step: Step, lead_id: str, suffix: str | None = None) -> str:
-    """Deterministic, so enqueuing the same step twice is refused by Cloud Tasks as a duplicate."""
-    return f"{lead_id}-{step.value.replace('_', '-')}" + (f"-{suffix}" if suffix else "")
 
 
 def deep_link(bot_username: str, token: str) -> str:

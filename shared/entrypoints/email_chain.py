@@ -9,28 +9,21 @@ from __future__ import annotations
 import logging
 
 from flask import Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from shared.bootstrap import Container
-from shared.domain.email_chain import Step
+from shared.domain.jobs import EMAIL_CHAIN_JOB
 from shared.entrypoints.http import json_response
 from shared.flows.email_chain import Outcome, RetryLater
 
 log = logging.getLogger(__name__)
 
 
-class ChainTask(BaseModel):
-    step: Step
-    lead_id: str = Field(pattern=r"^[a-f0-9]{8,64}$")
-    key: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,64}$")
-    event: str = Field(default="", pattern=r"^(|created|updated|activated|scheduled|rescheduled|cancelled)$")
-
-
 def handle(request: Request, container: Container) -> Response:
     if request.method != "POST":
         return json_response(405, error="use POST")
     try:
-        task = ChainTask.model_validate_json(request.get_data(cache=False))
+        task = EMAIL_CHAIN_JOB.validate_json(request.get_data(cache=False))
     except ValidationError as exc:
         reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         log.error("malformed email_chain task dropped", extra={"reason": reason})
@@ -40,9 +33,7 @@ def handle(request: Request, container: Container) -> Response:
     except ValueError:
         retry_count = 0
     try:
-        result = container.email_chain.run(
-            task.step, task.lead_id, retry_count=retry_count, key=task.key, event=task.event
-        )
+        result = container.email_chain.run(task, retry_count=retry_count)
     except RetryLater as exc:
         log.warning(
             "email_chain step will be retried",

@@ -5,19 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from shared.bootstrap import Container
+from shared.domain.jobs import Reminder
 from shared.entrypoints.http import json_response
 from shared.flows.reminders import ReminderRetry
 
 log = logging.getLogger(__name__)
-
-
-class ReminderTask(BaseModel):
-    kind: str = Field(pattern=r"^(remind24h|remind5h)$")
-    lead_id: str = Field(pattern=r"^[a-f0-9]{8,64}$")
-    booking_id: str = Field(pattern=r"^[a-f0-9]{4,32}$")
 
 
 def handle(request: Request, container: Container) -> Response:
@@ -25,13 +20,13 @@ def handle(request: Request, container: Container) -> Response:
     if request.method != "POST":
         return json_response(405, error="use POST")
     try:
-        task = ReminderTask.model_validate_json(request.get_data(cache=False))
+        task = Reminder.model_validate_json(request.get_data(cache=False))
     except ValidationError as exc:
         reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         log.error("malformed reminder task dropped", extra={"reason": reason})
         return json_response(200, outcome="rejected", error=reason)
     try:
-        outcome = container.reminders.run(task.kind, task.lead_id, task.booking_id)
+        outcome = container.reminders.run(task)
     except ReminderRetry as exc:
         return json_response(503, outcome="retry", error=str(exc))
     return json_response(200, outcome=outcome)

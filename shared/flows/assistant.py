@@ -2,7 +2,7 @@
 
 pre-filter (price → the canned price answer, injection → the canned refusal; no API call) → rate limit
 → the last turns of the conversation (24 h) → the model → post-filter (a violating answer is replaced)
-→ history. Every answer carries the "↩ Back" button to the step the parent was in.
+→ history. The answer is text; the bot adds the "↩ Back" button to the step the parent was in.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from shared.domain.ai_guard import AnswerPolicy, Verdict, screen_answer, screen_question
-from shared.domain.conversation import AI_BACK, Button, Reply
 from shared.flows.rate_limit import RateLimiter
 from shared.i18n import t
 from shared.knowledge import system_prompt
@@ -70,29 +69,30 @@ class AssistantFlow:
 
     def answer(
         self, chat_id: int, question: str, language: str, *, admitted: bool = False, remember: bool = True
-    ) -> Reply:
-        """The reply to `question`. `admitted`: a transcribed voice note, already counted (and paid for:
-        never refused for its length). `remember`: keep the turn in the history (not before consent)."""
+    ) -> str:
+        """The answer to `question` (canned when filtered or refused). `admitted`: a transcribed voice
+        note, already counted (and paid for: never refused for its length). `remember`: keep the turn in
+        the history (not before consent)."""
         question = question.strip()
         s = self._settings
         if not question:
-            return self._reply(language, t(language, "ai_usage"))
+            return t(language, "ai_usage")
         if len(question) > s.max_question_chars and not admitted:
-            return self._reply(language, t(language, "ai_too_long", max_length=s.max_question_chars))
+            return t(language, "ai_too_long", max_length=s.max_question_chars)
         verdict = screen_question(question)
         if verdict is not None:
             log.info("assistant question answered by the pre-filter", extra={"verdict": verdict.value})
             key = "ai_price" if verdict is Verdict.PRICE else "ai_injection"
-            return self._reply(language, t(language, key, manager_link=s.manager_link))
+            return t(language, key, manager_link=s.manager_link)
         if not admitted and not self.admit(chat_id):
-            return self._reply(language, t(language, "ai_rate_limited"))
+            return t(language, "ai_rate_limited")
         prompt = system_prompt(language, s.manager_link, s.knowledge_dir)
         turns = [*self._history(chat_id), ChatTurn("user", question)]
         try:
             raw = self._assistant().answer(prompt.text, turns)
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable", extra={"reason": str(exc)})
-            return self._reply(language, t(language, "ai_unavailable"))
+            return t(language, "ai_unavailable")
         policy = AnswerPolicy(
             secret_prompt=prompt.instructions,
             allowed_hosts=s.link_hosts,
@@ -108,7 +108,7 @@ class AssistantFlow:
                 self._remember(chat_id, question, text)
             except StoreConflict:  # the answer is worth more than its place in the history
                 log.warning("assistant history not saved", extra={"chat_id": chat_id})
-        return self._reply(language, text)
+        return text
 
     def forget(self, chat_id: int) -> None:
         self._store.delete(HISTORY, str(chat_id))
@@ -143,7 +143,3 @@ class AssistantFlow:
             return {"turns": turns[-self._settings.history_turns :]}
 
         update_document(self._store, HISTORY, str(chat_id), append, ttl=self._settings.history_ttl)
-
-    @staticmethod
-    def _reply(language: str, text: str) -> Reply:
-        return Reply(text, buttons=[[Button(t(language, "ai_back"), AI_BACK)]])

@@ -1,9 +1,10 @@
-"""Use case: choosing, confirming, rescheduling and cancelling the trial lesson.
+"""Use case: listing free slots, booking the trial lesson, rescheduling and cancelling it.
 
-Free slots are read from the calendar (cached 30 s in the store for every instance). Confirming claims the
+Free slots are read from the calendar (cached 30 s in the store for every instance). Booking claims the
 slot in the store first, so two parents confirming one slot at the same moment end with one booking; the
 calendar event is then patched with its ETag, so a slot changed by a manager in the meantime is refused
-too. Zoom failing does not undo a booking: the parent is told a manager will send the link.
+too. Zoom failing does not undo a booking: the parent is told a manager will send the link. The methods
+return results; the bot's scenes turn them into words and keyboards.
 """
 
 from __future__ import annotations
@@ -12,46 +13,19 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from enum import StrEnum
 
-from shared.domain.booking import (
-    REMINDERS,
-    BookingRules,
-    bookable,
-    by_day,
-    day_label,
-    reminder_times,
-    self_service_allowed,
-    time_label,
-    when_label,
-)
-from shared.domain.conversation import (
-    BACK_TO_DAYS,
-    BACK_TO_TIMES,
-    BOOK,
-    CANCEL,
-    DAY,
-    RESCHEDULE,
-    TIME,
-    Button,
-    OfferedSlot,
-    Reply,
-    Scene,
-    Session,
-)
-from shared.domain.email_chain import Step, task_name
+from shared.domain.booking import BookingRules, Slot, bookable, reminder_times, self_service_allowed
+from shared.domain.jobs import CrmSync, SyncEvent, reminders_for
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
-from shared.i18n import t
 from shared.ports import (
     Calendar,
     CalendarUnavailable,
     Clock,
-    Job,
     Meetings,
     MeetingsUnavailable,
     Scheduler,
-    Slot,
     SlotTaken,
     StateStore,
 )
@@ -62,8 +36,19 @@ SLOT_CLAIMS = "slot_claims"
 _CACHE_TTL = timedelta(seconds=30)
 
 
-def reminder_task(kind: str, lead_id: str, booking_id: str) -> str:
-    return f"{lead_id}-{kind}-{booking_id}"
+class Problem(StrEnum):
+    """Why a booking or a change did not happen."""
+
+    SLOT_TAKEN = "slot_taken"  # another parent or a manager took it first
+    CALENDAR_DOWN = "calendar_down"
+    UNKNOWN_LEAD = "unknown_lead"
+    NOT_CURRENT = "not_current"  # not the parent's current booking (a stale or forged button)
+    TOO_LATE = "too_late"  # within the self-service cut-off before the lesson
+
+
+@dataclass(frozen=True)
+class Booked:
+    lead: Lead  # with the lesson's time, booking id and Zoom link (None when Zoom failed)
 
 
 @dataclass
@@ -75,130 +60,23 @@ class BookingFlow:
     scheduler: Scheduler
     clock: Clock
     rules: BookingRules
-    manager_link: str
 
-    # ---- entry points used by the conversation -----------------------------------------------------
-    def offer_days(self, session: Session, intro: list[Reply] | None = None) -> list[Reply]:
-        """Fresh free slots → a keyboard of days."""
+    def free_slots(self) -> list[Slot] | Problem:
+        """Slots a parent may book now, earliest first."""
         try:
-            slots = bookable(self._free_slots(), self.clock.now(), self.rules)
+            return bookable(self._free_slots(), self.clock.now(), self.rules)
         except CalendarUnavailable:
-            return [
-                *(intro or []),
-                self._text(session, "calendar_unavailable", manager_link=self.manager_link),
-            ]
-        if not slots:
-            session.scene = Scene.REGISTERED
-            return [*(intro or []), self._text(session, "no_slots", manager_link=self.manager_link)]
-        session.offer_id = secrets.token_hex(3)
-        session.offer = [
-            OfferedSlot(event_id=s.event_id, start=s.start, end=s.end, etag=s.etag) for s in slots
-        ]
-        session.chosen = None
-        session.scene = Scene.DATES
-        days = by_day(slots, self.rules)
-        rows = [
-            [Button(day_label(day, session.language), f"{DAY}:{session.offer_id}:{day:%Y%m%d}")]
-            for day in days
-        ]
-        return [*(intro or []), Reply(t(session.language, "choose_date"), buttons=rows)]
+            return Problem.CALENDAR_DOWN
 
-    def on_callback(self, session: Session, data: str) -> list[Reply] | None:
-        """Handle a booking button; None when `data` is not one of ours."""
-        kind, _, rest = data.partition(":")
-        if data == BACK_TO_DAYS:
-            return self.offer_days(session)
-        if kind in (DAY, TIME, BOOK) or data.startswith(BACK_TO_TIMES):
-            offer, _, value = rest.partition(":")
-            if data.startswith(BACK_TO_TIMES):
-                offer, _, value = data[len(BACK_TO_TIMES) + 1 :].partition(":")
-                kind = DAY
-            if offer != session.offer_id or session.scene not in (Scene.DATES, Scene.TIMES, Scene.CONFIRM):
-                return self.offer_days(session, [self._text(session, "use_buttons")])
-            if kind == DAY:
-                return self._times(session, value)
-            index = int(value) if value.isdigit() else -1
-            if not 0 <= index < len(session.offer):
-                return self.offer_days(session, [self._text(session, "use_buttons")])
-            return self._confirm(session, index) if kind == TIME else self._book(session, index)
-        if kind in (RESCHEDULE, CANCEL):
-            return self._change(session, rest, reschedule=kind == RESCHEDULE)
-        return None
-
-    def scheduled_info(self, session: Session, lead: Lead) -> list[Reply]:
-        assert lead.lesson_at is not None and lead.booking_id is not None
-        return [
-            Reply(
-                t(
-                    session.language,
-                    "scheduled_info",
-                    when=when_label(lead.lesson_at, session.language, self.rules),
-                    zoom_link=lead.zoom_link or "—",
-                ),
-                buttons=[
-                    [
-                        Button(t(session.language, "reschedule_button"), f"{RESCHEDULE}:{lead.booking_id}"),
-                        Button(t(session.language, "cancel_button"), f"{CANCEL}:{lead.booking_id}"),
-                    ]
-                ],
-            )
-        ]
-
-    # ---- steps ---------------------------------------------------------------------------------------
-    def _times(self, session: Session, day_key: str) -> list[Reply]:
-        indexes = [
-            i for i, s in enumerate(session.offer) if f"{s.start.astimezone(self._zone()):%Y%m%d}" == day_key
-        ]
-        if not indexes:
-            return self.offer_days(session, [self._text(session, "use_buttons")])
-        session.scene = Scene.TIMES
-        first = session.offer[indexes[0]].start
-        buttons = [
-            [Button(time_label(session.offer[i].start, self.rules), f"{TIME}:{session.offer_id}:{i}")]
-            for i in indexes
-        ]
-        buttons.append([Button(t(session.language, "back_button"), BACK_TO_DAYS)])
-        text = t(
-            session.language,
-            "choose_time",
-            day=day_label(first.astimezone(self._zone()).date(), session.language),
-            timezone=self.rules.timezone,
-        )
-        return [Reply(text, buttons=buttons)]
-
-    def _confirm(self, session: Session, index: int) -> list[Reply]:
-        slot = session.offer[index]
-        session.scene = Scene.CONFIRM
-        session.chosen = index
-        day_key = f"{slot.start.astimezone(self._zone()):%Y%m%d}"
-        return [
-            Reply(
-                t(
-                    session.language,
-                    "confirm_text",
-                    when=when_label(slot.start, session.language, self.rules),
-                ),
-                buttons=[
-                    [Button(t(session.language, "confirm_button"), f"{BOOK}:{session.offer_id}:{index}")],
-                    [
-                        Button(
-                            t(session.language, "back_button"),
-                            f"{BACK_TO_TIMES}:{session.offer_id}:{day_key}",
-                        )
-                    ],
-                ],
-            )
-        ]
-
-    def _book(self, session: Session, index: int) -> list[Reply]:
-        offered = session.offer[index]
-        lead = self.leads.get(session.lead_id or "")
+    def book(self, lead_id: str, slot: Slot) -> Booked | Problem:
+        """Take `slot` for the lead: claim, Zoom meeting, calendar patch, lead, reminders, CRM sync."""
+        lead = self.leads.get(lead_id)
         if lead is None:
-            return [self._text(session, "error_generic", manager_link=self.manager_link)]
-        slot = Slot(offered.event_id, offered.start, offered.end, offered.etag)
+            return Problem.UNKNOWN_LEAD
         keep = slot.end - self.clock.now() + timedelta(days=1)
         if not self.store.create(SLOT_CLAIMS, slot.event_id, {"lead_id": lead.lead_id}, ttl=keep):
-            return self._taken(session)
+            self._invalidate_cache()
+            return Problem.SLOT_TAKEN
         meeting = None
         try:
             meeting = self.meetings.create(
@@ -214,9 +92,8 @@ class BookingFlow:
             self.store.delete(SLOT_CLAIMS, slot.event_id)
             if meeting:
                 self._delete_meeting(meeting.meeting_id)
-            if isinstance(exc, CalendarUnavailable):
-                return [self._text(session, "calendar_unavailable", manager_link=self.manager_link)]
-            return self._taken(session)
+            self._invalidate_cache()
+            return Problem.CALENDAR_DOWN if isinstance(exc, CalendarUnavailable) else Problem.SLOT_TAKEN
 
         booking_id = secrets.token_hex(4)
         now = self.clock.now()
@@ -237,43 +114,33 @@ class BookingFlow:
             )
             or lead
         )
-        for kind, at in reminder_times(slot.start, now):
-            self.scheduler.schedule(
-                Job(
-                    "reminders",
-                    reminder_task(kind, booked.lead_id, booking_id),
-                    {"kind": kind, "lead_id": booked.lead_id, "booking_id": booking_id},
-                    run_at=at,
-                )
-            )
-        self._sync(booked, "scheduled", booking_id)
+        due = dict(reminder_times(slot.start, now))
+        for reminder in reminders_for(booked.lead_id, booking_id):
+            if reminder.kind in due:
+                self.scheduler.schedule(reminder, run_at=due[reminder.kind])
+        self.scheduler.schedule(CrmSync.for_booking(booked.lead_id, SyncEvent.SCHEDULED, booking_id))
         self._invalidate_cache()
-        session.scene = Scene.SCHEDULED
-        session.offer, session.offer_id, session.chosen = [], None, None
-        when = when_label(slot.start, session.language, self.rules)
-        if meeting is None:
-            return [self._text(session, "booked_no_zoom", when=when)]
-        return [self._text(session, "booked", when=when, zoom_link=meeting.join_url)]
+        return Booked(booked)
 
-    def _change(self, session: Session, booking_id: str, *, reschedule: bool) -> list[Reply]:
-        lead = self.leads.get(session.lead_id or "")
+    def change(self, lead_id: str | None, booking_id: str, *, reschedule: bool) -> Lead | Problem:
+        """Free the parent's current booking (to pick another slot, or for good); the lead as it is now."""
+        lead = self.leads.get(lead_id) if lead_id else None
         # Only the parent's own, current booking: a forged or stale button changes nothing.
-        if lead is None or not booking_id or lead.booking_id != booking_id or lead.lesson_at is None:
-            return [self._text(session, "use_buttons")]
+        if lead is None or lead.booking_id != booking_id or lead.lesson_at is None:
+            return Problem.NOT_CURRENT
         now = self.clock.now()
         if not self_service_allowed(lead.lesson_at, now, self.rules):
-            hours = int(self.rules.self_service_cutoff.total_seconds() // 3600)
-            return [self._text(session, "too_late", hours=hours, manager_link=self.manager_link)]
+            return Problem.TOO_LATE
         if lead.calendar_event_id:
             try:
                 self.calendar.release(lead.calendar_event_id)
             except CalendarUnavailable:
-                return [self._text(session, "calendar_unavailable", manager_link=self.manager_link)]
+                return Problem.CALENDAR_DOWN
             self.store.delete(SLOT_CLAIMS, lead.calendar_event_id)
         if lead.zoom_meeting_id:
             self._delete_meeting(lead.zoom_meeting_id)
-        for kind, _ in REMINDERS:
-            self.scheduler.cancel("reminders", reminder_task(kind, lead.lead_id, booking_id))
+        for reminder in reminders_for(lead.lead_id, booking_id):
+            self.scheduler.cancel(reminder)
         status = LeadStatus.ACTIVATED if reschedule else LeadStatus.CANCELLED
         cleared = (
             self.leads.update(
@@ -292,18 +159,12 @@ class BookingFlow:
             )
             or lead
         )
-        self._sync(cleared, "rescheduled" if reschedule else "cancelled", booking_id)
+        event = SyncEvent.RESCHEDULED if reschedule else SyncEvent.CANCELLED
+        self.scheduler.schedule(CrmSync.for_booking(cleared.lead_id, event, booking_id))
         self._invalidate_cache()
-        if reschedule:
-            return self.offer_days(session)
-        session.scene = Scene.REGISTERED
-        return [self._text(session, "cancelled")]
+        return cleared
 
     # ---- helpers ------------------------------------------------------------------------------------
-    def _taken(self, session: Session) -> list[Reply]:
-        self._invalidate_cache()
-        return self.offer_days(session, [self._text(session, "slot_taken")])
-
     def _free_slots(self) -> list[Slot]:
         cached = self.store.get(SLOT_CACHE, "free")
         if cached is not None:
@@ -321,29 +182,6 @@ class BookingFlow:
             self.meetings.delete(meeting_id)
         except MeetingsUnavailable as exc:
             log.error("zoom meeting not deleted", extra={"meeting_id": meeting_id, "reason": str(exc)})
-
-    def _sync(self, lead: Lead, event: str, key: str) -> None:
-        """CRM row, Log row and the managers' message go through the pipeline's sync task."""
-        self.scheduler.schedule(
-            Job(
-                "email_chain",
-                task_name(Step.SYNC, lead.lead_id, f"{event[:5]}{key}"),
-                {
-                    "step": Step.SYNC.value,
-                    "lead_id": lead.lead_id,
-                    "event": event,
-                    "key": f"{event[:5]}{key}",
-                },
-            )
-        )
-
-    def _zone(self) -> Any:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(self.rules.timezone)
-
-    def _text(self, session: Session, key: str, **values: object) -> Reply:
-        return Reply(t(session.language, key, **values))
 
 
 def _event_title(lead: Lead) -> str:

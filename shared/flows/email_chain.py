@@ -14,14 +14,13 @@ from enum import StrEnum
 from shared.domain.email_chain import (
     NEXT_STEP,
     STEP_COLUMN,
-    Step,
     booking_text,
     call_alert_text,
     deep_link,
     new_lead_text,
     render_email,
-    task_name,
 )
+from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmSync, Step, SyncEvent
 from shared.domain.leads import Lead, StepState, crm_row, crm_values
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
@@ -30,7 +29,6 @@ from shared.ports import (
     Crm,
     CrmUnavailable,
     EmailMessage,
-    Job,
     LogEntry,
     Mailer,
     MailerError,
@@ -57,7 +55,6 @@ _CONTACT_COLUMNS = (
 # What the bot changes when a parent registers or follows the deep link; it owns the ACTIVATED status.
 _ACTIVATION_COLUMNS = (*_CONTACT_COLUMNS, "status", "tg_id", "tg_username", "bot_activated")
 _BOOKING_COLUMNS = ("status", "lesson_at", "zoom_link", "calendar_event_id")
-_BOOKING_EVENTS = ("scheduled", "rescheduled", "cancelled")
 
 
 class Outcome(StrEnum):
@@ -97,16 +94,15 @@ class EmailChain:
     clock: Clock
     settings: ChainSettings
 
-    def run(
-        self, step: Step, lead_id: str, *, retry_count: int = 0, key: str = "", event: str = ""
-    ) -> StepResult:
+    def run(self, job: CrmSync | ChainStep, *, retry_count: int = 0) -> StepResult:
         """Run one delivery of a task; raises RetryLater for what a later delivery can fix."""
         final_attempt = retry_count + 1 >= self.settings.max_attempts
-        once_key = f"step-{lead_id}-{step.value}" + (f"-{key}" if key else "")
+        step, lead_id = job.step, job.lead_id
+        event = job.event if isinstance(job, CrmSync) else SyncEvent.CREATED
         try:
             return run_once(
                 self.store,
-                once_key,
+                job.run_once_key(),
                 lambda: self._dispatch(step, lead_id, final_attempt=final_attempt, event=event),
                 lease=timedelta(minutes=5),
                 keep=timedelta(days=7),
@@ -125,26 +121,26 @@ class EmailChain:
             raise RetryLater(str(exc)) from None
 
     # ---- steps ---------------------------------------------------------------------------------
-    def _dispatch(self, step: Step, lead_id: str, *, final_attempt: bool, event: str) -> StepResult:
+    def _dispatch(self, step: Step, lead_id: str, *, final_attempt: bool, event: SyncEvent) -> StepResult:
         lead = self.leads.get(lead_id)
         if lead is None:
             log.error("task for an unknown lead", extra={"lead_id": lead_id, "step": step.value})
             return StepResult(Outcome.REJECTED, "unknown lead")
         if step is Step.SYNC:
-            return self._sync(lead, event=event or "created", final_attempt=final_attempt)
+            return self._sync(lead, event=event, final_attempt=final_attempt)
         return self._chain_step(step, lead, final_attempt=final_attempt)
 
-    def _sync(self, lead: Lead, *, event: str, final_attempt: bool) -> StepResult:
-        if event in _BOOKING_EVENTS:
+    def _sync(self, lead: Lead, *, event: SyncEvent, final_attempt: bool) -> StepResult:
+        if event in BOOKING_EVENTS:
             columns: tuple[str, ...] = _BOOKING_COLUMNS
             text = booking_text(lead, event, self.settings.timezone)
         else:
-            columns = _ACTIVATION_COLUMNS if event == "activated" else _CONTACT_COLUMNS
+            columns = _ACTIVATION_COLUMNS if event is SyncEvent.ACTIVATED else _CONTACT_COLUMNS
             text = new_lead_text(lead, event=event)
         before = self.crm.write_lead(lead.lead_id, crm_values(lead, columns), crm_row(lead))
-        if before is not None and event in ("created", "updated"):
+        if before is not None and event in (SyncEvent.CREATED, SyncEvent.UPDATED):
             self._remember_crm_status(lead, before.status)
-        if event in _BOOKING_EVENTS:
+        if event in BOOKING_EVENTS:
             details = lead.lesson_at.isoformat(timespec="minutes") if lead.lesson_at else ""
             self.crm.append_log(
                 [LogEntry(self.clock.now(), lead.lead_id, f"LESSON_{event.upper()}", details)]
@@ -185,12 +181,7 @@ class EmailChain:
         if next_step := NEXT_STEP.get(step):
             delay = self.settings.email2_delay if next_step is Step.EMAIL2 else self.settings.call_alert_delay
             self.scheduler.schedule(
-                Job(
-                    "email_chain",
-                    task_name(next_step, lead.lead_id),
-                    {"step": next_step.value, "lead_id": lead.lead_id},
-                    run_at=self.clock.now() + delay,
-                )
+                ChainStep(step=next_step, lead_id=lead.lead_id), run_at=self.clock.now() + delay
             )
         if state is StepState.FAILED:
             self._record_failure(step, lead, failure, will_retry=False)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from shared.domain.email_chain import Step, task_name
+from shared.domain.jobs import ChainStep, CrmSync, Step, SyncEvent
 from shared.domain.tilda import TildaSubmission
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, run_once
-from shared.ports import Clock, Job, Scheduler, StateStore
+from shared.ports import Clock, Scheduler, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +42,12 @@ def accept_submission(
         now = clock.now()
         upserted = leads.upsert_from_tilda(submission, now)
         lead = upserted.lead
-        event = "created" if upserted.created else "updated"
-        scheduler.schedule(
-            Job(
-                "email_chain",
-                task_name(Step.SYNC, lead.lead_id, key[-12:]),
-                {"step": Step.SYNC.value, "lead_id": lead.lead_id, "event": event, "key": key[-12:]},
-            )
-        )
+        event = SyncEvent.CREATED if upserted.created else SyncEvent.UPDATED
+        scheduler.schedule(CrmSync.for_form(lead.lead_id, event, key))
         if lead.chain_stop_reason() is None and lead.email_1_sent is None:
-            scheduler.schedule(
-                Job(
-                    "email_chain",
-                    task_name(Step.EMAIL1, lead.lead_id),
-                    {"step": Step.EMAIL1.value, "lead_id": lead.lead_id},
-                    run_at=now + email1_delay,
-                )
-            )
-        log.info("lead accepted", extra={"lead_id": lead.lead_id, "event": event})
-        return {"outcome": event, "lead_id": lead.lead_id}
+            scheduler.schedule(ChainStep(step=Step.EMAIL1, lead_id=lead.lead_id), run_at=now + email1_delay)
+        log.info("lead accepted", extra={"lead_id": lead.lead_id, "event": event.value})
+        return {"outcome": event.value, "lead_id": lead.lead_id}
 
     try:
         result = run_once(store, key, accept, lease=timedelta(minutes=1), keep=timedelta(days=3))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.domain.booking import BookingRules, when_label
+from shared.domain.jobs import Reminder, ReminderKind
 from shared.domain.leads import LeadStatus
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
@@ -18,7 +19,7 @@ from shared.i18n import t
 from shared.ports import Notifier, NotifyError, StateStore
 
 log = logging.getLogger(__name__)
-KINDS = {"remind24h": "reminder_24h", "remind5h": "reminder_5h"}
+TEXTS = {ReminderKind.H24: "reminder_24h", ReminderKind.H5: "reminder_5h"}  # catalog keys
 
 
 class ReminderRetry(Exception):
@@ -32,8 +33,9 @@ class Reminders:
     notifier: Notifier
     rules: BookingRules
 
-    def run(self, kind: str, lead_id: str, booking_id: str) -> str:
+    def run(self, job: Reminder) -> str:
         """Send the reminder once if its booking still stands; returns what happened."""
+        kind, lead_id, booking_id = job.kind, job.lead_id, job.booking_id
         lead = self.leads.get(lead_id)
         if lead is None:
             log.error("reminder for an unknown lead", extra={"lead_id": lead_id})
@@ -45,14 +47,14 @@ class Reminders:
         lesson_at, tg_id = lead.lesson_at, lead.tg_id
         text = t(
             lead.language,
-            KINDS[kind],
+            TEXTS[kind],
             when=when_label(lesson_at, lead.language, self.rules),
             zoom_link=lead.zoom_link or "—",
         )
         try:
             run_once(
                 self.store,
-                f"reminder-{lead_id}-{booking_id}-{kind}",
+                job.run_once_key(),
                 lambda: self.notifier.message_parent(tg_id, text),
                 lease=timedelta(minutes=2),
                 keep=timedelta(days=3),
@@ -61,5 +63,5 @@ class Reminders:
             return "duplicate"
         except (Busy, NotifyError) as exc:
             raise ReminderRetry(str(exc)) from None
-        log.info("reminder sent", extra={"lead_id": lead_id, "kind": kind})
+        log.info("reminder sent", extra={"lead_id": lead_id, "kind": kind.value})
         return "sent"

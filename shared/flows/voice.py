@@ -12,13 +12,22 @@ import logging
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
-from shared.domain.conversation import Incoming, Reply
-from shared.i18n import t
+from shared.domain.conversation import Incoming
 from shared.ports import BotFiles, FileUnavailable, Transcriber, TranscriptionFailed
 
 log = logging.getLogger(__name__)
 _DEFAULT_NAME = "voice.ogg"  # Telegram voice notes are OGG/Opus
+
+
+class Unheard(StrEnum):
+    """Why a voice note was not turned into text."""
+
+    TOO_LONG = "too_long"
+    TOO_BIG = "too_big"
+    RATE_LIMITED = "rate_limited"
+    FAILED = "failed"  # not fetched, not transcribed, or no speech in it
 
 
 @dataclass(frozen=True)
@@ -39,25 +48,25 @@ class VoiceInput:
         self._files = files
         self._transcriber = transcriber
         self._admit = admit
-        self._limits = limits
+        self.limits = limits
 
-    def hear(self, event: Incoming, language: str) -> Incoming | Reply:
-        """The voice note as a text event, or the reply that explains why it was not heard."""
-        limits = self._limits
+    def hear(self, event: Incoming, language: str) -> Incoming | Unheard:
+        """The voice note as a text event, or why it was not heard."""
+        limits = self.limits
         if event.voice_seconds > limits.max_seconds:
-            return Reply(t(language, "voice_too_long", max_seconds=limits.max_seconds))
+            return Unheard.TOO_LONG
         if event.voice_bytes is not None and event.voice_bytes > limits.max_bytes:
-            return Reply(t(language, "voice_too_big", max_mb=limits.max_bytes // (1024 * 1024)))
+            return Unheard.TOO_BIG
         if not self._admit(event.chat_id):
-            return Reply(t(language, "ai_rate_limited"))
+            return Unheard.RATE_LIMITED
         try:
             audio, path = self._files.download(event.voice_file_id or "", limits.max_bytes)
             name = posixpath.basename(path) if posixpath.splitext(path)[1] else _DEFAULT_NAME
             text = self._transcriber().transcribe(audio, name, language).strip()
         except (FileUnavailable, TranscriptionFailed) as exc:
             log.warning("voice note not transcribed", extra={"reason": str(exc)})
-            return Reply(t(language, "voice_failed"))
+            return Unheard.FAILED
         if not text:
             log.info("voice note without speech", extra={"chat_id": event.chat_id})
-            return Reply(t(language, "voice_failed"))
+            return Unheard.FAILED
         return dataclasses.replace(event, kind="text", text=text[:4096], from_voice=True)

@@ -183,7 +183,7 @@ WIRING = {
     "tilda_webhook": "c.store; c.leads; c.scheduler; c.clock",
     "email_chain": "c.email_chain; build_sheets_service(c.settings)",
     "tg_webhook": (
-        "c.bot; c.conversation; c.onboarding; c.booking; c.assistant; c.voice; c.openai; "
+        "c.bot; c.conversation; c.scenes; c.booking; c.assistant; c.voice; c.openai; "
         "build_google_service('calendar', 'v3', api_url=c.settings.calendar_api_url, timeout=1, scopes=[])"
     ),
     "reminders": "c.reminders",

@@ -135,3 +135,33 @@ def test_reschedule_then_cancel_and_old_reminders_never_fire(system: System) -> 
     system.advance(4 * 24 * 3600)  # past both lessons: no reminder of either booking fires
     assert len(system.bot_messages(ANNA)) == sent_before
     assert system.crm_row(lead.lead_id)["status"] == "CANCELLED"
+
+
+def test_the_booked_message_itself_reschedules_and_cancels(system: System) -> None:
+    first = lesson_start(system, days=2)
+    second = lesson_start(system, days=3)
+    first_id = system.add_free_slot(first)
+    second_id = system.add_free_slot(second)
+    register(system, ANNA, "79161234567", "anna@example.com")
+    press(system, ANNA)
+    press(system, ANNA)
+    press(system, ANNA, "Подтвердить")
+
+    booked = keyboard_message(system, ANNA)  # the success message carries the buttons, not the old confirm
+    assert "Готово" in booked["text"] and booked["message_id"] == system.bot_messages(ANNA)[-1]["message_id"]
+    labels = [b["text"] for row in booked["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["🔁 Перенести", "✖ Отменить"]
+
+    press(system, ANNA, "Перенести")  # straight from the success message
+    assert system.calendar_event(first_id)["summary"] == "FREE"
+    assert "Выберите день" in keyboard_message(system, ANNA)["text"]
+    press(system, ANNA, index=1)  # the second day
+    press(system, ANNA)
+    press(system, ANNA, "Подтвердить")
+    assert system.calendar_event(second_id)["summary"] == "Пробный урок: Анна"
+
+    press(system, ANNA, "Отменить")  # from the new success message
+    assert "отменена" in system.bot_messages(ANNA)[-1]["text"]
+    assert system.calendar_event(second_id)["summary"] == "FREE"
+    lead = system.leads().find_by(email="anna@example.com")
+    assert lead is not None and lead.status.value == "CANCELLED" and lead.booking_id is None

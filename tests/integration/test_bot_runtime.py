@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from local.fakes import TelegramFake
+from shared.bot.replies import Reply
 from shared.bot.runtime import BotRuntime
-from shared.domain.conversation import Incoming, Reply
+from shared.domain.conversation import Incoming
 
 TOKEN = "123456:runtime-test"
 

@@ -17,7 +17,8 @@ from local.httpserver import ServerThread
 from shared.adapters.calendar import CalendarError, GoogleCalendar
 from shared.adapters.google_api import build_google_service
 from shared.adapters.zoom import ZoomMeetings, ZoomRefused
-from shared.ports import CalendarUnavailable, MeetingsUnavailable, Slot, SlotTaken
+from shared.domain.booking import Slot
+from shared.ports import CalendarUnavailable, MeetingsUnavailable, SlotTaken
 
 CAL = "trials@group.calendar.google.com"
 RIGA = ZoneInfo("Europe/Riga")

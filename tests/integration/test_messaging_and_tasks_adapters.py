@@ -16,7 +16,8 @@ from local.httpserver import ServerThread
 from shared.adapters.cloud_tasks import CloudTasksScheduler, build_tasks_client
 from shared.adapters.resend_mailer import ResendMailer
 from shared.adapters.telegram_notify import TelegramNotifier
-from shared.ports import EmailMessage, Job, MailerError, NotifyError
+from shared.domain.jobs import ChainStep, Step
+from shared.ports import EmailMessage, MailerError, NotifyError
 
 QUEUE = "projects/demo/locations/europe-west1/queues/email-chain"
 INVOKER = "tasks-invoker@demo.iam.gserviceaccount.com"
@@ -48,29 +49,25 @@ class TestCloudTasksScheduler:
 
     def test_schedule_is_idempotent_by_name_and_delivers_with_oidc(self, setup) -> None:  # type: ignore[no-untyped-def]
         scheduler, emulator, received = setup
-        job = Job(
-            "email_chain",
-            "abc123-email1",
-            {"step": "email1", "lead_id": "abc123"},
-            datetime.now(UTC) + timedelta(minutes=30),
-        )
-        assert scheduler.schedule(job) is True
-        assert scheduler.schedule(job) is False  # a repeated enqueue is harmless
+        job = ChainStep(step=Step.EMAIL1, lead_id="abc12345")
+        at = datetime.now(UTC) + timedelta(minutes=30)
+        assert scheduler.schedule(job, run_at=at) is True
+        assert scheduler.schedule(job, run_at=at) is False  # a repeated enqueue is harmless
+        assert [t["name"].rsplit("/", 1)[-1] for t in emulator.pending_tasks()] == ["abc12345-email1"]
         assert emulator.run_due() == []
         emulator.advance(30 * 60)
         [delivery] = received
-        assert delivery["body"] == {"step": "email1", "lead_id": "abc123"}
+        assert delivery["body"] == {"step": "email1", "lead_id": "abc12345"}
         token = delivery["headers"]["Authorization"].removeprefix("Bearer ").split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         assert claims["email"] == INVOKER and claims["aud"].startswith("http://127.0.0.1")
 
     def test_cancel_deletes_a_pending_task(self, setup) -> None:  # type: ignore[no-untyped-def]
         scheduler, emulator, received = setup
-        scheduler.schedule(
-            Job("email_chain", "abc123-email2", {"step": "email2"}, datetime.now(UTC) + timedelta(hours=1))
-        )
-        assert scheduler.cancel("email_chain", "abc123-email2") is True
-        assert scheduler.cancel("email_chain", "abc123-email2") is False
+        job = ChainStep(step=Step.EMAIL2, lead_id="abc12345")
+        scheduler.schedule(job, run_at=datetime.now(UTC) + timedelta(hours=1))
+        assert scheduler.cancel(job) is True
+        assert scheduler.cancel(job) is False
         emulator.advance(2 * 3600)
         assert received == []
 

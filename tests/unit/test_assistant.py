@@ -8,21 +8,24 @@ import fakeredis
 import pytest
 
 from shared.adapters.store_redis import RedisStore
-from shared.domain.conversation import AI_BACK, CONSENT, Incoming, Reply, Scene, Session
+from shared.bot.callbacks import AiBack, Consent, encode
+from shared.bot.conversation import SESSIONS, Conversation
+from shared.bot.replies import Reply
+from shared.domain.conversation import Incoming, Scene, Session
 from shared.flows.assistant import HISTORY, AssistantFlow
-from shared.flows.conversation import SESSIONS, Conversation
 from shared.flows.lead_repository import LeadRepository
-from shared.flows.onboarding import Onboarding, OnboardingSettings
 from shared.flows.rate_limit import Limit, RateLimiter
 from shared.flows.voice import VoiceInput, VoiceLimits
 from shared.i18n import t
 from shared.knowledge import system_prompt
 from tests.corpora import INJECTIONS, PRICE_QUESTIONS
-from tests.factories import assistant_settings
+from tests.factories import assistant_settings, scene_context
 from tests.fakes import FixedClock, RecordingScheduler, ScriptedAssistant, ScriptedSpeech
 
 USER = 7770001
 MANAGER = "https://t.me/allin_manager"
+AI_BACK = encode(AiBack())
+CONSENT = encode(Consent())
 
 
 class Parent:
@@ -33,17 +36,8 @@ class Parent:
         self.clock = FixedClock()
         self.model = ScriptedAssistant()
         self.speech = ScriptedSpeech()
-        onboarding = Onboarding(
-            leads=LeadRepository(self.store),
-            scheduler=RecordingScheduler(),
-            clock=self.clock,
-            settings=OnboardingSettings(
-                manager_link=MANAGER,
-                privacy_policy_url="https://allinacademy.example/privacy",
-                privacy_policy_version="2026-11",
-                welcome_video_note=None,
-                phone_region="RU",
-            ),
+        scenes = scene_context(
+            LeadRepository(self.store), RecordingScheduler(), self.clock, manager_link=MANAGER
         )
         limits = [Limit(per_window, timedelta(minutes=10)), Limit(per_day, timedelta(days=1))]
         assistant = AssistantFlow(
@@ -61,7 +55,7 @@ class Parent:
         )
         self.conversation = Conversation(
             store=self.store,
-            onboarding=lambda: onboarding,
+            scenes=lambda: scenes,
             assistant=lambda: assistant,
             voice=lambda: voice,
         )

@@ -8,13 +8,17 @@ import fakeredis
 import pytest
 
 from shared.adapters.store_redis import RedisStore
+from shared.bot import scenes
+from shared.bot.callbacks import Consent, encode
+from shared.bot.replies import Reply
 from shared.domain.booking import BookingRules, time_label
-from shared.domain.conversation import CONSENT, Incoming, Reply, Scene, Session
+from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.jobs import Reminder, ReminderKind, reminders_for
 from shared.domain.leads import LeadStatus
-from shared.flows.booking import BookingFlow, reminder_task
+from shared.flows.booking import BookingFlow
 from shared.flows.lead_repository import LeadRepository
-from shared.flows.onboarding import Onboarding, OnboardingSettings
 from shared.flows.reminders import Reminders
+from tests.factories import scene_context
 from tests.fakes import (
     FixedClock,
     RecordingCalendar,
@@ -25,6 +29,7 @@ from tests.fakes import (
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 RULES = BookingRules(timezone="Europe/Riga")
+CONSENT = encode(Consent())
 
 
 class Academy:
@@ -45,15 +50,8 @@ class Academy:
             scheduler=self.scheduler,
             clock=self.clock,
             rules=RULES,
-            manager_link="https://t.me/allin_manager",
         )
-        self.flow = Onboarding(
-            leads=self.leads,
-            scheduler=self.scheduler,
-            clock=self.clock,
-            settings=OnboardingSettings("https://t.me/allin_manager", "https://x/privacy", "v1", None, "RU"),
-            booking_factory=lambda: self.booking,
-        )
+        self.scenes = scene_context(self.leads, self.scheduler, self.clock, booking=self.booking)
         self.calendar.add_slot("ev-tomorrow-10", NOW + timedelta(days=1, hours=1))
         self.calendar.add_slot("ev-tomorrow-14", NOW + timedelta(days=1, hours=5))
         self.calendar.add_slot("ev-too-soon", NOW + timedelta(hours=1))
@@ -74,7 +72,7 @@ class Parent:
 
     def send(self, kind: str = "text", **fields: object) -> list[Reply]:
         event = Incoming(kind, chat_id=self.user_id, user_id=self.user_id, language_code="ru", **fields)  # type: ignore[arg-type]
-        self.last = self.academy.flow.handle(self.session, event)
+        self.last = scenes.advance(self.academy.scenes, self.session, event)
         return self.last
 
     def press(self, data: str) -> list[Reply]:
@@ -183,7 +181,7 @@ def test_reschedule_frees_everything_and_offers_days_again(academy: Academy) -> 
     parent.press_labelled("Перенести")
     assert academy.calendar.events["ev-tomorrow-10"]["summary"] == "FREE"
     assert academy.meetings.deleted == [old.zoom_meeting_id]
-    assert {reminder_task(k, old.lead_id, old.booking_id) for k in ("remind24h", "remind5h")} <= set(
+    assert {r.task_name() for r in reminders_for(old.lead_id, old.booking_id)} <= set(
         academy.scheduler.cancelled
     )
     assert parent.session.scene is Scene.DATES and parent.lead.booking_id is None
@@ -235,13 +233,15 @@ class TestReminders:
         parent = Parent(academy, 1, "+79161234567", "anna@example.com")
         parent.book_first_slot()
         first = parent.lead
-        assert reminders.run("remind24h", first.lead_id, first.booking_id) == "sent"
-        assert reminders.run("remind24h", first.lead_id, first.booking_id) == "duplicate"
+        day_before = Reminder(kind=ReminderKind.H24, lead_id=first.lead_id, booking_id=first.booking_id)
+        assert reminders.run(day_before) == "sent"
+        assert reminders.run(day_before) == "duplicate"
         assert notifier.parents[0][0] == 1 and first.zoom_link in notifier.parents[0][1]
         parent.send(text="?")
         parent.press_labelled("Перенести")
         parent.book_first_slot()
-        assert reminders.run("remind5h", first.lead_id, first.booking_id) == "skipped"
+        old = Reminder(kind=ReminderKind.H5, lead_id=first.lead_id, booking_id=first.booking_id)
+        assert reminders.run(old) == "skipped"
         assert len(notifier.parents) == 1
 
 
@@ -261,3 +261,24 @@ def test_stale_day_button_from_an_old_offer_gets_fresh_days(academy: Academy) ->
     parent.press("back:days")  # a new offer replaces the old one
     replies = parent.press(old_day)
     assert parent.session.scene is Scene.DATES and "кнопками" in replies[0].text
+
+
+def test_the_booked_message_carries_reschedule_and_cancel(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    done = parent.book_first_slot()
+    assert "Готово" in done[0].text
+    assert [label for label, _ in parent.buttons()] == ["🔁 Перенести", "✖ Отменить"]
+    parent.press_labelled("Отменить")  # straight from the success message
+    assert parent.lead.status is LeadStatus.CANCELLED and parent.session.scene is Scene.REGISTERED
+
+
+def test_an_old_day_button_never_books_a_second_lesson(academy: Academy) -> None:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    old_day = parent.buttons()[0][1]
+    parent.book_first_slot()
+    booked = parent.lead
+    replies = parent.press(old_day)  # the day picker above the booking, pressed again
+    assert "кнопками" in replies[0].text and parent.session.scene is Scene.SCHEDULED
+    parent.press("back:days")
+    assert parent.session.scene is Scene.SCHEDULED and parent.lead.booking_id == booked.booking_id
+    assert len(academy.meetings.created) == 1

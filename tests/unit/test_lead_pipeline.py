@@ -8,7 +8,7 @@ import fakeredis
 import pytest
 
 from shared.adapters.store_redis import RedisStore
-from shared.domain.email_chain import Step, task_name
+from shared.domain.jobs import ChainStep, CrmSync, Step
 from shared.domain.leads import LeadStatus, StepState
 from shared.domain.tilda import TildaFields, parse_submission
 from shared.flows.email_chain import ChainSettings, EmailChain, Outcome, RetryLater
@@ -53,18 +53,18 @@ class Pipeline:
         )
 
     def run_job(self, name: str, retry_count: int = 0):
-        job = self.scheduler.jobs[name]
-        payload = job.payload
-        return self.chain.run(
-            Step(payload["step"]),
-            payload["lead_id"],
-            retry_count=retry_count,
-            key=payload.get("key", ""),
-            event=payload.get("event", ""),
-        )
+        job = self.scheduler.jobs[name].job
+        assert isinstance(job, ChainStep | CrmSync)
+        return self.chain.run(job, retry_count=retry_count)
 
     def sync_job(self) -> str:
         return next(name for name in self.scheduler.jobs if "-sync-" in name)
+
+
+def step_task(step: Step, lead_id: str | None) -> str:
+    """The task name of a lead's email-chain step."""
+    assert lead_id is not None
+    return ChainStep(step=step, lead_id=lead_id).task_name()  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ class TestIntake:
     def test_new_lead_schedules_sync_now_and_email1_in_30_minutes(self, pipeline: Pipeline) -> None:
         result = pipeline.submit()
         assert result.outcome == "created" and result.lead_id
-        email1 = pipeline.scheduler.jobs[task_name(Step.EMAIL1, result.lead_id)]
+        email1 = pipeline.scheduler.jobs[step_task(Step.EMAIL1, result.lead_id)]
         assert email1.run_at == pipeline.clock.now() + timedelta(minutes=30)
         assert pipeline.scheduler.jobs[pipeline.sync_job()].run_at is None
         assert pipeline.crm.calls == []  # the sheet is written by the sync task, not on Tilda's clock
@@ -140,20 +140,20 @@ class TestChain:
         assert lead_id
         pipeline.run_job(pipeline.sync_job())
         pipeline.clock.advance(minutes=30)
-        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id)).outcome is Outcome.DONE
+        assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).outcome is Outcome.DONE
         lead = pipeline.leads.get(lead_id)
         assert lead is not None and lead.email_1_sent is StepState.SENT
         email = pipeline.mailer.sent[0]
         assert email.to == "anna.petrova@example.com" and email.idempotency_key == f"{lead_id}-email1"
         assert f"https://t.me/allin_academy_bot?start={lead.link_token}" in email.text
         assert pipeline.leads.find_by(token=lead.link_token).lead_id == lead_id  # type: ignore[union-attr]
-        email2 = pipeline.scheduler.jobs[task_name(Step.EMAIL2, lead_id)]
+        email2 = pipeline.scheduler.jobs[step_task(Step.EMAIL2, lead_id)]
         assert email2.run_at == pipeline.clock.now() + timedelta(hours=24)
 
         pipeline.clock.advance(hours=24)
-        pipeline.run_job(task_name(Step.EMAIL2, lead_id))
+        pipeline.run_job(step_task(Step.EMAIL2, lead_id))
         pipeline.clock.advance(hours=24)
-        pipeline.run_job(task_name(Step.CALL_ALERT, lead_id))
+        pipeline.run_job(step_task(Step.CALL_ALERT, lead_id))
         assert len(pipeline.mailer.sent) == 2
         alert = pipeline.notifier.managers[-1]
         assert "Позвоните" in alert and "+79161234567" in alert and "anna.petrova@example.com" in alert
@@ -163,7 +163,7 @@ class TestChain:
 
     def test_task_delivered_twice_sends_once(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
-        name = task_name(Step.EMAIL1, lead_id)  # type: ignore[arg-type]
+        name = step_task(Step.EMAIL1, lead_id)  # type: ignore[arg-type]
         assert pipeline.run_job(name).outcome is Outcome.DONE
         assert pipeline.run_job(name).outcome is Outcome.DUPLICATE
         assert len(pipeline.mailer.sent) == 1
@@ -175,16 +175,16 @@ class TestChain:
             lead_id,
             lambda lead: lead.model_copy(update={"bot_activated": True, "status": LeadStatus.ACTIVATED}),
         )
-        result = pipeline.run_job(task_name(Step.EMAIL1, lead_id))
+        result = pipeline.run_job(step_task(Step.EMAIL1, lead_id))
         assert (result.outcome, result.detail) == (Outcome.SKIPPED, "bot_activated")
-        assert pipeline.mailer.sent == [] and task_name(Step.EMAIL2, lead_id) not in pipeline.scheduler.jobs
+        assert pipeline.mailer.sent == [] and step_task(Step.EMAIL2, lead_id) not in pipeline.scheduler.jobs
 
     def test_manager_moving_the_status_stops_the_chain(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
         pipeline.run_job(pipeline.sync_job())
         pipeline.crm.row(lead_id)["status"] = "IN_PROGRESS"
-        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id)).detail == "moved_by_manager"
+        assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).detail == "moved_by_manager"
         assert pipeline.mailer.sent == []
         assert pipeline.leads.get(lead_id).crm_status == "IN_PROGRESS"  # type: ignore[union-attr]
 
@@ -194,10 +194,10 @@ class TestChain:
         pipeline.run_job(pipeline.sync_job())
         pipeline.mailer.failures = [MailerError("resend 500", transient=True)]
         with pytest.raises(RetryLater):
-            pipeline.run_job(task_name(Step.EMAIL1, lead_id))
+            pipeline.run_job(step_task(Step.EMAIL1, lead_id))
         assert pipeline.crm.row(lead_id)["email_1_sent"] == "FAILED"
         assert pipeline.crm.log[-1].event == "EMAIL_1_SENT_FAILED"
-        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id), retry_count=1).outcome is Outcome.DONE
+        assert pipeline.run_job(step_task(Step.EMAIL1, lead_id), retry_count=1).outcome is Outcome.DONE
         assert pipeline.crm.row(lead_id)["email_1_sent"] == "TRUE" and len(pipeline.mailer.sent) == 1
 
     def test_permanent_email_failure_gives_up_and_the_chain_goes_on(self, pipeline: Pipeline) -> None:
@@ -205,33 +205,35 @@ class TestChain:
         assert lead_id
         pipeline.run_job(pipeline.sync_job())
         pipeline.mailer.failures = [MailerError("resend 422", transient=False)]
-        result = pipeline.run_job(task_name(Step.EMAIL1, lead_id))
+        result = pipeline.run_job(step_task(Step.EMAIL1, lead_id))
         assert result.outcome is Outcome.DONE and result.detail.startswith("failed")
         assert pipeline.leads.get(lead_id).email_1_sent is StepState.FAILED  # type: ignore[union-attr]
-        assert task_name(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
+        assert step_task(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
         assert len(pipeline.notifier.developers) == 1
 
     def test_last_attempt_gives_up_on_a_transient_failure(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
         pipeline.mailer.failures = [MailerError("resend 503", transient=True)]
-        result = pipeline.run_job(task_name(Step.EMAIL1, lead_id), retry_count=2)
+        result = pipeline.run_job(step_task(Step.EMAIL1, lead_id), retry_count=2)
         assert (
-            result.detail.startswith("failed") and task_name(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
+            result.detail.startswith("failed") and step_task(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
         )
 
     def test_lead_without_email_skips_emails_but_gets_the_call_alert(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit(Email=None).lead_id
         assert lead_id
-        assert pipeline.run_job(task_name(Step.EMAIL1, lead_id)).detail == "NO_EMAIL"
-        pipeline.run_job(task_name(Step.EMAIL2, lead_id))
-        pipeline.run_job(task_name(Step.CALL_ALERT, lead_id))
+        assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).detail == "NO_EMAIL"
+        pipeline.run_job(step_task(Step.EMAIL2, lead_id))
+        pipeline.run_job(step_task(Step.CALL_ALERT, lead_id))
         assert pipeline.mailer.sent == [] and "Позвоните" in pipeline.notifier.managers[-1]
 
     def test_unknown_lead_is_rejected_for_good(self, pipeline: Pipeline) -> None:
-        assert pipeline.chain.run(Step.EMAIL1, "deadbeef00").outcome is Outcome.REJECTED
+        assert (
+            pipeline.chain.run(ChainStep(step=Step.EMAIL1, lead_id="deadbeef00")).outcome is Outcome.REJECTED
+        )
 
     def test_english_lead_gets_english_email(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit(lang="en").lead_id
-        pipeline.run_job(task_name(Step.EMAIL1, lead_id))  # type: ignore[arg-type]
+        pipeline.run_job(step_task(Step.EMAIL1, lead_id))  # type: ignore[arg-type]
         assert pipeline.mailer.sent[0].subject.endswith("your trial lesson at All In Academy is waiting")

@@ -8,17 +8,19 @@ import fakeredis
 import pytest
 
 from shared.adapters.store_redis import RedisStore
-from shared.domain.conversation import CONSENT, Incoming, Scene, Session
-from shared.domain.email_chain import Step, task_name
+from shared.bot import scenes
+from shared.bot.callbacks import Consent, encode
+from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.jobs import ChainStep, Step, chain_steps
 from shared.domain.leads import LeadStatus, Source
 from shared.domain.tilda import TildaFields, parse_submission
 from shared.flows.intake import accept_submission
 from shared.flows.lead_repository import LeadRepository
-from shared.flows.onboarding import Onboarding, OnboardingSettings
-from tests.factories import tilda_form
+from tests.factories import scene_context, tilda_form
 from tests.fakes import FixedClock, RecordingScheduler
 
 USER = 5550001
+CONSENT = encode(Consent())
 
 
 class Chat:
@@ -27,25 +29,14 @@ class Chat:
         self.leads = LeadRepository(self.store)
         self.scheduler = RecordingScheduler()
         self.clock = FixedClock()
-        self.flow = Onboarding(
-            leads=self.leads,
-            scheduler=self.scheduler,
-            clock=self.clock,
-            settings=OnboardingSettings(
-                manager_link="https://t.me/allin_manager",
-                privacy_policy_url="https://allinacademy.example/privacy",
-                privacy_policy_version="2026-11",
-                welcome_video_note="video-note-file-id",
-                phone_region="RU",
-            ),
-        )
+        self.scenes = scene_context(self.leads, self.scheduler, self.clock, video_note="video-note-file-id")
         self.session = Session(chat_id=USER)
 
     def send(self, kind: str = "text", language_code: str = "ru", **fields: object):
         event = Incoming(
             kind, chat_id=USER, user_id=USER, username="anna_p", language_code=language_code, **fields
         )  # type: ignore[arg-type]
-        return self.flow.handle(self.session, event)
+        return scenes.advance(self.scenes, self.session, event)
 
     def start(self, payload: str = "", **kw: object):
         return self.send("command", text="start", payload=payload, **kw)
@@ -140,7 +131,7 @@ def test_known_tilda_parent_is_linked_not_duplicated(chat: Chat) -> None:
     lead = chat.leads.get(tilda_id)
     assert lead is not None and lead.bot_activated and lead.status is LeadStatus.ACTIVATED
     assert lead.source is Source.TILDA and lead.email == "anna.petrova@example.com"  # the known email stays
-    assert task_name(Step.EMAIL1, tilda_id) in chat.scheduler.cancelled
+    assert ChainStep(step=Step.EMAIL1, lead_id=tilda_id).task_name() in chat.scheduler.cancelled
 
 
 def test_deep_link_links_at_once_and_skips_known_answers(chat: Chat) -> None:
@@ -151,9 +142,7 @@ def test_deep_link_links_at_once_and_skips_known_answers(chat: Chat) -> None:
     assert "Анна Петрова" in welcome[0].text
     activated = chat.leads.get(tilda_id)
     assert activated is not None and activated.bot_activated and activated.tg_id == USER
-    assert {task_name(step, tilda_id) for step in (Step.EMAIL1, Step.EMAIL2, Step.CALL_ALERT)} <= set(
-        chat.scheduler.cancelled
-    )
+    assert {step.task_name() for step in chain_steps(tilda_id)} <= set(chat.scheduler.cancelled)
     done = chat.consent()  # phone, email and name are known: nothing is asked twice
     assert chat.session.scene is Scene.REGISTERED and "Анна Петрова" in done[0].text
 

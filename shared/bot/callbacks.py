@@ -1,0 +1,145 @@
+"""Button data: every inline button's `callback_data` is built and parsed here, in one declared shape.
+
+Telegram sends back whatever a button carried, from any message the parent still has on screen, so data
+is parsed strictly (unknown or malformed data is None) and buttons bound to an offer of free slots are
+recognised as stale here when the session has moved on to another offer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.domain.conversation import OFFER_SCENES, Session
+from shared.i18n import LANGUAGES
+
+MAX_BYTES = 64  # Telegram's limit for callback_data
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The parent accepts the privacy policy."""
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+
+
+@dataclass(frozen=True)
+class AiBack:
+    """Under every assistant answer: back to the step the parent was in."""
+
+
+@dataclass(frozen=True)
+class Day:
+    offer: str
+    day: str  # yyyymmdd in the academy's zone
+
+
+@dataclass(frozen=True)
+class Time:
+    offer: str
+    index: int  # into the session's offer
+
+
+@dataclass(frozen=True)
+class Book:
+    offer: str
+    index: int
+
+
+@dataclass(frozen=True)
+class BackToDays:
+    pass
+
+
+@dataclass(frozen=True)
+class BackToTimes:
+    offer: str
+    day: str
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    booking_id: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    booking_id: str
+
+
+ButtonData = Consent | Language | AiBack | Day | Time | Book | BackToDays | BackToTimes | Reschedule | Cancel
+OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
+
+_OFFER = r"(?P<offer>[0-9a-f]{6})"
+_DAY = r"(?P<day>\d{8})"
+_INDEX = r"(?P<index>\d{1,3})"
+_BOOKING = r"(?P<booking>[0-9a-f]{4,32})"
+# Today's wire format; buttons already on parents' screens keep working across a deploy.
+_PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | None]]] = [
+    (re.compile(pattern), build)
+    for pattern, build in (
+        (r"consent", lambda _: Consent()),
+        (r"lang:(?P<code>[a-z]{2})", lambda p: Language(p["code"]) if p["code"] in LANGUAGES else None),
+        (r"ai:back", lambda _: AiBack()),
+        (rf"day:{_OFFER}:{_DAY}", lambda p: Day(p["offer"], p["day"])),
+        (rf"slot:{_OFFER}:{_INDEX}", lambda p: Time(p["offer"], int(p["index"]))),
+        (rf"book:{_OFFER}:{_INDEX}", lambda p: Book(p["offer"], int(p["index"]))),
+        (r"back:days", lambda _: BackToDays()),
+        (rf"back:times:{_OFFER}:{_DAY}", lambda p: BackToTimes(p["offer"], p["day"])),
+        (rf"resched:{_BOOKING}", lambda p: Reschedule(p["booking"])),
+        (rf"cancel:{_BOOKING}", lambda p: Cancel(p["booking"])),
+    )
+]
+
+
+def encode(data: ButtonData) -> str:
+    """The callback_data for `data`; refuses what Telegram would refuse (over 64 bytes)."""
+    match data:
+        case Consent():
+            raw = "consent"
+        case Language(code):
+            raw = f"lang:{code}"
+        case AiBack():
+            raw = "ai:back"
+        case Day(offer, day):
+            raw = f"day:{offer}:{day}"
+        case Time(offer, index):
+            raw = f"slot:{offer}:{index}"
+        case Book(offer, index):
+            raw = f"book:{offer}:{index}"
+        case BackToDays():
+            raw = "back:days"
+        case BackToTimes(offer, day):
+            raw = f"back:times:{offer}:{day}"
+        case Reschedule(booking_id):
+            raw = f"resched:{booking_id}"
+        case Cancel(booking_id):
+            raw = f"cancel:{booking_id}"
+    if len(raw.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw[:20]}…")
+    if decode(raw) != data:  # what we send must be what we accept
+        raise ValueError(f"callback data does not parse back: {raw[:20]}…")
+    return raw
+
+
+def decode(raw: str | None) -> ButtonData | None:
+    """The button pressed, or None for data this bot never built (forged, truncated, from elsewhere)."""
+    if not raw or len(raw.encode()) > MAX_BYTES:
+        return None
+    for pattern, build in _PARSERS:
+        if found := pattern.fullmatch(raw):
+            return build(found.groupdict())
+    return None
+
+
+def is_current(data: OfferButton, session: Session) -> bool:
+    """Whether an offer's button belongs to the offer the parent is choosing from now."""
+    if data.offer != session.offer_id or session.scene not in OFFER_SCENES:
+        return False
+    if isinstance(data, (Time, Book)):
+        return 0 <= data.index < len(session.offer)
+    return True

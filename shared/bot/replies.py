@@ -1,0 +1,31 @@
+"""What the bot sends: messages with their keyboards, as the scenes build them and the runtime sends them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.bot import callbacks
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: typed data for the bot (encoded by the codec), or a link."""
+
+    text: str
+    data: callbacks.ButtonData | None = None
+    url: str | None = None
+
+    @property
+    def callback_data(self) -> str | None:
+        return callbacks.encode(self.data) if self.data is not None else None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send; keyboards are either inline `buttons` or a contact-request keyboard."""
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    contact_button: str | None = None
+    remove_keyboard: bool = False
+    video_note: str | None = None

@@ -1,0 +1,69 @@
+"""What every scene handler shares: the turn it returns, the context it works with, its reply helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from shared.bot.replies import Reply
+from shared.domain.booking import BookingRules
+from shared.domain.conversation import Incoming, Scene, Session
+from shared.flows.registration import Parent, Registration
+from shared.i18n import language_for, t
+from shared.ports import Clock
+
+if TYPE_CHECKING:  # built on first use: a plain /start must not pay for the Calendar and Zoom clients
+    from shared.flows.booking import BookingFlow
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a handler decided: the scene the chat is in next, and what to send."""
+
+    scene: Scene
+    replies: list[Reply] = field(default_factory=list)
+
+    def after(self, *intro: Reply) -> Turn:
+        """The same turn with `intro` sent first."""
+        return Turn(self.scene, [*intro, *self.replies])
+
+
+@dataclass(frozen=True)
+class SceneSettings:
+    manager_link: str
+    privacy_policy_url: str
+    privacy_policy_version: str
+    welcome_video_note: str | None
+    phone_region: str
+
+
+@dataclass
+class SceneContext:
+    """The use cases and settings the scenes work with (one per instance, built by the bootstrap)."""
+
+    registration: Registration
+    clock: Clock
+    rules: BookingRules
+    settings: SceneSettings
+    # None without a calendar: a manager arranges the lesson.
+    booking_factory: Callable[[], BookingFlow] | None = None
+
+    @property
+    def booking(self) -> BookingFlow | None:
+        return self.booking_factory() if self.booking_factory else None
+
+
+def say(session: Session, key: str, **values: object) -> Reply:
+    """A plain message from the catalog, in the parent's language."""
+    return Reply(t(session.language, key, **values))
+
+
+def follow_telegram_language(session: Session, event: Incoming) -> None:
+    """Speak the language of the parent's Telegram until they choose one with /language."""
+    if not session.language_chosen:
+        session.language = language_for(event.language_code)
+
+
+def parent_of(event: Incoming) -> Parent:
+    return Parent(user_id=event.user_id, username=event.username)

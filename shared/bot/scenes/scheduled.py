@@ -1,0 +1,73 @@
+"""Scene SCHEDULED: the booked lesson with 🔁 Reschedule / ✖ Cancel (until the self-service cut-off)."""
+
+from __future__ import annotations
+
+from shared.bot.callbacks import Cancel, Reschedule
+from shared.bot.replies import Button, Reply
+from shared.bot.scenes import days, questions
+from shared.bot.scenes.base import SceneContext, Turn, say
+from shared.domain.booking import when_label
+from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.leads import Lead
+from shared.flows.booking import Problem
+from shared.i18n import t
+
+
+def booked(ctx: SceneContext, session: Session, lead: Lead) -> Turn:
+    """The success message right after ✅: the lesson, its Zoom link and the buttons to change it."""
+    assert lead.lesson_at is not None and lead.booking_id is not None
+    when = when_label(lead.lesson_at, session.language, ctx.rules)
+    if lead.zoom_link:
+        text = t(session.language, "booked", when=when, zoom_link=lead.zoom_link)
+    else:
+        text = t(session.language, "booked_no_zoom", when=when)
+    return Turn(Scene.SCHEDULED, [Reply(text, buttons=_change_buttons(session, lead.booking_id))])
+
+
+def show_lesson(ctx: SceneContext, session: Session, lead: Lead) -> Turn:
+    """The booked lesson as a reminder of what stands, with the same buttons."""
+    assert lead.lesson_at is not None and lead.booking_id is not None
+    text = t(
+        session.language,
+        "scheduled_info",
+        when=when_label(lead.lesson_at, session.language, ctx.rules),
+        zoom_link=lead.zoom_link or "—",
+    )
+    return Turn(Scene.SCHEDULED, [Reply(text, buttons=_change_buttons(session, lead.booking_id))])
+
+
+def on_message(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
+    return questions.after_registration(ctx, session)
+
+
+def on_reschedule(ctx: SceneContext, session: Session, event: Incoming, button: Reschedule) -> Turn:
+    return _change(ctx, session, button.booking_id, reschedule=True)
+
+
+def on_cancel(ctx: SceneContext, session: Session, event: Incoming, button: Cancel) -> Turn:
+    return _change(ctx, session, button.booking_id, reschedule=False)
+
+
+def _change(ctx: SceneContext, session: Session, booking_id: str, *, reschedule: bool) -> Turn:
+    booking = ctx.booking
+    result = booking.change(session.lead_id, booking_id, reschedule=reschedule) if booking else None
+    link = ctx.settings.manager_link
+    if result is None or result is Problem.NOT_CURRENT:
+        return Turn(session.scene, [say(session, "use_buttons")])
+    if result is Problem.TOO_LATE:
+        hours = int(ctx.rules.self_service_cutoff.total_seconds() // 3600)
+        return Turn(session.scene, [say(session, "too_late", hours=hours, manager_link=link)])
+    if result is Problem.CALENDAR_DOWN:
+        return Turn(session.scene, [say(session, "calendar_unavailable", manager_link=link)])
+    if reschedule:
+        return days.show(ctx, session)
+    return Turn(Scene.REGISTERED, [say(session, "cancelled")])
+
+
+def _change_buttons(session: Session, booking_id: str) -> list[list[Button]]:
+    return [
+        [
+            Button(t(session.language, "reschedule_button"), Reschedule(booking_id)),
+            Button(t(session.language, "cancel_button"), Cancel(booking_id)),
+        ]
+    ]
