@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.domain.tilda_form import DEFAULT_FIELDS, TildaFields
+
 # Values that mean "nobody filled this in"; refused outside local runs so a deploy never runs on dummies.
 _PLACEHOLDER = re.compile(r"^(|changeme|change-me|dummy.*|example.*|placeholder|xxx+|test)$", re.IGNORECASE)
 
@@ -47,11 +49,12 @@ class Settings(BaseSettings):
     tilda_secret: SecretStr | None = None
     tilda_secret_header: str = "X-Tilda-Secret"
     tilda_secret_param: str | None = None  # when set, the secret comes in this query/form parameter instead
-    tilda_field_name: str = "Name"
-    tilda_field_phone: str = "Phone"
-    tilda_field_email: str = "Email"
-    tilda_field_child_age: str = "child_age"
-    tilda_field_language: str = "lang"
+    # The form's field names (defaults written once, in shared/domain/tilda_form.py).
+    tilda_field_name: str = DEFAULT_FIELDS.name
+    tilda_field_phone: str = DEFAULT_FIELDS.phone
+    tilda_field_email: str = DEFAULT_FIELDS.email
+    tilda_field_child_age: str = DEFAULT_FIELDS.child_age
+    tilda_field_language: str = DEFAULT_FIELDS.language
     tilda_max_body_bytes: int = Field(default=64 * 1024, gt=0)
     phone_default_region: str = Field(default="RU", min_length=2, max_length=2)
 
@@ -145,6 +148,15 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"-?\d+|@\w{4,}", value):
             raise ValueError("must be a numeric chat id or an @channel name")
         return value
+
+    def tilda_fields(self) -> TildaFields:
+        return TildaFields(
+            name=self.tilda_field_name,
+            phone=self.tilda_field_phone,
+            email=self.tilda_field_email,
+            child_age=self.tilda_field_child_age,
+            language=self.tilda_field_language,
+        )
 
     @property
     def is_local(self) -> bool:

@@ -12,8 +12,23 @@ from typing import Any
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 # Seven or more digits, possibly split by spaces, dashes or brackets: phone numbers and chat ids of people.
 _PHONE = re.compile(r"\+?\d[\d\s()-]{5,}\d")
-# Context keys whose values are personal data: logged masked, whatever their shape.
-_PERSONAL_KEYS = {"name", "phone", "email", "text", "tg_username", "username", "first_name", "last_name"}
+# Context keys are masked by what they are, not by their shape. Personal data: masked whatever it looks like.
+_PERSONAL_KEYS = {
+    "name",
+    "phone",
+    "email",
+    "text",
+    "tg_username",
+    "username",
+    "first_name",
+    "last_name",
+    "contact",
+}
+# People's Telegram ids: the last digits kept, enough to tell two parents apart in one incident.
+_PERSON_ID_KEYS = {"chat_id", "user_id", "tg_id", "from_id"}
+# Identifiers and names of our own making (lead_id, booking_id, update_id, task names, steps, outcomes):
+# never personal, and they must stay readable to trace a lead, even one whose id starts with digits.
+_SYSTEM_KEYS = {"task", "step", "kind", "event", "outcome", "operation", "verdict", "violation", "alert"}
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -31,10 +46,20 @@ def scrub(value: str) -> str:
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(value))
 
 
+def _is_system_key(key: str) -> bool:
+    return key in _SYSTEM_KEYS or (key.endswith("_id") and key not in _PERSON_ID_KEYS)
+
+
 def _clean(key: str, value: Any) -> Any:
-    if key in _PERSONAL_KEYS and value not in (None, ""):
+    if value in (None, ""):
+        return value
+    if key in _PERSONAL_KEYS:
         return "***"
-    if isinstance(value, str):
+    if key in _PERSON_ID_KEYS and isinstance(value, (int, str)):
+        return mask_phone(str(value))
+    if _is_system_key(key) and isinstance(value, (int, str)):
+        return value
+    if isinstance(value, str):  # free text (reasons, details): whatever looks like a contact is masked
         return scrub(value)
     if isinstance(value, dict):
         return {k: _clean(k, v) for k, v in value.items()}

@@ -7,31 +7,38 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
 from pydantic import BaseModel
 
 from shared.domain.leads import InvalidContact, normalise_email, normalise_phone
+from shared.domain.tilda_form import (
+    COOKIES,
+    FORMID,
+    TEST_PING_FIELD,
+    TEST_PING_VALUE,
+    TRANID,
+    UTM_COOKIE,
+    UTM_COOKIE_SEPARATOR,
+    UTM_KEYS,
+    TildaFields,
+)
+
+__all__ = [
+    "InvalidSubmission",
+    "TildaFields",
+    "TildaSubmission",
+    "form_from_body",
+    "is_test_ping",
+    "parse_submission",
+]
 
 _MAX_NAME = 200
 _MAX_SHORT = 100
-_UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 
 
 class InvalidSubmission(ValueError):
     """The form cannot become a lead; the message says which field and why (safe to return to Tilda)."""
-
-
-@dataclass(frozen=True)
-class TildaFields:
-    """Form field names as configured in Tilda's form block (they differ between forms)."""
-
-    name: str = "Name"
-    phone: str = "Phone"
-    email: str = "Email"
-    child_age: str = "child_age"
-    language: str = "lang"
 
 
 class TildaSubmission(BaseModel):
@@ -59,7 +66,7 @@ def _digest(value: str) -> str:
 
 def is_test_ping(form: Mapping[str, str]) -> bool:
     """Tilda's "check the webhook" request when the URL is connected: `test=test` and nothing else useful."""
-    return form.get("test") == "test"
+    return form.get(TEST_PING_FIELD) == TEST_PING_VALUE
 
 
 def _text(value: str | None, limit: int, field: str) -> str | None:
@@ -78,12 +85,12 @@ def _utm_from_cookies(cookies: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in cookies.split(";"):
         key, _, value = part.strip().partition("=")
-        if key == "TILDAUTM":
-            for pair in unquote(value).split("|||"):
+        if key == UTM_COOKIE:
+            for pair in unquote(value).split(UTM_COOKIE_SEPARATOR):
                 name, _, tag = pair.partition("=")
-                if name in _UTM_KEYS and tag:
+                if name in UTM_KEYS and tag:
                     found[name] = tag
-        elif key in _UTM_KEYS and value:
+        elif key in UTM_KEYS and value:
             found[key] = unquote(value)
     return found
 
@@ -106,8 +113,8 @@ def parse_submission(form: Mapping[str, str], fields: TildaFields, phone_region:
     except InvalidContact as exc:
         raise InvalidSubmission(f"{fields.email}: {exc}") from None
     language_raw = (form.get(fields.language) or "").strip().lower()
-    utm = _utm_from_cookies(form.get("COOKIES", ""))
-    for key in _UTM_KEYS:
+    utm = _utm_from_cookies(form.get(COOKIES, ""))
+    for key in UTM_KEYS:
         if form.get(key):
             utm[key] = form[key]
     return TildaSubmission(
@@ -116,8 +123,8 @@ def parse_submission(form: Mapping[str, str], fields: TildaFields, phone_region:
         email=email,
         child_age=_text(form.get(fields.child_age), _MAX_SHORT, fields.child_age),
         language="en" if language_raw.startswith("en") else "ru",
-        tranid=_text(form.get("tranid"), _MAX_SHORT, "tranid"),
-        formid=_text(form.get("formid"), _MAX_SHORT, "formid"),
+        tranid=_text(form.get(TRANID), _MAX_SHORT, TRANID),
+        formid=_text(form.get(FORMID), _MAX_SHORT, FORMID),
         **{key: _text(value, _MAX_SHORT, key) for key, value in utm.items()},
     )
 

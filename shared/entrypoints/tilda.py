@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Request, Response
 
 from shared.bootstrap import Container
-from shared.domain.tilda import InvalidSubmission, TildaFields, form_from_body, is_test_ping, parse_submission
+from shared.domain.tilda import InvalidSubmission, form_from_body, is_test_ping, parse_submission
 from shared.entrypoints.http import json_response
 from shared.flows.intake import accept_submission
 from shared.flows.once import Busy
@@ -47,15 +47,8 @@ def handle(request: Request, container: Container) -> Response:
     if is_test_ping(form):
         log.info("tilda connection check answered")
         return json_response(200, status="ok", test=True)
-    fields = TildaFields(
-        name=settings.tilda_field_name,
-        phone=settings.tilda_field_phone,
-        email=settings.tilda_field_email,
-        child_age=settings.tilda_field_child_age,
-        language=settings.tilda_field_language,
-    )
     try:
-        submission = parse_submission(form, fields, settings.phone_default_region)
+        submission = parse_submission(form, settings.tilda_fields(), settings.phone_default_region)
     except InvalidSubmission as exc:
         log.info("tilda submission refused", extra={"reason": str(exc)})
         return json_response(400, error=str(exc))

@@ -99,5 +99,30 @@ class TestLogs:
             assert secret not in text
         assert "a***@example.com" in entry["message"]
 
+    def test_fields_are_masked_by_what_they_are_not_by_their_shape(self) -> None:
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(JsonFormatter())
+        logger = logging.getLogger("test.masking.by_field")
+        logger.addHandler(handler)
+        logger.propagate = False
+        lead_id = "12345678abcdef0123456789"  # a lead id that starts with eight digits
+        logger.warning(
+            "booking failed",
+            extra={
+                "lead_id": lead_id,
+                "task": "crm-12345678abcdef-booked",
+                "chat_id": 987654321,
+                "reason": "parent wrote 8 916 123 45 67",
+                "phone": "+79161234567",
+            },
+        )
+        entry = json.loads(stream.getvalue())
+        assert entry["lead_id"] == lead_id
+        assert entry["task"] == "crm-12345678abcdef-booked"
+        assert entry["chat_id"] == "***321"
+        assert "123 45 67" not in entry["reason"] and entry["reason"].startswith("parent wrote ***")
+        assert entry["phone"] == "***"
+
     def test_scrub_keeps_ordinary_text(self) -> None:
         assert scrub("step email1 failed: HTTP 500") == "step email1 failed: HTTP 500"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.config import load_settings
 from shared.domain.tilda import (
     InvalidSubmission,
     TildaFields,
@@ -76,6 +77,15 @@ class TestParseSubmission:
             "+37120000000",
             "i@example.lv",
         )
+
+    def test_field_names_come_from_the_configuration_with_one_set_of_defaults(self) -> None:
+        assert load_settings().tilda_fields() == TildaFields()
+        configured = load_settings(tilda_field_name="parent", tilda_field_language="locale").tilda_fields()
+        assert (configured.name, configured.language, configured.phone) == ("parent", "locale", "Phone")
+        submission = parse_submission(
+            {"parent": "Ivan", "Phone": "+37120000000", "locale": "en-GB"}, configured, "LV"
+        )
+        assert (submission.name, submission.language) == ("Ivan", "en")
 
     def test_same_tranid_same_key_and_payload_key_without_it(self) -> None:
         assert parse().dedupe_key() == parse(Name="Other").dedupe_key()
