@@ -179,6 +179,7 @@ class Container:
                 call_alert_delay=timedelta(seconds=s.call_alert_delay_seconds),
                 max_attempts=s.tasks_max_attempts,
                 timezone=s.academy_timezone,
+                manager_language=s.manager_language,
             ),
         )
 
@@ -241,6 +242,7 @@ class Container:
             scheduler=self.scheduler,
             clock=self.clock,
             rules=self.booking_rules,
+            manager_language=self.settings.manager_language,
         )
 
     @cached_property

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     call_alert_delay_seconds: int = Field(default=24 * 3600, ge=0)
 
     academy_timezone: str = "Europe/Riga"
+    # Managers' chat messages, calendar entries and developers' alerts (parents get their own language).
+    manager_language: Literal["ru", "en"] = "ru"
 
     @field_validator("telegram_api_url", "resend_api_url", "zoom_api_url", "zoom_oauth_url")
     @classmethod

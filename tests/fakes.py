@@ -205,11 +205,13 @@ class RecordingCalendar:
 class RecordingMeetings:
     created: dict[str, Meeting] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
     down: bool = False
 
     def create(self, topic: str, start: datetime, minutes: int) -> Meeting:
         if self.down:
             raise MeetingsUnavailable("zoom down")
+        self.topics.append(topic)
         meeting_id = str(80000000000 + len(self.created))
         meeting = Meeting(meeting_id, f"https://zoom.us/j/{meeting_id}?pwd=abc")
         self.created[meeting_id] = meeting

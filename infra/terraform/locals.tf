@@ -93,6 +93,7 @@ locals {
     FIRESTORE_DATABASE   = google_firestore_database.state.name
     STATE_NAMESPACE      = var.state_namespace
     ACADEMY_TIMEZONE     = var.academy_timezone
+    MANAGER_LANGUAGE     = var.manager_language
     DEV_CHAT_ID          = var.dev_chat_id
   }
 

@@ -138,6 +138,16 @@ variable "academy_timezone" {
   default     = "Europe/Riga"
 }
 
+variable "manager_language" {
+  type        = string
+  description = "MANAGER_LANGUAGE: the language of managers' chat messages, calendar entries and alerts (ru or en)."
+  default     = "ru"
+  validation {
+    condition     = contains(["ru", "en"], var.manager_language)
+    error_message = "manager_language must be ru or en."
+  }
+}
+
 variable "telegram_bot_username" {
   type        = string
   description = "TELEGRAM_BOT_USERNAME: the bot's @username without the @ (deep links in emails)."

@@ -8,15 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.domain.jobs import ReminderKind
-
-_WEEKDAYS = {
-    "ru": ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
-_MONTHS = {
-    "ru": ("янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}
+from shared.i18n import words
 
 
 @dataclass(frozen=True)
@@ -56,8 +48,9 @@ def by_day(slots: Sequence[Slot], rules: BookingRules) -> dict[date, list[Slot]]
 
 
 def day_label(day: date, language: str) -> str:
-    lang = language if language in _WEEKDAYS else "ru"
-    return f"{_WEEKDAYS[lang][day.weekday()]}, {day.day} {_MONTHS[lang][day.month - 1]}"
+    """«Пн, 1 дек» / «Mon, 1 Dec»: the names come from the catalogs."""
+    weekday, month = words(language, "weekdays")[day.weekday()], words(language, "months")[day.month - 1]
+    return f"{weekday}, {day.day} {month}"
 
 
 def time_label(moment: datetime, rules: BookingRules) -> str:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from shared.domain.jobs import ChainStepKind, Step
+from shared.domain.jobs import ChainStepKind, Step, SyncEvent
 from shared.domain.leads import Lead
+from shared.i18n import t
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 LANGUAGES = ("ru", "en")
@@ -36,7 +37,7 @@ class RenderedEmail:
 def render_email(step: Step, lead: Lead, link: str) -> RenderedEmail:
     """The step's email in the lead's language (ru when unknown), from the editable templates."""
     language = lead.language if lead.language in LANGUAGES else "ru"
-    name = lead.name or ("друзья" if language == "ru" else "there")
+    name = lead.name or t(language, "email_name_fallback")
     subject_line, _, text_body = (
         (_TEMPLATES / f"{step.value}.{language}.txt").read_text("utf-8").partition("\n")
     )
@@ -49,53 +50,56 @@ def render_email(step: Step, lead: Lead, link: str) -> RenderedEmail:
     )
 
 
-def _contacts(lead: Lead) -> str:
+def _contacts(lead: Lead, language: str) -> str:
+    def line(field: str, value: object) -> str:
+        return f"{t(language, 'manager_field_' + field)}: {value}"
+
     lines = [
-        f"Имя: {lead.name or '—'}",
-        f"Телефон: {lead.phone or '—'}",
-        f"Email: {lead.email or '—'}",
+        line("name", lead.name or "—"),
+        line("phone", lead.phone or "—"),
+        line("email", lead.email or "—"),
     ]
     if lead.child_age:
-        lines.append(f"Возраст ребёнка: {lead.child_age}")
+        lines.append(line("child_age", lead.child_age))
     source = lead.source.value
     if lead.utm_source:
         source += f" / {lead.utm_source}" + (f" / {lead.utm_campaign}" if lead.utm_campaign else "")
-    lines.append(f"Источник: {source}")
-    lines.append(f"ID: {lead.lead_id}")
+    lines.append(line("source", source))
+    lines.append(line("id", lead.lead_id))
     return "\n".join(lines)
 
 
 _NEW_LEAD_TITLES = {
-    "created": "🆕 Новая заявка с сайта",
-    "updated": "🔁 Повторная заявка с сайта",
-    "activated": "🤖 Родитель в боте",
+    SyncEvent.CREATED: "manager_new_lead",
+    SyncEvent.UPDATED: "manager_repeat_lead",
+    SyncEvent.ACTIVATED: "manager_in_bot",
 }
 
 
-def new_lead_text(lead: Lead, event: str) -> str:
+def new_lead_text(lead: Lead, event: SyncEvent, language: str) -> str:
     """The managers' chat message for a form submission or a parent registering in the bot."""
-    title = _NEW_LEAD_TITLES.get(event, _NEW_LEAD_TITLES["created"])
-    if event == "activated" and lead.tg_username:
+    title = t(language, _NEW_LEAD_TITLES.get(event, "manager_new_lead"))
+    if event is SyncEvent.ACTIVATED and lead.tg_username:
         title += f" (@{lead.tg_username})"
-    return f"{title}\n{_contacts(lead)}"
+    return f"{title}\n{_contacts(lead, language)}"
 
 
-def booking_text(lead: Lead, event: str, timezone: str) -> str:
+def booking_text(lead: Lead, event: SyncEvent, timezone: str, language: str) -> str:
     """The managers' chat message when a parent books, reschedules or cancels a trial lesson."""
     from zoneinfo import ZoneInfo
 
-    if event == "scheduled" and lead.lesson_at:
+    if event is SyncEvent.SCHEDULED and lead.lesson_at:
         local = lead.lesson_at.astimezone(ZoneInfo(timezone))
-        title = f"📅 Записан на пробный урок: {local:%d.%m.%Y %H:%M} ({timezone})"
+        title = t(language, "manager_booked", when=f"{local:%d.%m.%Y %H:%M}", timezone=timezone)
         if not lead.zoom_link:
-            title += "\n⚠️ Zoom-встреча не создана: отправьте ссылку родителю вручную"
-    elif event == "rescheduled":
-        title = "🔁 Родитель переносит пробный урок: прежняя запись снята, слот свободен"
+            title += "\n" + t(language, "manager_booked_no_zoom")
+    elif event is SyncEvent.RESCHEDULED:
+        title = t(language, "manager_rescheduling")
     else:
-        title = "✖ Родитель отменил пробный урок: слот свободен"
-    return f"{title}\n{_contacts(lead)}"
+        title = t(language, "manager_cancelled")
+    return f"{title}\n{_contacts(lead, language)}"
 
 
-def call_alert_text(lead: Lead) -> str:
+def call_alert_text(lead: Lead, language: str) -> str:
     """The managers' chat message two days after the form when the parent never opened the bot."""
-    return f"📞 Позвоните лиду: не открыл бота за 2 дня после заявки\n{_contacts(lead)}"
+    return f"{t(language, 'manager_call_alert')}\n{_contacts(lead, language)}"

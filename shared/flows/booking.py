@@ -19,6 +19,7 @@ from shared.domain.booking import BookingRules, Slot, bookable, reminder_times, 
 from shared.domain.jobs import CrmSync, SyncEvent, reminders_for
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
+from shared.i18n import t
 from shared.ports import (
     Calendar,
     CalendarUnavailable,
@@ -60,6 +61,7 @@ class BookingFlow:
     scheduler: Scheduler
     clock: Clock
     rules: BookingRules
+    manager_language: str = "ru"  # the calendar entry is the managers'; the Zoom topic is the parent's
 
     def free_slots(self) -> list[Slot] | Problem:
         """Slots a parent may book now, earliest first."""
@@ -80,13 +82,15 @@ class BookingFlow:
         meeting = None
         try:
             meeting = self.meetings.create(
-                f"All In Academy: пробный урок ({lead.name})", slot.start, self.rules.lesson_minutes
+                t(lead.language, "zoom_topic", name=lead.name or "—"), slot.start, self.rules.lesson_minutes
             )
         except MeetingsUnavailable as exc:
             log.error("zoom meeting not created", extra={"lead_id": lead.lead_id, "reason": str(exc)})
         try:
             self.calendar.book(
-                slot, _event_title(lead), _event_description(lead, meeting.join_url if meeting else None)
+                slot,
+                _event_title(lead, self.manager_language),
+                _event_description(lead, meeting.join_url if meeting else None, self.manager_language),
             )
         except (SlotTaken, CalendarUnavailable) as exc:
             self.store.delete(SLOT_CLAIMS, slot.event_id)
@@ -184,17 +188,20 @@ class BookingFlow:
             log.error("zoom meeting not deleted", extra={"meeting_id": meeting_id, "reason": str(exc)})
 
 
-def _event_title(lead: Lead) -> str:
-    return f"Пробный урок: {lead.name or lead.phone or lead.lead_id}"
+def _event_title(lead: Lead, language: str) -> str:
+    return t(language, "manager_event_title", who=lead.name or lead.phone or lead.lead_id)
 
 
-def _event_description(lead: Lead, zoom_link: str | None) -> str:
+def _event_description(lead: Lead, zoom_link: str | None, language: str) -> str:
+    def line(label_key: str, value: str) -> str:
+        return f"{t(language, label_key)}: {value}"
+
     lines = [
-        f"Родитель: {lead.name or '—'}",
-        f"Телефон: {lead.phone or '—'}",
-        f"Email: {lead.email or '—'}",
+        line("manager_field_parent", lead.name or "—"),
+        line("manager_field_phone", lead.phone or "—"),
+        line("manager_field_email", lead.email or "—"),
         f"Telegram: @{lead.tg_username}" if lead.tg_username else "Telegram: —",
-        f"Zoom: {zoom_link or 'не создан — отправьте ссылку вручную'}",
+        f"Zoom: {zoom_link or t(language, 'manager_zoom_missing')}",
         f"Lead ID: {lead.lead_id}",
     ]
     return "\n".join(lines)

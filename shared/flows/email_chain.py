@@ -24,6 +24,7 @@ from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmSync, Step, SyncEve
 from shared.domain.leads import Lead, StepState, crm_row, crm_values
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
+from shared.i18n import t
 from shared.ports import (
     Clock,
     Crm,
@@ -81,6 +82,7 @@ class ChainSettings:
     call_alert_delay: timedelta
     max_attempts: int
     timezone: str = "Europe/Riga"
+    manager_language: str = "ru"  # managers' chat messages and developers' alerts
 
 
 @dataclass
@@ -114,7 +116,7 @@ class EmailChain:
         except CrmUnavailable as exc:
             self._alert_once(
                 f"crm-{lead_id}-{step.value}",
-                f"CRM (Google Sheets) недоступна: {exc}. Лид {lead_id} ждёт в хранилище.",
+                t(self.settings.manager_language, "dev_crm_down", reason=exc, lead_id=lead_id),
             )
             raise RetryLater(str(exc)) from None
         except StoreConflict as exc:
@@ -133,10 +135,10 @@ class EmailChain:
     def _sync(self, lead: Lead, *, event: SyncEvent, final_attempt: bool) -> StepResult:
         if event in BOOKING_EVENTS:
             columns: tuple[str, ...] = _BOOKING_COLUMNS
-            text = booking_text(lead, event, self.settings.timezone)
+            text = booking_text(lead, event, self.settings.timezone, self.settings.manager_language)
         else:
             columns = _ACTIVATION_COLUMNS if event is SyncEvent.ACTIVATED else _CONTACT_COLUMNS
-            text = new_lead_text(lead, event=event)
+            text = new_lead_text(lead, event, self.settings.manager_language)
         before = self.crm.write_lead(lead.lead_id, crm_values(lead, columns), crm_row(lead))
         if before is not None and event in (SyncEvent.CREATED, SyncEvent.UPDATED):
             self._remember_crm_status(lead, before.status)
@@ -192,7 +194,7 @@ class EmailChain:
 
     def _deliver(self, step: Step, lead: Lead) -> StepState:
         if step is Step.CALL_ALERT:
-            self.notifier.notify_managers(call_alert_text(lead))
+            self.notifier.notify_managers(call_alert_text(lead, self.settings.manager_language))
             return StepState.SENT
         if not lead.email:
             return StepState.NO_EMAIL
@@ -233,9 +235,9 @@ class EmailChain:
             crm_row(lead),
         )
         self.crm.append_log([LogEntry(self.clock.now(), lead.lead_id, f"{column.upper()}_FAILED", details)])
-        self._alert_once(
-            f"{step.value}-{lead.lead_id}", f"Шаг {step.value} для лида {lead.lead_id} не выполнен: {details}"
-        )
+        language = self.settings.manager_language
+        text = t(language, "dev_step_failed", step=step.value, lead_id=lead.lead_id, details=details)
+        self._alert_once(f"{step.value}-{lead.lead_id}", text)
 
     def _alert_once(self, key: str, text: str) -> None:
         if self.store.create("alerts", key, {"text": text}, ttl=timedelta(hours=1)):

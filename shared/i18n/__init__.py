@@ -1,4 +1,8 @@
-"""Every text a parent sees, per language: JSON catalogs beside this module, editable without code."""
+"""Every text people read, per language: JSON catalogs beside this module, editable without code.
+
+Parents read theirs in their own language; managers' chat messages, calendar entries and developers'
+alerts are written in MANAGER_LANGUAGE (keys `manager_*`, `dev_*`).
+"""
 
 from __future__ import annotations
 
@@ -26,3 +30,8 @@ def t(language: str, key: str, **values: object) -> str:
     """The text `key` in `language` with its placeholders filled."""
     text = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)[key]
     return text.format(**values) if values else text
+
+
+def words(language: str, key: str) -> tuple[str, ...]:
+    """A space-separated list in the catalog (weekday and month names) as a tuple."""
+    return tuple(t(language, key).split())

@@ -35,7 +35,7 @@ CONSENT = encode(Consent())
 class Academy:
     """One store, calendar and Zoom shared by several parents' chats."""
 
-    def __init__(self) -> None:
+    def __init__(self, manager_language: str = "ru") -> None:
         self.store = RedisStore(fakeredis.FakeRedis())
         self.leads = LeadRepository(self.store)
         self.scheduler = RecordingScheduler()
@@ -50,6 +50,7 @@ class Academy:
             scheduler=self.scheduler,
             clock=self.clock,
             rules=RULES,
+            manager_language=manager_language,
         )
         self.scenes = scene_context(self.leads, self.scheduler, self.clock, booking=self.booking)
         self.calendar.add_slot("ev-tomorrow-10", NOW + timedelta(days=1, hours=1))
@@ -110,6 +111,15 @@ def test_days_offered_after_registration_respect_notice_and_horizon(academy: Aca
         "← Назад",
     ]  # Riga is UTC+2 in November
     assert "Europe/Riga" in times[0].text
+
+
+def test_the_calendar_entry_is_in_the_managers_language_and_zoom_in_the_parents() -> None:
+    academy = Academy(manager_language="en")
+    Parent(academy, 1, "+79161234567", "anna@example.com").book_first_slot()
+    event = academy.calendar.events["ev-tomorrow-10"]
+    assert event["summary"] == "Trial lesson: Анна"
+    assert "Parent: Анна" in event["description"] and "Phone: +79161234567" in event["description"]
+    assert academy.meetings.topics == ["All In Academy: пробный урок (Анна)"]
 
 
 def test_booking_takes_the_slot_creates_zoom_and_schedules_reminders(academy: Academy) -> None:

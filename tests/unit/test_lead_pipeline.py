@@ -20,7 +20,7 @@ from tests.fakes import FixedClock, RecordingCrm, RecordingMailer, RecordingNoti
 
 
 class Pipeline:
-    def __init__(self) -> None:
+    def __init__(self, manager_language: str = "ru") -> None:
         self.store = RedisStore(fakeredis.FakeRedis())
         self.leads = LeadRepository(self.store)
         self.crm = RecordingCrm()
@@ -37,7 +37,11 @@ class Pipeline:
             scheduler=self.scheduler,
             clock=self.clock,
             settings=ChainSettings(
-                "allin_academy_bot", timedelta(hours=24), timedelta(hours=24), max_attempts=3
+                "allin_academy_bot",
+                timedelta(hours=24),
+                timedelta(hours=24),
+                max_attempts=3,
+                manager_language=manager_language,
             ),
         )
 
@@ -116,6 +120,18 @@ class TestSync:
         assert row["status"] == "NEW" and row["phone"] == "+79161234567" and row["utm_source"] == "instagram"
         assert len(pipeline.notifier.managers) == 1 and "Новая заявка" in pipeline.notifier.managers[0]
         assert pipeline.crm.calls == ["write_lead"]
+
+    def test_managers_and_developers_read_the_manager_language(self) -> None:
+        pipeline = Pipeline(manager_language="en")
+        lead_id = pipeline.submit(lang="ru").lead_id
+        pipeline.crm.fail_next = 1
+        with pytest.raises(RetryLater):
+            pipeline.run_job(pipeline.sync_job())
+        assert pipeline.notifier.developers[0].startswith("CRM (Google Sheets) unavailable")
+        pipeline.run_job(pipeline.sync_job())
+        message = pipeline.notifier.managers[0]
+        assert message.startswith("🆕 New request from the website\nName: Анна Петрова\nPhone: +79161234567")
+        assert f"ID: {lead_id}" in message and "Имя" not in message
 
     def test_duplicate_delivery_does_nothing_more(self, pipeline: Pipeline) -> None:
         pipeline.submit()
