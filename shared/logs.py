@@ -11,7 +11,8 @@ from typing import Any
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 # Seven or more digits, possibly split by spaces, dashes or brackets: phone numbers and chat ids of people.
-_PHONE = re.compile(r"\+?\d[\d\s()-]{5,}\d")
+# Not inside a word: an id of ours that starts with digits ("12345678abcdef") is not a phone number.
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d\s()-]{5,}\d(?!\w)")
 # Context keys are masked by what they are, not by their shape. Personal data: masked whatever it looks like.
 _PERSONAL_KEYS = {
     "name",
@@ -28,7 +29,7 @@ _PERSONAL_KEYS = {
 _PERSON_ID_KEYS = {"chat_id", "user_id", "tg_id", "from_id"}
 # Identifiers and names of our own making (lead_id, booking_id, update_id, task names, steps, outcomes):
 # never personal, and they must stay readable to trace a lead, even one whose id starts with digits.
-_SYSTEM_KEYS = {"task", "step", "kind", "event", "outcome", "operation", "verdict", "violation", "alert"}
+_SYSTEM_KEYS = {"task", "step", "kind", "event", "outcome", "operation", "verdict", "violation"}
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 

@@ -124,5 +124,10 @@ class TestLogs:
         assert "123 45 67" not in entry["reason"] and entry["reason"].startswith("parent wrote ***")
         assert entry["phone"] == "***"
 
+    def test_free_text_keeps_ids_and_masks_contacts(self) -> None:
+        text = "step email1 for lead 12345678abcdef failed"
+        assert scrub(text) == text
+        assert scrub("to anna@example.com, tel. 8 (916) 123-45-67.") == "to a***@example.com, tel. ***567."
+
     def test_scrub_keeps_ordinary_text(self) -> None:
         assert scrub("step email1 failed: HTTP 500") == "step email1 failed: HTTP 500"
