@@ -216,6 +216,18 @@ def start_fakes(
     calendar = build_calendar_fake(env) if calendar_port is not None else None
     zoom = build_zoom_fake(env) if zoom_port is not None else None
     openai = build_openai_fake(env) if openai_port is not None else None
+    # Seeded before the servers start: whoever sees the calendar's port open sees its slots too.
+    if calendar is not None and calendar_seed_days > 0:
+        tz = _setting(env, "ACADEMY_TIMEZONE")
+        slots = calendar.seed_free_slots(
+            _setting(env, "GOOGLE_CALENDAR_ID"),
+            datetime.now(ZoneInfo(tz)).date(),
+            calendar_seed_days,
+            list(calendar_seed_times),
+            tz,
+            marker=calendar_seed_marker,
+        )
+        log.info("fakes: calendar seeded with %d %r slots", len(slots), calendar_seed_marker)
     servers: list[ServerThread] = []
     calendar_server: ServerThread | None = None
     zoom_server: ServerThread | None = None
@@ -250,17 +262,6 @@ def start_fakes(
         openai=openai,
         openai_server=openai_server,
     )
-    if calendar is not None and calendar_seed_days > 0:
-        tz = _setting(env, "ACADEMY_TIMEZONE")
-        slots = calendar.seed_free_slots(
-            _setting(env, "GOOGLE_CALENDAR_ID"),
-            datetime.now(ZoneInfo(tz)).date(),
-            calendar_seed_days,
-            list(calendar_seed_times),
-            tz,
-            marker=calendar_seed_marker,
-        )
-        log.info("fakes: calendar seeded with %d %r slots", len(slots), calendar_seed_marker)
     log.info(
         "fakes: sheets %s, resend %s, telegram %s",
         running.sheets_url,

@@ -1,0 +1,5 @@
+"""`python -m local.bench`."""
+
+from local.bench.cli import main
+
+main()

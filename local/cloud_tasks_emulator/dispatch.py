@@ -1,0 +1,183 @@
+"""Dispatch: pushing due tasks to their URLs with the real service's headers, retries and backoff."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import httpx
+
+from local.cloud_tasks_emulator.model import DispatchRecord, _Attempt, _Result, _Task
+from local.cloud_tasks_emulator.wire import (
+    _GRPC_CODE_FOR_HTTP,
+    _GRPC_DEADLINE_EXCEEDED,
+    _GRPC_UNAVAILABLE,
+    _GRPC_UNKNOWN,
+    fake_oidc_token,
+    format_time,
+    log,
+)
+
+
+class Dispatching:
+    """Runs due tasks one at a time and records each attempt (the emulator mixes it in)."""
+
+    def _next_due(self, exclude: set[int]) -> _Task | None:
+        now = self.now()
+        due = [
+            t
+            for t in self._tasks.values()
+            if t.seq not in exclude
+            and t.schedule_time <= now
+            and (t.forced or self._queues[t.queue].state == "RUNNING")
+        ]
+        return min(due, key=_due_order, default=None)
+
+    def _begin_attempt(self, task: _Task) -> _Attempt:
+        now = self.now()
+        retry_count = task.dispatch_count
+        task.dispatch_count += 1
+        task.forced = False
+        if task.first_dispatch_time is None:
+            task.first_dispatch_time = now
+            task.first_attempt = {"dispatchTime": format_time(now)}
+        task.last_attempt = {
+            "scheduleTime": format_time(task.schedule_time),
+            "dispatchTime": format_time(now),
+        }
+        return _Attempt(
+            task=task,
+            method=task.http_method,
+            url=task.url,
+            headers=self._dispatch_headers(task, retry_count),
+            body=task.body,
+            timeout=task.dispatch_deadline or self.dispatch_timeout,
+            retry_count=retry_count,
+            schedule_time=task.schedule_time,
+            dispatch_time=now,
+        )
+
+    def _dispatch_headers(self, task: _Task, retry_count: int) -> dict[str, str]:
+        # The real service replaces these; "Authorization" only when it mints a token itself.
+        replaced = {"host", "content-length", "user-agent"}
+        if task.oidc_token is not None or task.oauth_token is not None:
+            replaced.add("authorization")
+        headers = {
+            k: v
+            for k, v in task.headers.items()
+            if k.lower() not in replaced
+            and not k.lower().startswith(("x-google-", "x-appengine-", "x-cloudtasks-"))
+        }
+        headers.update(
+            {
+                "User-Agent": "Google-Cloud-Tasks",
+                "X-CloudTasks-QueueName": task.queue_id,
+                "X-CloudTasks-TaskName": task.task_id,
+                "X-CloudTasks-TaskRetryCount": str(retry_count),
+                "X-CloudTasks-TaskExecutionCount": str(task.execution_count),
+                "X-CloudTasks-TaskETA": f"{task.schedule_time.timestamp():.6f}",
+            }
+        )
+        if task.previous_response is not None:
+            headers["X-CloudTasks-TaskPreviousResponse"] = str(task.previous_response)
+        if task.oidc_token is not None:
+            email = task.oidc_token["serviceAccountEmail"]
+            audience = task.oidc_token.get("audience") or task.url
+            # Wall-clock iat/exp: handlers that check expiry compare with their own (real) clock.
+            headers["Authorization"] = f"Bearer {fake_oidc_token(email, audience, time.time())}"
+        elif task.oauth_token is not None:
+            headers["Authorization"] = "Bearer ya29.cloud-tasks-emulator-fake-access-token"
+        return headers
+
+    def _send(self, attempt: _Attempt) -> _Result:
+        try:
+            response = self._http.request(
+                attempt.method,
+                attempt.url,
+                headers=attempt.headers,
+                content=attempt.body or None,
+                timeout=attempt.timeout,
+            )
+        except httpx.TimeoutException as exc:
+            return _Result(
+                None,
+                f"DEADLINE_EXCEEDED: {type(exc).__name__} after {attempt.timeout:g}s",
+                _GRPC_DEADLINE_EXCEEDED,
+            )
+        except httpx.HTTPError as exc:
+            return _Result(None, f"UNAVAILABLE: {type(exc).__name__}: {exc}", _GRPC_UNAVAILABLE)
+        except Exception as exc:  # e.g. httpx.InvalidURL: one bad task must not stop the dispatcher
+            return _Result(None, f"UNKNOWN: {type(exc).__name__}: {exc}", _GRPC_UNKNOWN)
+        code = (
+            0
+            if 200 <= response.status_code < 300
+            else _GRPC_CODE_FOR_HTTP.get(response.status_code, _GRPC_UNKNOWN)
+        )
+        return _Result(response.status_code, None, code)
+
+    def _finish_attempt(self, attempt: _Attempt, result: _Result) -> DispatchRecord:
+        task = attempt.task
+        now = self.now()
+        record = DispatchRecord(
+            name=task.name,
+            queue=task.queue,
+            url=attempt.url,
+            method=attempt.method,
+            retry_count=attempt.retry_count,
+            status=result.status,
+            error=result.error,
+            outcome="deleted",
+            time=attempt.dispatch_time,
+        )
+        if self._tasks.get(task.name) is not task:
+            # Deleted (or its queue purged) while in flight: the real service drops the result too.
+            self._history.append(record)
+            return record
+        if result.status is not None:
+            task.response_count += 1
+            if task.last_attempt is not None:
+                task.last_attempt["responseTime"] = format_time(now)
+                task.last_attempt["responseStatus"] = {
+                    "code": result.grpc_code,
+                    "message": f"HTTP {result.status}",
+                }
+            task.previous_response = result.status
+            if result.status < 500:
+                task.execution_count += 1
+        elif task.last_attempt is not None:
+            task.last_attempt["responseStatus"] = {"code": result.grpc_code, "message": result.error or ""}
+
+        if result.status is not None and 200 <= result.status < 300:
+            self._remove_task(task.name, now)
+            record = replace(record, outcome="succeeded")
+        else:
+            retry = self._queues[task.queue].retry
+            age = (now - (task.first_dispatch_time or now)).total_seconds()
+            if retry.exhausted(task.dispatch_count, age):
+                self._remove_task(task.name, now)
+                self._failed.append(
+                    {
+                        **task.summary(),
+                        "lastStatus": result.status,
+                        "lastError": result.error,
+                        "failedTime": format_time(now),
+                    }
+                )
+                record = replace(record, outcome="failed")
+            else:
+                task.schedule_time = now + timedelta(seconds=retry.backoff(task.dispatch_count))
+                record = replace(record, outcome="retrying", next_schedule_time=task.schedule_time)
+        self._history.append(record)
+        return record
+
+    def _auto_dispatch_loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.run_due()
+            except Exception:  # keep the dispatcher alive whatever one run does
+                log.exception("auto-dispatch run failed")
+
+
+def _due_order(task: _Task) -> tuple[datetime, int]:
+    return task.schedule_time, task.seq
