@@ -1,0 +1,76 @@
+"""The fake's spreadsheets, sheets and cells."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from local.fakes.base import JSONDict
+from local.fakes.sheets.api import DEFAULT_COLUMNS, DEFAULT_ROWS, CellValue
+
+
+# ---- model -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cell:
+    """A non-empty cell: its effective value, and the formula text when the cell is a formula."""
+
+    value: CellValue
+    formula: str | None = None
+
+
+@dataclass
+class Sheet:
+    sheet_id: int
+    title: str
+    index: int
+    rows: int = DEFAULT_ROWS
+    columns: int = DEFAULT_COLUMNS
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)  # (row, col), zero-based
+
+    def properties(self) -> JSONDict:
+        return {
+            "sheetId": self.sheet_id,
+            "title": self.title,
+            "index": self.index,
+            "sheetType": "GRID",
+            "gridProperties": {"rowCount": self.rows, "columnCount": self.columns},
+        }
+
+    def extent(self) -> tuple[int, int]:
+        """(rows, columns) actually holding data."""
+        if not self.cells:
+            return 0, 0
+        return max(r for r, _ in self.cells) + 1, max(c for _, c in self.cells) + 1
+
+
+@dataclass
+class Spreadsheet:
+    spreadsheet_id: str
+    title: str
+    sheets: list[Sheet]
+    rng: random.Random
+
+    def sheet_by_title(self, title: str) -> Sheet | None:
+        for sheet in self.sheets:
+            if sheet.title == title:
+                return sheet
+        # Sheet names in A1 ranges are matched without regard to case, like the Sheets UI does.
+        for sheet in self.sheets:
+            if sheet.title.lower() == title.lower():
+                return sheet
+        return None
+
+    def sheet_by_id(self, sheet_id: int) -> Sheet | None:
+        return next((sheet for sheet in self.sheets if sheet.sheet_id == sheet_id), None)
+
+    def new_sheet_id(self) -> int:
+        taken = {sheet.sheet_id for sheet in self.sheets}
+        while True:
+            candidate = self.rng.randint(1, 2**31 - 1)
+            if candidate not in taken:
+                return candidate
+
+    def reindex(self) -> None:
+        self.sheets.sort(key=lambda sheet: sheet.index)
+        for index, sheet in enumerate(self.sheets):
+            sheet.index = index
