@@ -61,6 +61,9 @@ LOCAL_DEFAULTS: dict[str, str] = {
 }
 
 
+RECONCILE_EVERY_SECONDS = 300  # as infra/terraform's reconcile_schedule
+
+
 @dataclass(frozen=True)
 class Ports:
     tilda_webhook: int = 8081
@@ -262,7 +265,9 @@ def _start_tasks_emulator(stack: Stack, auto_dispatch: bool, log_dir: Path | Non
     if env.get("TASKS_MAX_ATTEMPTS"):
         command += ["--max-attempts", env["TASKS_MAX_ATTEMPTS"]]
     if auto_dispatch:
-        command.append("--auto-dispatch")
+        # Cloud Scheduler's reconciler (infra/terraform/scheduler.tf), on the emulator's clock.
+        reconcile = f"http://127.0.0.1:{ports.email_chain}/reconcile"
+        command += ["--auto-dispatch", "--every", str(RECONCILE_EVERY_SECONDS), reconcile]
     stack.services["cloud-tasks"] = start(
         "cloud-tasks-emulator",
         command,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shared.flows.assistant import AssistantFlow
     from shared.flows.booking import BookingFlow
     from shared.flows.email_chain import EmailChain
+    from shared.flows.outbox import Outbox
     from shared.flows.reminders import Reminders
     from shared.flows.voice import VoiceInput
 
@@ -161,6 +162,24 @@ class Container:
         )
 
     @cached_property
+    def outbox(self) -> Outbox:
+        """Every function records effects here; the email_chain function (which has the CRM) also
+        re-drives them (the reconciler)."""
+        from shared.domain.effects import RetryPolicy
+        from shared.flows.effects import BlockedParent, EffectPerformer
+        from shared.flows.outbox import Outbox, alert_once
+
+        outbox = Outbox(
+            store=self.store,
+            clock=self.clock,
+            perform=EffectPerformer(self.leads, lambda: self.crm, self.notifier),
+            alert=alert_once(self.store, self.notifier.alert_developers),
+            policy=RetryPolicy(horizon=timedelta(hours=self.settings.effects_horizon_hours)),
+        )
+        outbox.on_stopped = BlockedParent(self.leads, self.clock, outbox.record)
+        return outbox
+
+    @cached_property
     def email_chain(self) -> EmailChain:
         from shared.flows.email_chain import ChainSettings, EmailChain
 
@@ -173,6 +192,7 @@ class Container:
             notifier=self.notifier,
             scheduler=self.scheduler,
             clock=self.clock,
+            outbox=self.outbox,
             settings=ChainSettings(
                 bot_username=s.telegram_bot_username or "",
                 email2_delay=timedelta(seconds=s.email2_delay_seconds),
@@ -251,9 +271,8 @@ class Container:
         from shared.flows.reminders import Reminders
 
         return Reminders(
-            store=self.store,
             leads=self.leads,
-            notifier=self.notifier,
+            outbox=self.outbox,
             rules=BookingRules(timezone=self.settings.academy_timezone),
         )
 

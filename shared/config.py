@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     call_alert_delay_seconds: int = Field(default=24 * 3600, ge=0)
 
     academy_timezone: str = "Europe/Riga"
+    # Outbox: an effect (CRM row, managers' or parent's message) failing this long becomes a dead letter
+    # with one alert to the developers; it is still retried every hour until the service is back.
+    effects_horizon_hours: int = Field(default=24, ge=1, le=24 * 14)
     # Managers' chat messages, calendar entries and developers' alerts (parents get their own language).
     manager_language: Literal["ru", "en"] = "ru"
 

@@ -49,6 +49,11 @@ class StateStore(Protocol):
 
     def delete(self, collection: str, key: str) -> None: ...
 
+    def due(self, collection: str, until: float, limit: int = 100) -> list[tuple[str, Document]]:
+        """Documents whose data holds a numeric `due_at` (epoch seconds) at or before `until`, earliest
+        first: the outbox's work list. A document leaves it when written without `due_at`."""
+        ...
+
 
 class StoreConflict(Exception):
     """A compare-and-set kept losing to concurrent writers."""
@@ -157,7 +162,13 @@ class Mailer(Protocol):
 
 
 class NotifyError(Exception):
-    """The chat message could not be delivered."""
+    """The chat message could not be delivered. `blocked`: the chat refuses the bot (403: blocked by the
+    user, deactivated), so trying again is pointless; `retry_after`: Telegram's flood wait, in seconds."""
+
+    def __init__(self, message: str, *, blocked: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.blocked = blocked
+        self.retry_after = retry_after
 
 
 class Notifier(Protocol):

@@ -6,8 +6,14 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from shared.domain.effects import RetryPolicy
 from shared.flows.assistant import AssistantSettings
+from shared.flows.effects import BlockedParent, EffectPerformer
+from shared.flows.lead_repository import LeadRepository
+from shared.flows.outbox import Outbox, alert_once
 from shared.knowledge import DEFAULT_DIR
+from shared.ports import Clock, Crm, StateStore
+from tests.fakes import RecordingNotifier
 
 
 def tilda_form(**overrides: str | None) -> dict[str, str]:
@@ -77,3 +83,23 @@ def scene_context(
             phone_region="RU",
         ),
     )
+
+
+def outbox(
+    store: StateStore,
+    clock: Clock,
+    leads: LeadRepository,
+    crm: Crm,
+    notifier: RecordingNotifier,
+    policy: RetryPolicy | None = None,
+) -> Outbox:
+    """The outbox as the bootstrap wires it, on the given fakes (alerts: once per incident and hour)."""
+    box = Outbox(
+        store=store,
+        clock=clock,
+        perform=EffectPerformer(leads, lambda: crm, notifier),
+        alert=alert_once(store, notifier.alert_developers),
+        policy=policy or RetryPolicy(),
+    )
+    box.on_stopped = BlockedParent(leads, clock, box.record)
+    return box

@@ -138,6 +138,7 @@ class RecordingNotifier:
     developers: list[str] = field(default_factory=list)
     parents: list[tuple[int, str]] = field(default_factory=list)
     fail_next: int = 0
+    blocked: set[int] = field(default_factory=set)  # chats that blocked the bot (403)
 
     def notify_managers(self, text: str) -> None:
         if self.fail_next:
@@ -149,6 +150,10 @@ class RecordingNotifier:
         self.developers.append(text)
 
     def message_parent(self, chat_id: int, text: str) -> None:
+        if chat_id in self.blocked:
+            raise NotifyError(
+                "telegram sendMessage 403: Forbidden: bot was blocked by the user", blocked=True
+            )
         if self.fail_next:
             self.fail_next -= 1
             raise NotifyError("telegram down")

@@ -7,6 +7,7 @@ locals {
     "cloudbuild.googleapis.com",           # builds each function's image from its source archive
     "cloudfunctions.googleapis.com",       # the four functions (gen2)
     "cloudresourcemanager.googleapis.com", # project-level IAM bindings
+    "cloudscheduler.googleapis.com",       # the reconciler's schedule
     "cloudtasks.googleapis.com",           # the email-chain and reminders queues
     "firestore.googleapis.com",            # the state store
     "iam.googleapis.com",                  # service accounts

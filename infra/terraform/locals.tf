@@ -86,15 +86,16 @@ locals {
 
   # Plain settings (shared/config.py) every function gets; secrets never appear here.
   common_env = {
-    APP_ENV              = "production" # refuses placeholder secrets at cold start
-    LOG_LEVEL            = var.log_level
-    GOOGLE_CLOUD_PROJECT = var.project_id
-    STATE_BACKEND        = "firestore"
-    FIRESTORE_DATABASE   = google_firestore_database.state.name
-    STATE_NAMESPACE      = var.state_namespace
-    ACADEMY_TIMEZONE     = var.academy_timezone
-    MANAGER_LANGUAGE     = var.manager_language
-    DEV_CHAT_ID          = var.dev_chat_id
+    APP_ENV               = "production" # refuses placeholder secrets at cold start
+    LOG_LEVEL             = var.log_level
+    GOOGLE_CLOUD_PROJECT  = var.project_id
+    STATE_BACKEND         = "firestore"
+    FIRESTORE_DATABASE    = google_firestore_database.state.name
+    STATE_NAMESPACE       = var.state_namespace
+    ACADEMY_TIMEZONE      = var.academy_timezone
+    MANAGER_LANGUAGE      = var.manager_language
+    EFFECTS_HORIZON_HOURS = tostring(var.effects_horizon_hours)
+    DEV_CHAT_ID           = var.dev_chat_id
   }
 
   # Plain settings per function: REQUIRED[function] of shared/config.py that are not secrets, the Cloud
@@ -154,10 +155,11 @@ locals {
   ttl_collections = [
     "ai_history",  # shared/flows/assistant.py HISTORY (AI_HISTORY_HOURS)
     "ai_rate",     # shared/bootstrap.py RateLimiter(..., "ai_rate", ...)
-    "alerts",      # shared/flows/email_chain.py: one alert per hour and key
+    "alerts",      # shared/flows/outbox.py alert_once, email_chain.py: one alert per hour and key
     "chat_locks",  # shared/flows/conversation.py CHAT_LOCKS (lease)
     "lead_locks",  # shared/flows/lead_repository.py LOCKS (lease)
     "once",        # shared/flows/once.py: run-once keys of updates, submissions and task steps
+    "outbox",      # shared/flows/outbox.py: done effects are kept 7 days (pending ones have no expiry)
     "slot_cache",  # shared/flows/booking.py SLOT_CACHE (30 s)
     "slot_claims", # shared/flows/booking.py SLOT_CLAIMS
   ]

@@ -310,3 +310,19 @@ variable "alert_email" {
     error_message = "alert_email must be an email address."
   }
 }
+
+variable "reconcile_schedule" {
+  type        = string
+  description = "Cron schedule (UTC) of the reconciler, which re-drives overdue outbox effects via email_chain's /reconcile."
+  default     = "*/5 * * * *"
+}
+
+variable "effects_horizon_hours" {
+  type        = number
+  description = "EFFECTS_HORIZON_HOURS: an effect failing this long becomes a dead letter with one alert (still retried hourly)."
+  default     = 24
+  validation {
+    condition     = var.effects_horizon_hours >= 1 && var.effects_horizon_hours <= 336
+    error_message = "effects_horizon_hours must be between 1 and 336."
+  }
+}

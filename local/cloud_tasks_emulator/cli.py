@@ -32,6 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--auto-dispatch", action="store_true", help="dispatch due tasks in the background")
     parser.add_argument("--auto-dispatch-interval", type=float, default=0.2, metavar="SECONDS")
     parser.add_argument(
+        "--every",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SECONDS", "URL"),
+        help="with --auto-dispatch, POST to URL every SECONDS of emulator time (Cloud Scheduler; repeatable)",
+    )
+    parser.add_argument(
         "--max-attempts", type=int, default=100, help="default retryConfig.maxAttempts (-1: no limit)"
     )
     parser.add_argument("--min-backoff", type=float, default=0.1, metavar="SECONDS")
@@ -53,6 +61,7 @@ def emulator_from_args(args: argparse.Namespace) -> CloudTasksEmulator:
         queues=args.queue,
         auto_dispatch=args.auto_dispatch,
         auto_dispatch_interval=args.auto_dispatch_interval,
+        schedules=[(float(every), url) for every, url in args.every],
         max_attempts=args.max_attempts,
         min_backoff=args.min_backoff,
         max_backoff=args.max_backoff,

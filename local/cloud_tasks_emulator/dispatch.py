@@ -175,8 +175,23 @@ class Dispatching:
         while not self._stop.wait(interval):
             try:
                 self.run_due()
+                self._run_schedules()
             except Exception:  # keep the dispatcher alive whatever one run does
                 log.exception("auto-dispatch run failed")
+
+    def _run_schedules(self) -> None:
+        """Cloud Scheduler's part: POST each scheduled URL when its time (emulator time) has come."""
+        now = self.now().timestamp()
+        for schedule in self._schedules:
+            every, url, next_at = schedule
+            if now < next_at:
+                continue
+            schedule[2] = now + every
+            try:
+                response = self._http.post(url, timeout=self.dispatch_timeout)
+                log.info("scheduled POST %s: %s", url, response.status_code)
+            except httpx.HTTPError as exc:
+                log.warning("scheduled POST %s failed: %s", url, type(exc).__name__)
 
 
 def _due_order(task: _Task) -> tuple[datetime, int]:

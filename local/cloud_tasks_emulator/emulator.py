@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,11 +61,13 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
         tombstone_ttl: timedelta = TOMBSTONE_TTL,
         clock: Callable[[], float] = time.time,
         http_client: httpx.Client | None = None,
+        schedules: Sequence[tuple[float, str]] = (),
     ) -> None:
         """`queues`: full queue names to pre-create. The retry settings are the defaults for queues
         that do not set their own retryConfig. `dispatch_timeout` applies to tasks without a
         dispatchDeadline. With `auto_dispatch`, a background thread runs due tasks every
-        `auto_dispatch_interval` seconds until close()."""
+        `auto_dispatch_interval` seconds until close(); it also plays Cloud Scheduler for `schedules`
+        ((every seconds, url) pairs: a POST to url every so many seconds of emulator time)."""
         self.default_retry = RetryConfig(
             max_attempts=max_attempts,
             min_backoff=min_backoff,
@@ -90,6 +92,7 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
         self._app: EmulatorApp | None = None
         for name in queues:
             self.ensure_queue(name)
+        self._schedules = [[float(every), url, 0.0] for every, url in schedules]  # next run: at once
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if auto_dispatch:

@@ -17,6 +17,7 @@ from typing import Any
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.api_core.exceptions import AlreadyExists, Conflict, FailedPrecondition, NotFound
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.ports import Document
 
@@ -113,3 +114,22 @@ class FirestoreStore:
 
     def delete(self, collection: str, key: str) -> None:
         self._ref(collection, key).delete()
+
+    def due(self, collection: str, until: float, limit: int = 100) -> list[tuple[str, Document]]:
+        # A range filter matches numbers only: documents without `due_at` (or with null) are not listed.
+        # Firestore indexes `data.due_at` by itself (automatic single-field index).
+        query = (
+            self._db.collection(f"{self._namespace}{collection}")
+            .where(filter=FieldFilter("data.due_at", "<=", until))
+            .order_by("data.due_at")
+            .limit(limit)
+        )
+        found: list[tuple[str, Document]] = []
+        for snapshot in query.stream():
+            stored = snapshot.to_dict()
+            if stored is None or self._expired(stored):
+                continue
+            found.append(
+                (snapshot.id.replace("%2F", "/"), Document(stored["data"], _version(snapshot.update_time)))
+            )
+        return found

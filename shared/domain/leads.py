@@ -113,6 +113,7 @@ class Lead(BaseModel):
     tg_id: int | None = None
     tg_username: str | None = None
     bot_activated: bool = False
+    bot_blocked: bool = False  # a message to the parent was refused: the bot is blocked (403)
     email_1_sent: StepState | None = None
     email_2_sent: StepState | None = None
     call_alert_sent: StepState | None = None
@@ -163,6 +164,7 @@ LEAD_COLUMNS: tuple[str, ...] = (
     "utm_source",
     "utm_medium",
     "utm_campaign",
+    "bot_blocked",
 )
 LOG_COLUMNS: tuple[str, ...] = ("time", "lead_id", "event", "details")
 

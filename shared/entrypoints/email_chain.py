@@ -2,6 +2,9 @@
 
 Cloud Tasks retries every answer outside 2xx, so a task that can never succeed (a malformed payload, an
 unknown lead) is answered 200 with its reason logged, and only transient failures get a 503.
+
+`POST /reconcile` is the reconciler (Cloud Scheduler, every few minutes, with the same OIDC identity):
+it delivers every outbox effect that is due (failed before, or whose delivery died with its process).
 """
 
 from __future__ import annotations
@@ -19,9 +22,14 @@ from shared.flows.email_chain import Outcome, RetryLater
 log = logging.getLogger(__name__)
 
 
+RECONCILE_PATH = "/reconcile"
+
+
 def handle(request: Request, container: Container) -> Response:
     if request.method != "POST":
         return json_response(405, error="use POST")
+    if request.path.rstrip("/") == RECONCILE_PATH:
+        return reconcile(container)
     try:
         task = EMAIL_CHAIN_JOB.validate_json(request.get_data(cache=False))
     except ValidationError as exc:
@@ -50,3 +58,13 @@ def handle(request: Request, container: Container) -> Response:
         },
     )
     return json_response(200, outcome=result.outcome.value, detail=result.detail)
+
+
+def reconcile(container: Container) -> Response:
+    """Re-drive the overdue effects; 200 with how each delivery ended (a dead letter included: it has been
+    alerted, and answering 5xx would only make Cloud Scheduler call again sooner)."""
+    counts = container.outbox.redrive()
+    summary = {outcome.value: count for outcome, count in counts.items()}
+    if counts:
+        log.info("outbox re-driven", extra={"outcome": summary})
+    return json_response(200, outcome="reconciled", delivered=summary)

@@ -10,13 +10,14 @@ from pydantic import ValidationError
 from shared.bootstrap import Container
 from shared.domain.jobs import Reminder
 from shared.entrypoints.http import json_response
-from shared.flows.reminders import ReminderRetry
 
 log = logging.getLogger(__name__)
 
 
 def handle(request: Request, container: Container) -> Response:
-    """200 done/skipped/rejected (a retry would not change it), 503 when Telegram should be tried again."""
+    """200 sent/pending/skipped/duplicate/blocked/rejected: a message Telegram refuses now stays in the
+    outbox (the reconciler delivers it), so a retry of the task would add nothing. A store failure is a 500
+    and Cloud Tasks tries again."""
     if request.method != "POST":
         return json_response(405, error="use POST")
     try:
@@ -25,8 +26,4 @@ def handle(request: Request, container: Container) -> Response:
         reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         log.error("malformed reminder task dropped", extra={"reason": reason})
         return json_response(200, outcome="rejected", error=reason)
-    try:
-        outcome = container.reminders.run(task)
-    except ReminderRetry as exc:
-        return json_response(503, outcome="retry", error=str(exc))
-    return json_response(200, outcome=outcome)
+    return json_response(200, outcome=container.reminders.run(task))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from shared.domain.effects import Effect, EffectKind
 from shared.domain.email_chain import (
     NEXT_STEP,
     STEP_COLUMN,
@@ -21,9 +22,10 @@ from shared.domain.email_chain import (
     render_email,
 )
 from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmSync, Step, SyncEvent
-from shared.domain.leads import Lead, StepState, crm_row, crm_values
+from shared.domain.leads import Lead, StepState, crm_row
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
+from shared.flows.outbox import DeliveryOutcome, Outbox
 from shared.i18n import t
 from shared.ports import (
     Clock,
@@ -95,17 +97,17 @@ class EmailChain:
     scheduler: Scheduler
     clock: Clock
     settings: ChainSettings
+    outbox: Outbox
 
     def run(self, job: CrmSync | ChainStep, *, retry_count: int = 0) -> StepResult:
         """Run one delivery of a task; raises RetryLater for what a later delivery can fix."""
         final_attempt = retry_count + 1 >= self.settings.max_attempts
         step, lead_id = job.step, job.lead_id
-        event = job.event if isinstance(job, CrmSync) else SyncEvent.CREATED
         try:
             return run_once(
                 self.store,
                 job.run_once_key(),
-                lambda: self._dispatch(step, lead_id, final_attempt=final_attempt, event=event),
+                lambda: self._dispatch(job, final_attempt=final_attempt),
                 lease=timedelta(minutes=5),
                 keep=timedelta(days=7),
             )
@@ -123,47 +125,69 @@ class EmailChain:
             raise RetryLater(str(exc)) from None
 
     # ---- steps ---------------------------------------------------------------------------------
-    def _dispatch(self, step: Step, lead_id: str, *, final_attempt: bool, event: SyncEvent) -> StepResult:
-        lead = self.leads.get(lead_id)
+    def _dispatch(self, job: CrmSync | ChainStep, *, final_attempt: bool) -> StepResult:
+        lead = self.leads.get(job.lead_id)
         if lead is None:
-            log.error("task for an unknown lead", extra={"lead_id": lead_id, "step": step.value})
+            log.error("task for an unknown lead", extra={"lead_id": job.lead_id, "step": job.step.value})
             return StepResult(Outcome.REJECTED, "unknown lead")
-        if step is Step.SYNC:
-            return self._sync(lead, event=event, final_attempt=final_attempt)
-        return self._chain_step(step, lead, final_attempt=final_attempt)
+        if isinstance(job, CrmSync):
+            return self._sync(lead, job)
+        return self._chain_step(job.step, lead, final_attempt=final_attempt)
 
-    def _sync(self, lead: Lead, *, event: SyncEvent, final_attempt: bool) -> StepResult:
+    def _sync(self, lead: Lead, job: CrmSync) -> StepResult:
+        """The row, a Log row for a booking event, and the managers' message: recorded in the outbox and
+        delivered at once; whatever the CRM or Telegram refuses now, the reconciler delivers later."""
+        event, key, language = job.event, f"sync-{job.key}", self.settings.manager_language
         if event in BOOKING_EVENTS:
             columns: tuple[str, ...] = _BOOKING_COLUMNS
-            text = booking_text(lead, event, self.settings.timezone, self.settings.manager_language)
+            text = booking_text(lead, event, self.settings.timezone, language)
         else:
             columns = _ACTIVATION_COLUMNS if event is SyncEvent.ACTIVATED else _CONTACT_COLUMNS
-            text = new_lead_text(lead, event, self.settings.manager_language)
-        before = self.crm.write_lead(lead.lead_id, crm_values(lead, columns), crm_row(lead))
-        if before is not None and event in (SyncEvent.CREATED, SyncEvent.UPDATED):
-            self._remember_crm_status(lead, before.status)
+            text = new_lead_text(lead, event, language)
+        remember = event in (SyncEvent.CREATED, SyncEvent.UPDATED)
+        effects = [
+            Effect(
+                kind=EffectKind.CRM_ROW,
+                lead_id=lead.lead_id,
+                key=key,
+                columns=columns,
+                remember_status=remember,
+            )
+        ]
         if event in BOOKING_EVENTS:
             details = lead.lesson_at.isoformat(timespec="minutes") if lead.lesson_at else ""
-            self.crm.append_log(
-                [LogEntry(self.clock.now(), lead.lead_id, f"LESSON_{event.upper()}", details)]
-            )
-        try:
-            self.notifier.notify_managers(text)
-        except NotifyError as exc:
-            if not final_attempt:
-                raise RetryLater(f"managers not notified: {exc}") from None
-            log.error("managers not notified of a lead", extra={"lead_id": lead.lead_id, "reason": str(exc)})
-        return StepResult(Outcome.DONE, "row updated" if before else "row added")
+            effects.append(self._log_effect(lead, key, f"LESSON_{event.upper()}", details))
+        effects.append(Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text))
+        outcomes = self.outbox.send(effects)
+        pending = sum(outcome is not DeliveryOutcome.DONE for outcome in outcomes.values())
+        return StepResult(
+            Outcome.DONE, f"{pending} of {len(effects)} effects pending" if pending else "synced"
+        )
+
+    def _log_effect(self, lead: Lead, key: str, event: str, details: str) -> Effect:
+        return Effect(
+            kind=EffectKind.CRM_LOG,
+            lead_id=lead.lead_id,
+            key=key,
+            log_time=self.clock.now(),
+            log_event=event,
+            log_details=details,
+        )
 
     def _chain_step(self, step: Step, lead: Lead, *, final_attempt: bool) -> StepResult:
         if reason := lead.chain_stop_reason():
             return StepResult(Outcome.SKIPPED, reason)
-        record = self.crm.read_lead(lead.lead_id)
-        if record is None:  # the sync task has not written the row yet: write it now
-            self.crm.write_lead(lead.lead_id, {}, crm_row(lead))
-        elif record.status.upper() not in ("", "NEW"):
-            self._remember_crm_status(lead, record.status)
-            return StepResult(Outcome.SKIPPED, "moved_by_manager")
+        try:
+            record = self.crm.read_lead(lead.lead_id)
+        except CrmUnavailable as exc:
+            # The store is the truth: the chain goes on with the managers' status last seen there.
+            log.warning("CRM unreachable; the chain goes on from the store", extra={"reason": str(exc)})
+        else:
+            if record is None:  # the sync task has not written the row yet: the outbox writes it
+                self.outbox.send([Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key="row")])
+            elif record.status.upper() not in ("", "NEW"):
+                self._remember_crm_status(lead, record.status)
+                return StepResult(Outcome.SKIPPED, "moved_by_manager")
 
         column = STEP_COLUMN[step]
         state: StepState | None = getattr(lead, column)
@@ -188,13 +212,20 @@ class EmailChain:
         if state is StepState.FAILED:
             self._record_failure(step, lead, failure, will_retry=False)
             return StepResult(Outcome.DONE, f"failed: {failure}")
-        self.crm.write_lead(lead.lead_id, crm_values(lead, [column]), crm_row(lead))
-        self.crm.append_log([LogEntry(self.clock.now(), lead.lead_id, column.upper(), state.value)])
+        self.outbox.send(
+            [
+                Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=step.value, columns=(column,)),
+                self._log_effect(lead, step.value, column.upper(), state.value),
+            ]
+        )
         return StepResult(Outcome.DONE, state.value)
 
     def _deliver(self, step: Step, lead: Lead) -> StepState:
-        if step is Step.CALL_ALERT:
-            self.notifier.notify_managers(call_alert_text(lead, self.settings.manager_language))
+        if step is Step.CALL_ALERT:  # the outbox delivers it, now or once Telegram is back
+            text = call_alert_text(lead, self.settings.manager_language)
+            self.outbox.send(
+                [Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=step.value, text=text)]
+            )
             return StepState.SENT
         if not lead.email:
             return StepState.NO_EMAIL
@@ -229,12 +260,20 @@ class EmailChain:
         """Managers see a failed message in the CRM; developers get one alert per lead and step."""
         column = STEP_COLUMN[step]
         details = f"{reason}; {'will retry' if will_retry else 'gave up'}"
-        self.crm.write_lead(
-            lead.lead_id,
-            {column: StepState.FAILED.value, "updated_at": self.clock.now().isoformat(timespec="seconds")},
-            crm_row(lead),
-        )
-        self.crm.append_log([LogEntry(self.clock.now(), lead.lead_id, f"{column.upper()}_FAILED", details)])
+        try:  # what the managers see of it; the outbox is not needed: the next attempt writes again
+            self.crm.write_lead(
+                lead.lead_id,
+                {
+                    column: StepState.FAILED.value,
+                    "updated_at": self.clock.now().isoformat(timespec="seconds"),
+                },
+                crm_row(lead),
+            )
+            self.crm.append_log(
+                [LogEntry(self.clock.now(), lead.lead_id, f"{column.upper()}_FAILED", details)]
+            )
+        except CrmUnavailable as exc:
+            log.warning("CRM unreachable; a failed step is not shown there", extra={"reason": str(exc)})
         language = self.settings.manager_language
         text = t(language, "dev_step_failed", step=step.value, lead_id=lead.lead_id, details=details)
         self._alert_once(f"{step.value}-{lead.lead_id}", text)

@@ -67,6 +67,12 @@ class System:
             },
         )
 
+    def reconcile(self) -> dict[str, int]:
+        """What Cloud Scheduler does every few minutes: the reconciler re-drives the overdue effects."""
+        response = self.http.post(self.stack.url("email_chain") + "/reconcile")
+        response.raise_for_status()
+        return dict(response.json()["delivered"])
+
     def run_due(self) -> list[dict[str, Any]]:
         response = self.http.post(f"{self.stack.tasks_url}/_emulator/run-due")
         response.raise_for_status()

@@ -134,16 +134,36 @@ def test_tilda_is_answered_while_sheets_hangs_and_the_lead_arrives_later(system:
     assert response.status_code == 200  # the webhook never waits for Sheets
     lead_id = response.json()["lead_id"]
     [sync] = system.run_due()
-    assert sync["status"] == 503  # Sheets timed out in the task: Cloud Tasks will retry
+    assert sync["status"] == 200  # the row waits in the outbox; the task has nothing left to retry
+    assert len(system.manager_messages()) == 1  # the managers hear of the lead while Sheets is down
     system.http.delete(f"{system.stack.fakes_url['sheets']}/_fake/faults").raise_for_status()
+    assert system.reconcile() == {}  # not due yet: a failed effect backs off
     system.advance(60)
+    assert system.reconcile() == {"done": 1}
     assert system.crm_row(lead_id)["lead_id"] == lead_id
+    assert system.reconcile() == {} and len(system.manager_messages()) == 1
+
+
+def test_a_long_sheets_outage_loses_nothing(system: System) -> None:
+    system.fault("sheets", status=503, times=-1)
+    lead_id = submit(system)
+    system.run_due()
+    for _ in range(8):  # two hours and more of emulated time, the reconciler every 15 minutes
+        system.advance(15 * 60)
+        assert set(system.reconcile()) <= {"retry"}
+    assert system.sheet("Leads") == [] and len(system.manager_messages()) == 1
     developer_alerts = [
         m["text"]
         for m in system._state("telegram")["messages"]
         if str(m["chat"]["id"]) == system.env["DEV_CHAT_ID"]
     ]
-    assert len(developer_alerts) == 1 and "Sheets" in developer_alerts[0]
+    assert len(developer_alerts) == 1 and "for crm" in developer_alerts[0]  # one alert, not one per retry
+    assert len(system.emails()) == 1  # email1 went out at +30 min from what the store knows
+    system.http.delete(f"{system.stack.fakes_url['sheets']}/_fake/faults").raise_for_status()
+    system.advance(30 * 60)
+    assert system.reconcile() == {"done": 3}  # the row, and email1's cell and Log row
+    assert [row["lead_id"] for row in system.sheet("Leads")] == [lead_id]
+    assert len(system.manager_messages()) == 1
 
 
 def test_sheets_500_and_429_are_retried_without_duplicates(system: System) -> None:

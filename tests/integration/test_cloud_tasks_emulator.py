@@ -644,6 +644,28 @@ def test_auto_dispatch_runs_due_tasks_in_the_background(target: Target) -> None:
     assert len(target.at("/auto")) == 1
 
 
+def test_schedules_fire_at_once_then_every_interval_of_emulator_time(target: Target) -> None:
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(target.at("/reconcile")) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    emulator = CloudTasksEmulator(
+        auto_dispatch=True, auto_dispatch_interval=0.05, schedules=[(300, f"{target.url}/reconcile")]
+    )
+    try:
+        wait_for(1)
+        time.sleep(0.3)
+        assert len(target.at("/reconcile")) == 1  # not again before 300 s of emulator time
+        emulator.advance(300)
+        wait_for(2)
+    finally:
+        emulator.close()
+    assert [r.method for r in target.at("/reconcile")] == ["POST", "POST"]
+    args = build_parser().parse_args(["--auto-dispatch", "--every", "300", "http://x/reconcile"])
+    assert args.every == [["300", "http://x/reconcile"]]
+
+
 def test_cli_arguments_configure_the_emulator() -> None:
     args = build_parser().parse_args(
         [

@@ -132,13 +132,53 @@ class TestTelegramNotifier:
         [sent] = telegram.messages("-100200")
         assert sent["text"] == "Новая заявка <b>Анна</b>"
 
-    def test_failure_is_a_notify_error(self, fake) -> None:  # type: ignore[no-untyped-def]
+    def test_a_5xx_blip_is_ridden_out_and_an_outage_is_a_notify_error(self, fake) -> None:  # type: ignore[no-untyped-def]
         telegram, url = fake
+        waits: list[float] = []
+        notifier = TelegramNotifier(
+            api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None, sleep=waits.append
+        )
         telegram.add_fault(500)
-        notifier = TelegramNotifier(api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None)
-        with pytest.raises(NotifyError):
+        notifier.notify_managers("once")
+        assert [m["text"] for m in telegram.messages("-100200")] == ["once"] and waits == [0.5]
+        telegram.add_fault(500, times=100)
+        with pytest.raises(NotifyError, match="500") as raised:
             notifier.notify_managers("text")
+        assert not raised.value.blocked and sum(waits) <= 3.0 + 0.5
+        telegram.clear_faults()
         with pytest.raises(NotifyError, match="401"):
             TelegramNotifier(
                 api_url=url, token="123:wrong", manager_chat_id="-1", dev_chat_id=None
             ).notify_managers("x")
+
+    def test_a_flood_wait_is_honoured_within_the_budget(self, fake) -> None:  # type: ignore[no-untyped-def]
+        telegram, url = fake
+        waits: list[float] = []
+        notifier = TelegramNotifier(
+            api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None, sleep=waits.append
+        )
+        telegram.add_fault(429, retry_after=2)
+        notifier.notify_managers("after the wait")
+        assert waits == [2.0] and len(telegram.messages("-100200")) == 1
+        telegram.add_fault(429, retry_after=30)
+        with pytest.raises(NotifyError, match="429") as raised:
+            notifier.notify_managers("too long to wait here")
+        assert raised.value.retry_after == 30 and waits == [2.0]  # left to the outbox, not slept on
+
+    def test_a_parent_who_blocked_the_bot_is_a_permanent_error(self, fake) -> None:  # type: ignore[no-untyped-def]
+        telegram, url = fake
+        telegram.block_chat(4242)
+        waits: list[float] = []
+        notifier = TelegramNotifier(
+            api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None, sleep=waits.append
+        )
+        with pytest.raises(NotifyError, match="403") as raised:
+            notifier.message_parent(4242, "reminder")
+        assert raised.value.blocked and waits == []
+
+    def test_developer_alerts_go_to_the_managers_without_a_developers_chat(self, fake) -> None:  # type: ignore[no-untyped-def]
+        telegram, url = fake
+        TelegramNotifier(
+            api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None
+        ).alert_developers("effects failing")
+        assert [m["text"] for m in telegram.messages("-100200")] == ["effects failing"]

@@ -112,6 +112,43 @@ class TestDocuments:
         assert store.get("counters", "c").data == {"n": 8}  # type: ignore[union-attr]
 
 
+class TestDueIndex:
+    """The outbox's work list: documents with a `due_at`, earliest first, whatever wrote them."""
+
+    def test_due_lists_documents_due_by_then_earliest_first(self, store: StateStore) -> None:
+        assert store.create("work", "later", {"due_at": 300.0})
+        assert store.create("work", "a/first", {"due_at": 100})
+        store.put("work", "second", {"due_at": 200.5})
+        assert store.create("work", "no-due", {"n": 1})
+        assert [key for key, _ in store.due("work", until=250)] == ["a/first", "second"]
+        assert [key for key, _ in store.due("work", until=1000, limit=2)] == ["a/first", "second"]
+        assert store.due("other", until=1000) == []
+
+    def test_a_write_without_due_at_leaves_the_list_and_delete_too(self, store: StateStore) -> None:
+        store.put("work", "x", {"due_at": 10})
+        assert store.create("work", "y", {"due_at": 20})
+        (key, document), _ = store.due("work", until=100)
+        assert key == "x" and document.data == {"due_at": 10}
+        assert store.replace("work", "x", {"done": True}, document.version)
+        store.delete("work", "y")
+        assert store.due("work", until=100) == []
+
+    def test_a_rescheduled_document_moves_and_its_version_is_usable(self, store: StateStore) -> None:
+        store.put("work", "x", {"due_at": 10, "attempts": 0})
+        ((_, document),) = store.due("work", until=100)
+        assert store.replace("work", "x", {"due_at": 500, "attempts": 1}, document.version)
+        assert store.due("work", until=100) == []
+        ((_, moved),) = store.due("work", until=1000)
+        assert moved.data["attempts"] == 1
+
+    def test_an_expired_document_is_not_due(self, store: StateStore) -> None:
+        assert store.create("work", "gone", {"due_at": 10}, ttl=timedelta(milliseconds=50))
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while store.get("work", "gone") is not None and datetime.now(UTC) < deadline:
+            threading.Event().wait(0.05)
+        assert store.due("work", until=100) == []
+
+
 class TestRunOnce:
     def test_second_run_is_refused_with_the_first_result(self, store: StateStore) -> None:
         assert run_once(store, "job", lambda: {"value": 1}) == {"value": 1}

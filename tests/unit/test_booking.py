@@ -17,11 +17,13 @@ from shared.domain.jobs import Reminder, ReminderKind, reminders_for
 from shared.domain.leads import LeadStatus
 from shared.flows.booking import BookingFlow
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.outbox import DeliveryOutcome, Outbox
 from shared.flows.reminders import Reminders
-from tests.factories import scene_context
+from tests.factories import outbox, scene_context
 from tests.fakes import (
     FixedClock,
     RecordingCalendar,
+    RecordingCrm,
     RecordingMeetings,
     RecordingNotifier,
     RecordingScheduler,
@@ -42,6 +44,7 @@ class Academy:
         self.clock = FixedClock(NOW)
         self.calendar = RecordingCalendar()
         self.meetings = RecordingMeetings()
+        self.crm = RecordingCrm()
         self.booking = BookingFlow(
             store=self.store,
             leads=self.leads,
@@ -93,6 +96,10 @@ class Parent:
     @property
     def lead(self):  # type: ignore[no-untyped-def]
         return self.academy.leads.get(self.session.lead_id or "")
+
+
+def academy_outbox(academy: Academy, notifier: RecordingNotifier) -> Outbox:
+    return outbox(academy.store, academy.clock, academy.leads, academy.crm, notifier)
 
 
 @pytest.fixture
@@ -239,7 +246,7 @@ def test_times_follow_daylight_saving() -> None:
 class TestReminders:
     def test_sent_once_and_never_for_an_old_booking(self, academy: Academy) -> None:
         notifier = RecordingNotifier()
-        reminders = Reminders(academy.store, academy.leads, notifier, RULES)
+        reminders = Reminders(academy.leads, academy_outbox(academy, notifier), RULES)
         parent = Parent(academy, 1, "+79161234567", "anna@example.com")
         parent.book_first_slot()
         first = parent.lead
@@ -253,6 +260,51 @@ class TestReminders:
         old = Reminder(kind=ReminderKind.H5, lead_id=first.lead_id, booking_id=first.booking_id)
         assert reminders.run(old) == "skipped"
         assert len(notifier.parents) == 1
+
+    def test_telegram_down_keeps_the_reminder_until_it_is_back(self, academy: Academy) -> None:
+        notifier = RecordingNotifier(fail_next=1)
+        box = academy_outbox(academy, notifier)
+        reminders = Reminders(academy.leads, box, RULES)
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        booked = parent.lead
+        job = Reminder(kind=ReminderKind.H24, lead_id=booked.lead_id, booking_id=booked.booking_id)
+        assert reminders.run(job) == "pending" and notifier.parents == []
+        academy.clock.advance(minutes=5)
+        assert box.redrive() == {DeliveryOutcome.DONE: 1}
+        assert len(notifier.parents) == 1 and booked.zoom_link in notifier.parents[0][1]
+        assert box.redrive() == {}
+        assert reminders.run(job) == "duplicate" and len(notifier.parents) == 1
+
+    def test_a_moved_lesson_never_gets_its_pending_reminder(self, academy: Academy) -> None:
+        notifier = RecordingNotifier(fail_next=1)
+        box = academy_outbox(academy, notifier)
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        first = parent.lead
+        job = Reminder(kind=ReminderKind.H5, lead_id=first.lead_id, booking_id=first.booking_id)
+        assert Reminders(academy.leads, box, RULES).run(job) == "pending"
+        parent.send(text="?")
+        parent.press_labelled("Отменить")
+        academy.clock.advance(minutes=5)
+        assert box.redrive() == {DeliveryOutcome.DONE: 1}  # done: there is nothing left to remind of
+        assert notifier.parents == []
+
+    def test_a_blocked_bot_stops_the_reminder_and_is_noted_for_the_crm(self, academy: Academy) -> None:
+        notifier = RecordingNotifier(blocked={1})
+        box = academy_outbox(academy, notifier)
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        lead = parent.lead
+        job = Reminder(kind=ReminderKind.H24, lead_id=lead.lead_id, booking_id=lead.booking_id)
+        assert Reminders(academy.leads, box, RULES).run(job) == "blocked"
+        assert parent.lead.bot_blocked
+        five_hours = Reminder(kind=ReminderKind.H5, lead_id=lead.lead_id, booking_id=lead.booking_id)
+        assert Reminders(academy.leads, box, RULES).run(five_hours) == "skipped"  # no second try
+        academy.clock.advance(minutes=5)
+        assert box.redrive() == {DeliveryOutcome.DONE: 2}  # the CRM row and its Log row
+        assert academy.crm.row(lead.lead_id)["bot_blocked"] is True
+        assert [entry.event for entry in academy.crm.log] == ["BOT_BLOCKED"]
 
 
 def test_calendar_down_tells_the_parent_and_books_nothing(academy: Academy) -> None:

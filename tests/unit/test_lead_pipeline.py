@@ -14,8 +14,9 @@ from shared.domain.tilda import TildaFields, parse_submission
 from shared.flows.email_chain import ChainSettings, EmailChain, Outcome, RetryLater
 from shared.flows.intake import accept_submission
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.outbox import DeliveryOutcome
 from shared.ports import MailerError
-from tests.factories import tilda_form
+from tests.factories import outbox, tilda_form
 from tests.fakes import FixedClock, RecordingCrm, RecordingMailer, RecordingNotifier, RecordingScheduler
 
 
@@ -28,6 +29,7 @@ class Pipeline:
         self.notifier = RecordingNotifier()
         self.scheduler = RecordingScheduler()
         self.clock = FixedClock()
+        self.outbox = outbox(self.store, self.clock, self.leads, self.crm, self.notifier)
         self.chain = EmailChain(
             store=self.store,
             leads=self.leads,
@@ -36,6 +38,7 @@ class Pipeline:
             notifier=self.notifier,
             scheduler=self.scheduler,
             clock=self.clock,
+            outbox=self.outbox,
             settings=ChainSettings(
                 "allin_academy_bot",
                 timedelta(hours=24),
@@ -124,10 +127,6 @@ class TestSync:
     def test_managers_and_developers_read_the_manager_language(self) -> None:
         pipeline = Pipeline(manager_language="en")
         lead_id = pipeline.submit(lang="ru").lead_id
-        pipeline.crm.fail_next = 1
-        with pytest.raises(RetryLater):
-            pipeline.run_job(pipeline.sync_job())
-        assert pipeline.notifier.developers[0].startswith("CRM (Google Sheets) unavailable")
         pipeline.run_job(pipeline.sync_job())
         message = pipeline.notifier.managers[0]
         assert message.startswith("🆕 New request from the website\nName: Анна Петрова\nPhone: +79161234567")
@@ -141,13 +140,40 @@ class TestSync:
 
     def test_sheets_down_keeps_the_lead_and_alerts_developers_once(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
-        pipeline.crm.fail_next = 2
-        for _ in range(2):
-            with pytest.raises(RetryLater):
-                pipeline.run_job(pipeline.sync_job())
-        assert len(pipeline.notifier.developers) == 1
-        assert pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DONE
+        pipeline.crm.fail_next = 10**6  # Sheets is down
+        result = pipeline.run_job(pipeline.sync_job())
+        assert result.outcome is Outcome.DONE and result.detail == "1 of 2 effects pending"
+        assert len(pipeline.notifier.managers) == 1  # the managers hear of the lead at once anyway
+        for _ in range(12):  # hours of retries, backing off to every 30 minutes
+            pipeline.clock.advance(minutes=30)
+            assert pipeline.outbox.redrive() == {DeliveryOutcome.RETRY: 1}
+        assert len(pipeline.notifier.developers) == 1 and "for crm" in pipeline.notifier.developers[0]
+        assert pipeline.crm.rows == []
+        pipeline.crm.fail_next = 0  # Sheets is back
+        pipeline.clock.advance(minutes=30)
+        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
         assert pipeline.crm.row(lead_id)["lead_id"] == lead_id and len(pipeline.crm.rows) == 1
+        assert (
+            len(pipeline.notifier.managers) == 1
+            and pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DUPLICATE
+        )
+
+    def test_a_day_of_failure_is_a_dead_letter_that_still_recovers(self, pipeline: Pipeline) -> None:
+        lead_id = pipeline.submit().lead_id
+        pipeline.crm.fail_next = 10**6
+        pipeline.run_job(pipeline.sync_job())
+        outcomes: dict[DeliveryOutcome, int] = {}
+        for _ in range(50):  # a day and more
+            pipeline.clock.advance(minutes=30)
+            for outcome, count in pipeline.outbox.redrive().items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + count
+        assert outcomes[DeliveryOutcome.DEAD] >= 1
+        dead_alerts = [text for text in pipeline.notifier.developers if "until the service is back" in text]
+        assert any("failing for 1 day" in text for text in dead_alerts)
+        pipeline.crm.fail_next = 0
+        pipeline.clock.advance(hours=1)
+        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
+        assert pipeline.crm.row(lead_id)["lead_id"] == lead_id
 
 
 class TestChain:

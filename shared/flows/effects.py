@@ -1,0 +1,98 @@
+"""Use case: performing an effect (the outbox's `perform`), and what follows when one can never happen."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.domain.effects import Effect, EffectKind
+from shared.domain.leads import LeadStatus, crm_row, crm_values
+from shared.flows.lead_repository import LeadRepository
+from shared.flows.outbox import PermanentFailure
+from shared.ports import Clock, Crm, LogEntry, Notifier, NotifyError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EffectPerformer:
+    leads: LeadRepository
+    # Built on first use: the reminders function records CRM effects but has no CRM client (nor needs
+    # one): the reconciler, in email_chain, delivers them.
+    crm_factory: Callable[[], Crm]
+    notifier: Notifier
+
+    @property
+    def crm(self) -> Crm:
+        return self.crm_factory()
+
+    def __call__(self, effect: Effect) -> None:
+        if effect.kind is EffectKind.CRM_ROW:
+            self._crm_row(effect)
+        elif effect.kind is EffectKind.CRM_LOG:
+            entry = LogEntry(effect.log_time, effect.lead_id, effect.log_event, effect.log_details)  # type: ignore[arg-type]
+            self.crm.append_log([entry])
+        elif effect.kind is EffectKind.MANAGERS:
+            self.notifier.notify_managers(effect.text)
+        elif effect.kind is EffectKind.PARENT:
+            if effect.booking_id is not None and not self._booking_stands(effect):
+                log.info("reminder of a moved lesson dropped", extra={"effect_id": effect.effect_id})
+                return  # nothing to say any more: done
+            try:
+                self.notifier.message_parent(effect.chat_id or 0, effect.text)
+            except NotifyError as exc:
+                if exc.blocked:
+                    raise PermanentFailure(str(exc)) from None
+                raise
+
+    def _booking_stands(self, effect: Effect) -> bool:
+        lead = self.leads.get(effect.lead_id)
+        return (
+            lead is not None and lead.booking_id == effect.booking_id and lead.status is LeadStatus.SCHEDULED
+        )
+
+    def _crm_row(self, effect: Effect) -> None:
+        """The row gets the store's values now (not those of when the effect was recorded): a late
+        delivery never writes an older truth over a newer one."""
+        lead = self.leads.get(effect.lead_id)
+        if lead is None:
+            raise PermanentFailure("the lead is gone")
+        before = self.crm.write_lead(lead.lead_id, crm_values(lead, effect.columns), crm_row(lead))
+        status = before.status if before is not None else ""
+        if effect.remember_status and status and status != lead.crm_status:
+            self.leads.update(lead.lead_id, lambda current: current.model_copy(update={"crm_status": status}))
+
+
+@dataclass
+class BlockedParent:
+    """When a parent's message can never arrive (the bot was blocked): noted on the lead, and the CRM
+    row and Log told through the outbox (delivered by whichever function has the CRM)."""
+
+    leads: LeadRepository
+    clock: Clock
+    record: Callable[[list[Effect]], object]
+
+    def __call__(self, effect: Effect, reason: str) -> None:
+        if effect.kind is not EffectKind.PARENT:
+            return
+        now = self.clock.now()
+        noted = self.leads.update(
+            effect.lead_id, lambda lead: lead.model_copy(update={"bot_blocked": True, "updated_at": now})
+        )
+        if noted is None:
+            return  # the lead is gone
+        key = "blocked"  # once per lead: recording the same effects again records nothing
+        self.record(
+            [
+                Effect(kind=EffectKind.CRM_ROW, lead_id=effect.lead_id, key=key, columns=("bot_blocked",)),
+                Effect(
+                    kind=EffectKind.CRM_LOG,
+                    lead_id=effect.lead_id,
+                    key=key,
+                    log_time=now,
+                    log_event="BOT_BLOCKED",
+                    log_details=reason[:200],
+                ),
+            ]
+        )
