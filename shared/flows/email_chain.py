@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from shared.domain.effects import Effect, EffectKind
 from shared.domain.email_chain import (
@@ -40,6 +41,7 @@ from shared.ports import (
     Scheduler,
     StateStore,
     StoreConflict,
+    update_document,
 )
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,10 @@ _CONTACT_COLUMNS = (
 # What the bot changes when a parent registers or follows the deep link; it owns the ACTIVATED status.
 _ACTIVATION_COLUMNS = (*_CONTACT_COLUMNS, "status", "tg_id", "tg_username", "bot_activated")
 _BOOKING_COLUMNS = ("status", "lesson_at", "zoom_link", "calendar_event_id")
+# A parent who sends the form again and again is one "repeat request" message per lead in this window
+# (the CRM row still follows every form).
+REPEAT_NOTICES = "repeat_notices"
+REPEAT_NOTICE_WINDOW = timedelta(hours=3)
 
 
 class Outcome(StrEnum):
@@ -157,12 +163,27 @@ class EmailChain:
         if event in BOOKING_EVENTS:
             details = lead.lesson_at.isoformat(timespec="minutes") if lead.lesson_at else ""
             effects.append(self._log_effect(lead, key, f"LESSON_{event.upper()}", details))
-        effects.append(Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text))
+        if event is not SyncEvent.UPDATED or self._first_repeat_in_window(lead):
+            effects.append(Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text))
         outcomes = self.outbox.send(effects)
         pending = sum(outcome is not DeliveryOutcome.DONE for outcome in outcomes.values())
         return StepResult(
             Outcome.DONE, f"{pending} of {len(effects)} effects pending" if pending else "synced"
         )
+
+    def _first_repeat_in_window(self, lead: Lead) -> bool:
+        """True for the first repeat in the window (the window is read on our clock, not the store's TTL,
+        which only cleans up)."""
+        now = self.clock.now().timestamp()
+        first = False
+
+        def open_window(current: dict[str, Any] | None) -> dict[str, Any] | None:
+            nonlocal first
+            first = current is None or current["until"] <= now
+            return {"until": now + REPEAT_NOTICE_WINDOW.total_seconds()} if first else None
+
+        update_document(self.store, REPEAT_NOTICES, lead.lead_id, open_window, ttl=REPEAT_NOTICE_WINDOW)
+        return first
 
     def _log_effect(self, lead: Lead, key: str, event: str, details: str) -> Effect:
         return Effect(

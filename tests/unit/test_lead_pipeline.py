@@ -100,6 +100,23 @@ class TestIntake:
         assert pipeline.submit(tranid=None).outcome == "created"
         assert pipeline.submit(tranid=None).outcome == "duplicate"
 
+    def test_a_parent_sending_the_form_again_and_again_is_one_repeat_message_in_three_hours(
+        self, pipeline: Pipeline
+    ) -> None:
+        lead_id = pipeline.submit(tranid="t0").lead_id
+        for n in range(1, 5):
+            assert pipeline.submit(tranid=f"t{n}", child_age=str(6 + n)).outcome == "updated"
+        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
+            pipeline.run_job(name)
+        titles = [text.splitlines()[0] for text in pipeline.notifier.managers]
+        assert titles == ["🆕 Новая заявка с сайта", "🔁 Повторная заявка с сайта"]
+        assert pipeline.crm.row(lead_id)["child_age"] == "10"  # the row follows every form
+        pipeline.clock.advance(hours=3)
+        pipeline.submit(tranid="t5")
+        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
+            pipeline.run_job(name)  # the earlier ones answer "duplicate"
+        assert len(pipeline.notifier.managers) == 3
+
     def test_new_form_from_a_known_parent_updates_the_lead(self, pipeline: Pipeline) -> None:
         first = pipeline.submit()
         second = pipeline.submit(tranid="other", Email="new@example.com", Name="Анна")
