@@ -369,6 +369,7 @@ class Container:
 
     @cached_property
     def bot(self) -> BotRuntime:
+        from shared.bot.late_replies import LateReplies
         from shared.bot.runtime import BotRuntime
 
         s = self.settings
@@ -377,6 +378,7 @@ class Container:
             api_url=s.telegram_api_url,
             conversation=lambda: self.conversation,
             manager_link=s.manager_link or "",
+            undelivered=LateReplies(self.store, lambda: self.outbox),
         )
 
 

@@ -176,7 +176,10 @@ class Notifier(Protocol):
 
     def alert_developers(self, text: str) -> None: ...
 
-    def message_parent(self, chat_id: int, text: str) -> None: ...
+    def message_parent(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> None:
+        """A message to a parent's private chat, outside the bot's conversation (reminders, and replies
+        the bot could not send at the time), with its keyboard as Bot API JSON."""
+        ...
 
 
 class Clock(Protocol):

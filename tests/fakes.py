@@ -137,6 +137,7 @@ class RecordingNotifier:
     managers: list[str] = field(default_factory=list)
     developers: list[str] = field(default_factory=list)
     parents: list[tuple[int, str]] = field(default_factory=list)
+    markups: list[dict[str, Any] | None] = field(default_factory=list)
     fail_next: int = 0
     blocked: set[int] = field(default_factory=set)  # chats that blocked the bot (403)
 
@@ -149,7 +150,7 @@ class RecordingNotifier:
     def alert_developers(self, text: str) -> None:
         self.developers.append(text)
 
-    def message_parent(self, chat_id: int, text: str) -> None:
+    def message_parent(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> None:
         if chat_id in self.blocked:
             raise NotifyError(
                 "telegram sendMessage 403: Forbidden: bot was blocked by the user", blocked=True
@@ -158,6 +159,7 @@ class RecordingNotifier:
             self.fail_next -= 1
             raise NotifyError("telegram down")
         self.parents.append((chat_id, text))
+        self.markups.append(reply_markup)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -34,15 +35,15 @@ class TelegramNotifier:
         self._wait_budget = wait_budget
         self._sleep = sleep
 
-    def message_parent(self, chat_id: int, text: str) -> None:
-        """A message to a parent's private chat (reminders), outside the bot's conversation."""
-        self._send(str(chat_id), text)
+    def message_parent(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> None:
+        """A message to a parent's private chat (reminders, replies the bot could not send at the time)."""
+        self._send(str(chat_id), text, reply_markup)
 
-    def _send(self, chat_id: str, text: str) -> None:
+    def _send(self, chat_id: str, text: str, reply_markup: dict[str, Any] | None = None) -> None:
         """One message: a flood wait (429 retry_after) or a 5xx is waited out within the budget."""
         waited = 0.0
         while True:
-            error, wait = self._post(chat_id, text)
+            error, wait = self._post(chat_id, text, reply_markup)
             if error is None:
                 return
             if wait is None or waited + wait > self._wait_budget:
@@ -50,13 +51,19 @@ class TelegramNotifier:
             self._sleep(wait)
             waited += wait
 
-    def _post(self, chat_id: str, text: str) -> tuple[NotifyError | None, float | None]:
+    def _post(
+        self, chat_id: str, text: str, reply_markup: dict[str, Any] | None
+    ) -> tuple[NotifyError | None, float | None]:
         """The error, if any, and how long to wait before this request may try again (None: it may not)."""
+        body: dict[str, Any] = {
+            "chat_id": chat_id,
+            "text": text[:4096],
+            "link_preview_options": {"is_disabled": True},
+        }
+        if reply_markup is not None:
+            body["reply_markup"] = reply_markup
         try:
-            response = self._http.post(
-                self._endpoint,
-                json={"chat_id": chat_id, "text": text[:4096], "link_preview_options": {"is_disabled": True}},
-            )
+            response = self._http.post(self._endpoint, json=body)
         except httpx.TimeoutException as exc:  # a hang has used the request's time already
             return NotifyError(f"telegram unreachable: {type(exc).__name__}"), None
         except httpx.HTTPError as exc:

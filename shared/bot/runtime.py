@@ -24,6 +24,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from shared.bot.conversation import Conversation
@@ -89,7 +90,13 @@ class BotRuntime:
         api_url: str,
         conversation: Callable[[], Conversation],
         manager_link: str,
+        undelivered: Callable[[int, int, list[tuple[Reply, dict[str, Any] | None]]], None] | None = None,
+        wait_budget: float = 3.0,
     ) -> None:
+        """`undelivered(chat_id, update_id, replies)`: what to do with the replies Telegram refused even
+        after waiting `wait_budget` seconds (the bootstrap records them in the outbox)."""
+        self._undelivered = undelivered
+        self._wait_budget = wait_budget
         self._token = token
         self._api_url = api_url
         self._conversation = conversation
@@ -138,34 +145,61 @@ class BotRuntime:
             log.info("update ignored", extra={"update_id": update.update_id})
             return
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await self._answer(update)
         # The store, Cloud Tasks and the assistant are blocking clients: keep them off the event loop.
         replies = await asyncio.to_thread(self._conversation().handle, event)
-        for reply in replies:
-            await self._send(context, event.chat_id, reply)
+        await self._send_all(context, event.chat_id, update.update_id, replies)
+
+    @staticmethod
+    async def _answer(update: Update) -> None:
+        """Best effort: the spinner on the button stops. A query too old to answer (a redelivered update)
+        or a Telegram hiccup never decides whether the press is handled."""
+        try:
+            await update.callback_query.answer()  # type: ignore[union-attr]
+        except TelegramError as exc:
+            log.warning("callback query not answered", extra={"reason": str(exc)})
+
+    async def _send_all(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, update_id: int, replies: list[Reply]
+    ) -> None:
+        """Send the replies in order. What Telegram still refuses after the wait budget (a flood wait, an
+        outage) goes to `undelivered` with the rest, so the parent gets it later instead of an error:
+        what the update did (a booking) is done and must be told."""
+        for index, reply in enumerate(replies):
+            try:
+                await self._send_patiently(context, chat_id, reply)
+            except (RetryAfter, NetworkError) as exc:
+                if self._undelivered is None:
+                    raise
+                log.warning("replies left for the outbox", extra={"reason": str(exc), "update_id": update_id})
+                rest = [(r, _markup_json(r)) for r in replies[index:] if r.text]
+                await asyncio.to_thread(self._undelivered, chat_id, update_id, rest)
+                return
+
+    async def _send_patiently(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
+        waited = 0.0
+        while True:
+            try:
+                await self._send(context, chat_id, reply)
+                return
+            except RetryAfter as exc:
+                error: TelegramError = exc
+                wait = _seconds(exc.retry_after)
+            except TimedOut:
+                raise  # it may have been delivered: sending again could show it twice
+            except NetworkError as exc:  # a 5xx or a connection failure
+                error, wait = exc, 0.5
+            if waited + wait > self._wait_budget:
+                raise error
+            await asyncio.sleep(wait)
+            waited += wait
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
         if reply.video_note:
             await context.bot.send_video_note(chat_id, video_note=reply.video_note)
         if not reply.text:
             return
-        markup: Any = None
-        if reply.buttons:
-            markup = InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b.text, callback_data=b.callback_data, url=b.url) for b in row]
-                    for row in reply.buttons
-                ]
-            )
-        elif reply.contact_button:
-            markup = ReplyKeyboardMarkup(
-                [[KeyboardButton(reply.contact_button, request_contact=True)]],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
-        elif reply.remove_keyboard:
-            markup = ReplyKeyboardRemove()
-        await context.bot.send_message(chat_id, reply.text, reply_markup=markup)
+        await context.bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The global error handler: log it, and tell the parent what to do, in their language."""
@@ -179,3 +213,33 @@ class BotRuntime:
             )
         except Exception:
             log.exception("error reply not delivered")
+
+
+def _markup(reply: Reply) -> Any:
+    """The reply's keyboard as PTB objects (None: none)."""
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.text, callback_data=b.callback_data, url=b.url) for b in row]
+                for row in reply.buttons
+            ]
+        )
+    if reply.contact_button:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.contact_button, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _markup_json(reply: Reply) -> dict[str, Any] | None:
+    markup = _markup(reply)
+    return markup.to_dict() if markup is not None else None
+
+
+def _seconds(retry_after: Any) -> float:
+    """RetryAfter.retry_after: int seconds, or a timedelta in newer PTB versions."""
+    return float(retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else retry_after)

@@ -38,20 +38,22 @@ class Effect(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: EffectKind
-    lead_id: LeadId
+    lead_id: LeadId | None = None  # None only for a message to a chat whose parent has no lead yet
     key: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
     columns: tuple[str, ...] = ()  # CRM_ROW
     remember_status: bool = False  # CRM_ROW: keep the managers' status the row had (form events)
     text: str = ""  # MANAGERS, PARENT
     chat_id: int | None = None  # PARENT
     booking_id: str | None = None  # PARENT: a reminder of this booking, pointless once the lesson moved
+    # PARENT: the keyboard the message carries, as Bot API JSON text (Firestore stores no nested arrays)
+    reply_markup: str | None = None
     log_time: datetime | None = None  # CRM_LOG
     log_event: str = ""
     log_details: str = ""
 
     @property
     def effect_id(self) -> str:
-        return f"{self.lead_id}-{self.kind.value}-{self.key}"
+        return f"{self.lead_id or f'chat{self.chat_id}'}-{self.kind.value}-{self.key}"
 
 
 class EffectState(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,14 +41,15 @@ class EffectPerformer:
                 log.info("reminder of a moved lesson dropped", extra={"effect_id": effect.effect_id})
                 return  # nothing to say any more: done
             try:
-                self.notifier.message_parent(effect.chat_id or 0, effect.text)
+                markup = json.loads(effect.reply_markup) if effect.reply_markup else None
+                self.notifier.message_parent(effect.chat_id or 0, effect.text, markup)
             except NotifyError as exc:
                 if exc.blocked:
                     raise PermanentFailure(str(exc)) from None
                 raise
 
     def _booking_stands(self, effect: Effect) -> bool:
-        lead = self.leads.get(effect.lead_id)
+        lead = self.leads.get(effect.lead_id) if effect.lead_id else None
         return (
             lead is not None and lead.booking_id == effect.booking_id and lead.status is LeadStatus.SCHEDULED
         )
@@ -55,7 +57,7 @@ class EffectPerformer:
     def _crm_row(self, effect: Effect) -> None:
         """The row gets the store's values now (not those of when the effect was recorded): a late
         delivery never writes an older truth over a newer one."""
-        lead = self.leads.get(effect.lead_id)
+        lead = self.leads.get(effect.lead_id) if effect.lead_id else None
         if lead is None:
             raise PermanentFailure("the lead is gone")
         before = self.crm.write_lead(lead.lead_id, crm_values(lead, effect.columns), crm_row(lead))
@@ -74,7 +76,7 @@ class BlockedParent:
     record: Callable[[list[Effect]], object]
 
     def __call__(self, effect: Effect, reason: str) -> None:
-        if effect.kind is not EffectKind.PARENT:
+        if effect.kind is not EffectKind.PARENT or effect.lead_id is None:
             return
         now = self.clock.now()
         noted = self.leads.update(

@@ -165,3 +165,40 @@ def test_the_booked_message_itself_reschedules_and_cancels(system: System) -> No
     assert system.calendar_event(second_id)["summary"] == "FREE"
     lead = system.leads().find_by(email="anna@example.com")
     assert lead is not None and lead.status.value == "CANCELLED" and lead.booking_id is None
+
+
+def test_telegram_refusing_the_confirmation_still_tells_the_parent_later(system: System) -> None:
+    system.add_free_slot(lesson_start(system))
+    register(system, ANNA, "79161234567", "anna@example.com")
+    press(system, ANNA)  # the day
+    press(system, ANNA)  # the time
+    system.fault("telegram", status=429, retry_after=30, times=-1, match="sendMessage")
+    assert press(system, ANNA, "Подтвердить") == 200  # handled: no redelivery, no error message
+    lead = system.leads().find_by(email="anna@example.com")
+    assert lead is not None and lead.status.value == "SCHEDULED"  # the booking itself is done
+    assert "Готово" not in system.bot_messages(ANNA)[-1]["text"]
+    system.http.delete(f"{system.stack.fakes_url['telegram']}/_fake/faults").raise_for_status()
+    system.advance(3 * 60)
+    assert system.reconcile() == {"done": 1}
+    booked = system.bot_messages(ANNA)[-1]
+    assert "Готово" in booked["text"] and "https://zoom.us/j/" in booked["text"]
+    assert [b["text"] for row in booked["reply_markup"]["inline_keyboard"] for b in row] == [
+        "🔁 Перенести",
+        "✖ Отменить",
+    ]
+    assert system.reconcile() == {}
+    press(system, ANNA, "Отменить")  # the late message's buttons work
+    lead = system.leads().find_by(email="anna@example.com")
+    assert lead is not None and lead.status.value == "CANCELLED"
+
+
+def test_a_failing_answer_callback_query_never_drops_the_press(system: System) -> None:
+    system.add_free_slot(lesson_start(system))
+    register(system, ANNA, "79161234567", "anna@example.com")
+    press(system, ANNA)
+    press(system, ANNA)
+    system.fault(
+        "telegram", status=400, times=-1, match="answerCallbackQuery", message="Bad Request: query is too old"
+    )
+    assert press(system, ANNA, "Подтвердить") == 200
+    assert "Готово" in system.bot_messages(ANNA)[-1]["text"]
