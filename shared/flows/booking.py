@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from shared.domain.booking import BookingRules, Slot, bookable, reminder_times, self_service_allowed
 from shared.domain.jobs import CrmSync, SyncEvent, reminders_for
@@ -24,6 +25,7 @@ from shared.ports import (
     Calendar,
     CalendarUnavailable,
     Clock,
+    Meeting,
     Meetings,
     MeetingsUnavailable,
     Scheduler,
@@ -71,33 +73,48 @@ class BookingFlow:
             return Problem.CALENDAR_DOWN
 
     def book(self, lead_id: str, slot: Slot) -> Booked | Problem:
-        """Take `slot` for the lead: claim, Zoom meeting, calendar patch, lead, reminders, CRM sync."""
+        """Take `slot` for the lead: claim, Zoom meeting, calendar patch, lead, reminders, CRM sync.
+
+        The claim records how far the booking got, so a booking whose process was killed half-way is
+        taken up again where it stopped when Telegram delivers the press again (same parent, same slot):
+        no second Zoom meeting, no slot lost to a claim nobody finishes."""
         lead = self.leads.get(lead_id)
         if lead is None:
             return Problem.UNKNOWN_LEAD
         keep = slot.end - self.clock.now() + timedelta(days=1)
-        if not self.store.create(SLOT_CLAIMS, slot.event_id, {"lead_id": lead.lead_id}, ttl=keep):
-            self._invalidate_cache()
-            return Problem.SLOT_TAKEN
-        meeting = None
-        try:
-            meeting = self.meetings.create(
-                t(lead.language, "zoom_topic", name=lead.name or "—"), slot.start, self.rules.lesson_minutes
-            )
-        except MeetingsUnavailable as exc:
-            log.error("zoom meeting not created", extra={"lead_id": lead.lead_id, "reason": str(exc)})
+        progress: dict[str, Any] = {"lead_id": lead.lead_id}
+        if not self.store.create(SLOT_CLAIMS, slot.event_id, progress, ttl=keep):
+            claim = self.store.get(SLOT_CLAIMS, slot.event_id)
+            if claim is None or claim.data.get("lead_id") != lead.lead_id:
+                self._invalidate_cache()
+                return Problem.SLOT_TAKEN
+            if (
+                lead.status is LeadStatus.SCHEDULED
+                and lead.calendar_event_id == slot.event_id
+                and lead.booking_id
+            ):
+                return self._announce(lead, slot, lead.booking_id)  # booked: only what came after was lost
+            progress = dict(claim.data)
+            log.warning("an interrupted booking is taken up again", extra={"lead_id": lead.lead_id})
+        meeting = self._meeting(lead, slot, progress)
+        # Recorded before the patch: a booking resumed after it knows the changed event is its own.
+        resumed_patch = bool(progress.get("calendar_started"))
+        progress = {**progress, "calendar_started": True}
+        if meeting is not None:
+            progress.update(meeting_id=meeting.meeting_id, join_url=meeting.join_url)
+        self.store.put(SLOT_CLAIMS, slot.event_id, progress, ttl=keep)
         try:
             self.calendar.book(
                 slot,
                 _event_title(lead, self.manager_language),
                 _event_description(lead, meeting.join_url if meeting else None, self.manager_language),
             )
-        except (SlotTaken, CalendarUnavailable) as exc:
-            self.store.delete(SLOT_CLAIMS, slot.event_id)
-            if meeting:
-                self._delete_meeting(meeting.meeting_id)
-            self._invalidate_cache()
-            return Problem.CALENDAR_DOWN if isinstance(exc, CalendarUnavailable) else Problem.SLOT_TAKEN
+        except SlotTaken:
+            if not resumed_patch:
+                return self._undo(slot, meeting, Problem.SLOT_TAKEN)
+            log.info("calendar event already patched by the interrupted booking", extra={"lead_id": lead_id})
+        except CalendarUnavailable:
+            return self._undo(slot, meeting, Problem.CALENDAR_DOWN)
 
         booking_id = secrets.token_hex(4)
         now = self.clock.now()
@@ -118,7 +135,11 @@ class BookingFlow:
             )
             or lead
         )
-        due = dict(reminder_times(slot.start, now))
+        return self._announce(booked, slot, booking_id)
+
+    def _announce(self, booked: Lead, slot: Slot, booking_id: str) -> Booked:
+        """Reminders and the CRM sync of a booking; deterministic task names make a repeat harmless."""
+        due = dict(reminder_times(slot.start, self.clock.now()))
         for reminder in reminders_for(booked.lead_id, booking_id):
             if reminder.kind in due:
                 self.scheduler.schedule(reminder, run_at=due[reminder.kind])
@@ -169,6 +190,25 @@ class BookingFlow:
         return cleared
 
     # ---- helpers ------------------------------------------------------------------------------------
+    def _meeting(self, lead: Lead, slot: Slot, progress: dict[str, Any]) -> Meeting | None:
+        """The booking's Zoom meeting: the one an interrupted attempt created, else a new one."""
+        if progress.get("meeting_id") and progress.get("join_url"):
+            return Meeting(progress["meeting_id"], progress["join_url"])
+        try:
+            return self.meetings.create(
+                t(lead.language, "zoom_topic", name=lead.name or "—"), slot.start, self.rules.lesson_minutes
+            )
+        except MeetingsUnavailable as exc:
+            log.error("zoom meeting not created", extra={"lead_id": lead.lead_id, "reason": str(exc)})
+            return None
+
+    def _undo(self, slot: Slot, meeting: Meeting | None, problem: Problem) -> Problem:
+        self.store.delete(SLOT_CLAIMS, slot.event_id)
+        if meeting:
+            self._delete_meeting(meeting.meeting_id)
+        self._invalidate_cache()
+        return problem
+
     def _free_slots(self) -> list[Slot]:
         cached = self.store.get(SLOT_CACHE, "free")
         if cached is not None:

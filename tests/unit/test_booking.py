@@ -344,3 +344,53 @@ def test_an_old_day_button_never_books_a_second_lesson(academy: Academy) -> None
     parent.press("back:days")
     assert parent.session.scene is Scene.SCHEDULED and parent.lead.booking_id == booked.booking_id
     assert len(academy.meetings.created) == 1
+
+
+class Killed(BaseException):
+    """The process dies here (a SIGKILL, a lost instance): nothing after it runs, nothing is undone."""
+
+
+def _at_confirm(academy: Academy) -> tuple[Parent, str]:
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    parent.press(parent.buttons()[0][1])  # the first day
+    parent.press(parent.buttons()[0][1])  # its first time
+    return parent, next(data for text, data in parent.buttons() if "Подтвердить" in text)
+
+
+@pytest.mark.parametrize("dies", ["after_zoom", "after_calendar", "after_the_lead"])
+def test_a_booking_killed_half_way_is_finished_when_the_press_comes_again(
+    academy: Academy, monkeypatch: pytest.MonkeyPatch, dies: str
+) -> None:
+    parent, confirm = _at_confirm(academy)
+    book, schedule = academy.calendar.book, academy.scheduler.schedule
+
+    def calendar_book(slot, summary, description):  # type: ignore[no-untyped-def]
+        if dies == "after_calendar":
+            book(slot, summary, description)
+        raise Killed
+
+    def scheduler_schedule(job, run_at=None):  # type: ignore[no-untyped-def]
+        raise Killed
+
+    if dies == "after_the_lead":
+        monkeypatch.setattr(academy.scheduler, "schedule", scheduler_schedule)
+    else:
+        monkeypatch.setattr(academy.calendar, "book", calendar_book)
+    with pytest.raises(Killed):
+        parent.press(confirm)
+    monkeypatch.setattr(academy.calendar, "book", book)
+    monkeypatch.setattr(academy.scheduler, "schedule", schedule)
+
+    replies = parent.press(confirm)  # Telegram delivers the unanswered press again
+    assert "Готово" in replies[0].text
+    lead = parent.lead
+    assert lead.status is LeadStatus.SCHEDULED and lead.calendar_event_id == "ev-tomorrow-10"
+    (meeting,) = academy.meetings.created.values()  # no second Zoom meeting
+    assert lead.zoom_link == meeting.join_url and meeting.join_url in replies[0].text
+    assert academy.calendar.events["ev-tomorrow-10"]["summary"] == "Пробный урок: Анна"
+    kinds = sorted(
+        job.payload.get("kind") or job.payload["step"]
+        for job in academy.scheduler.jobs.values()
+        if job.payload.get("lead_id") == lead.lead_id and job.payload.get("step") != "email1"
+    )
+    assert "remind24h" in kinds and "sync" in kinds  # reminders and the CRM sync are not lost either
