@@ -24,7 +24,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from shared.bot.conversation import Conversation
@@ -166,8 +166,14 @@ class BotRuntime:
         outage) goes to `undelivered` with the rest, so the parent gets it later instead of an error:
         what the update did (a booking) is done and must be told."""
         for index, reply in enumerate(replies):
+            if reply.video_note:
+                await self._send_video_note(context, chat_id, reply.video_note)
+            if not reply.text:
+                continue
             try:
                 await self._send_patiently(context, chat_id, reply)
+            except BadRequest:
+                raise  # the message itself is refused: sending it later would be refused too
             except (RetryAfter, NetworkError) as exc:
                 if self._undelivered is None:
                     raise
@@ -185,8 +191,8 @@ class BotRuntime:
             except RetryAfter as exc:
                 error: TelegramError = exc
                 wait = _seconds(exc.retry_after)
-            except TimedOut:
-                raise  # it may have been delivered: sending again could show it twice
+            except (TimedOut, BadRequest):
+                raise  # a timeout may have been delivered (a second send could show it twice)
             except NetworkError as exc:  # a 5xx or a connection failure
                 error, wait = exc, 0.5
             if waited + wait > self._wait_budget:
@@ -195,11 +201,15 @@ class BotRuntime:
             waited += wait
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
-        if reply.video_note:
-            await context.bot.send_video_note(chat_id, video_note=reply.video_note)
-        if not reply.text:
-            return
         await context.bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
+
+    @staticmethod
+    async def _send_video_note(context: ContextTypes.DEFAULT_TYPE, chat_id: int, video_note: str) -> None:
+        """Best effort: the welcome video is a greeting; the texts after it are what must arrive."""
+        try:
+            await context.bot.send_video_note(chat_id, video_note=video_note)
+        except TelegramError as exc:
+            log.warning("video note not sent", extra={"reason": str(exc)})
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The global error handler: log it, and tell the parent what to do, in their language."""
