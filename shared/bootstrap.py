@@ -169,10 +169,12 @@ class Container:
         from shared.flows.effects import BlockedParent, EffectPerformer
         from shared.flows.outbox import Outbox, alert_once
 
+        performer = EffectPerformer(self.leads, lambda: self.crm, self.notifier)
         outbox = Outbox(
             store=self.store,
             clock=self.clock,
-            perform=EffectPerformer(self.leads, lambda: self.crm, self.notifier),
+            perform=performer,
+            perform_batch=performer.perform_batch,
             alert=alert_once(self.store, self.notifier.alert_developers),
             policy=RetryPolicy(horizon=timedelta(hours=self.settings.effects_horizon_hours)),
         )
@@ -200,6 +202,7 @@ class Container:
                 max_attempts=s.tasks_max_attempts,
                 timezone=s.academy_timezone,
                 manager_language=s.manager_language,
+                crm_flush_seconds=s.crm_flush_seconds,
             ),
         )
 

@@ -111,6 +111,15 @@ class CrmUnavailable(Exception):
     """The sheet could not be reached after the retries: try again later, the lead is kept in the store."""
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """One lead's row brought up to date: `values` on its existing row, or `new_row` appended."""
+
+    lead_id: str
+    values: Mapping[str, CellValue]
+    new_row: Mapping[str, CellValue]
+
+
 class Crm(Protocol):
     def read_lead(self, lead_id: str) -> CrmRecord | None:
         """The lead's row, found by `lead_id`, or None."""
@@ -120,6 +129,11 @@ class Crm(Protocol):
         self, lead_id: str, values: Mapping[str, CellValue], new_row: Mapping[str, CellValue]
     ) -> CrmRecord | None:
         """Update `values` in the lead's row, or append `new_row` if there is none; returns the row before."""
+        ...
+
+    def write_rows(self, changes: Sequence[RowChange]) -> dict[str, CrmRecord | None]:
+        """Many leads in a few requests (the batched writer); for each lead its row's `status` before the
+        write (None: the row was appended). A lead appears at most once in `changes`."""
         ...
 
     def append_log(self, entries: Sequence[LogEntry]) -> None: ...

@@ -94,10 +94,12 @@ def outbox(
     policy: RetryPolicy | None = None,
 ) -> Outbox:
     """The outbox as the bootstrap wires it, on the given fakes (alerts: once per incident and hour)."""
+    performer = EffectPerformer(leads, lambda: crm, notifier)
     box = Outbox(
         store=store,
         clock=clock,
-        perform=EffectPerformer(leads, lambda: crm, notifier),
+        perform=performer,
+        perform_batch=performer.perform_batch,
         alert=alert_once(store, notifier.alert_developers),
         policy=policy or RetryPolicy(),
     )

@@ -24,6 +24,7 @@ from shared.ports import (
     Meeting,
     MeetingsUnavailable,
     NotifyError,
+    RowChange,
     SlotTaken,
     TranscriptionFailed,
 )
@@ -71,6 +72,21 @@ class RecordingCrm:
             return None
         before = CrmRecord({k: str(v) for k, v in row.items()})
         row.update(values)
+        return before
+
+    def write_rows(self, changes: Sequence[RowChange]) -> dict[str, CrmRecord | None]:
+        self._call("write_rows")
+        before: dict[str, CrmRecord | None] = {}
+        for change in changes:
+            row = self._find(change.lead_id)
+            if row is None:
+                self.rows.append({name: change.new_row.get(name, "") for name in LEAD_COLUMNS})
+                before[change.lead_id] = None
+            else:
+                before[change.lead_id] = CrmRecord(
+                    {"lead_id": change.lead_id, "status": str(row.get("status", ""))}
+                )
+                row.update(change.values)
         return before
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:

@@ -160,6 +160,7 @@ locals {
     "lead_locks",     # shared/flows/lead_repository.py LOCKS (lease)
     "once",           # shared/flows/once.py: run-once keys of updates, submissions and task steps
     "repeat_notices", # shared/flows/email_chain.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
+    "crm_writer",     # shared/flows/email_chain.py CRM_WRITER: the batched writer's lock (2 min)
     "outbox",         # shared/flows/outbox.py: done effects are kept 7 days (pending ones have no expiry)
     "slot_cache",     # shared/flows/booking.py SLOT_CACHE (30 s)
     "slot_claims",    # shared/flows/booking.py SLOT_CLAIMS

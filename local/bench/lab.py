@@ -419,11 +419,17 @@ class Lab:
     def run_due(self) -> int:
         return self._dispatch("run-due")
 
+    def run_flush(self) -> int:
+        """Let the batched CRM writer's window end: the CRM changes recorded in it are written."""
+        return self._dispatch("advance", {"seconds": int(self.env.get("CRM_FLUSH_SECONDS", "5"))})
+
     def run_chain(self) -> int:
-        """Deliver every pending step: sync now, email1 after 30 min, email2 and call_alert a day apart."""
-        ran = self.run_due()
+        """Deliver every pending step: sync now, email1 after 30 min, email2 and call_alert a day apart,
+        and the CRM writer's batch after each."""
+        ran = self.run_due() + self.run_flush()
         for seconds in (HALF_HOUR, DAY, DAY):
             ran += self._dispatch("advance", {"seconds": seconds})
+            ran += self.run_flush()
         pending = self.http.get(f"{self.stack.tasks_url}/_emulator/tasks").json()["tasks"]
         if pending:
             raise BenchError(f"tasks left after the chain: {pending}")

@@ -79,7 +79,7 @@ def scenario(lab: Lab) -> ScenarioResult:
     tasks = lab.run_chain()
     lab.clear_calls()
     lab.new_lead()
-    tasks += lab.run_due()
+    tasks += lab.run_due() + lab.run_flush()  # the sync, then the CRM writer's batch of its window
     intake = lab.call_counts()
     tasks += lab.run_chain()
     chain = lab.call_counts()

@@ -19,7 +19,7 @@ from googleapiclient.errors import HttpError
 
 from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
 from shared.domain.leads import LEAD_COLUMNS, LOG_COLUMNS, CellValue, cell
-from shared.ports import CrmRecord, CrmUnavailable, LogEntry
+from shared.ports import CrmRecord, CrmUnavailable, LogEntry, RowChange
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,6 +87,7 @@ class SheetsCrm:
         # httplib2 connections are not thread-safe and functions-framework serves requests on threads.
         self._lock = threading.RLock()
         self._log_ready = False
+        self._header: list[str] | None = None  # the Leads header as last read (the batched writer's)
         self.calls = 0  # API requests made: the benchmark reports calls per lead
 
     # ---- port ----------------------------------------------------------------------------------
@@ -137,6 +138,85 @@ class SheetsCrm:
             return before
 
         return self._retrying(write, "write_lead")
+
+    def write_rows(self, changes: Sequence[RowChange]) -> dict[str, CrmRecord | None]:
+        """The batched writer: one read of the header, lead_id and status columns (the header is cached
+        per instance; a changed one is read again), one update of every existing row's cells, one append
+        of every new row. Never the whole sheet: managers' own columns are neither read nor written."""
+
+        title = quote_sheet(self._leads)
+
+        def write() -> dict[str, CrmRecord | None]:
+            header, ids, statuses = self._id_columns()
+            where: dict[str, list[int]] = {}
+            for index, value in enumerate(ids):
+                where.setdefault(value, []).append(index)
+            data: list[dict[str, Any]] = []
+            appended: list[list[CellValue]] = []
+            before: dict[str, CrmRecord | None] = {}
+            duplicates: list[int] = []
+            for change in changes:
+                found = where.get(change.lead_id)
+                if not found:
+                    appended.append([cell(change.new_row.get(name, "")) if name else "" for name in header])
+                    before[change.lead_id] = None
+                    continue
+                duplicates += found[1:]
+                row = found[0]
+                status = statuses[row] if row < len(statuses) else ""
+                before[change.lead_id] = CrmRecord({"lead_id": change.lead_id, "status": status})
+                data += [
+                    {
+                        "range": f"{title}!{column_letter(header.index(name))}{row + 2}",
+                        "values": [[cell(value)]],
+                    }
+                    for name, value in change.values.items()
+                    if name in header
+                ]
+            if data:
+                self._execute(
+                    self._values().batchUpdate(
+                        spreadsheetId=self._spreadsheet, body={"valueInputOption": "RAW", "data": data}
+                    )
+                )
+            if appended:
+                self._execute(
+                    self._values().append(
+                        spreadsheetId=self._spreadsheet,
+                        range=f"{quote_sheet(self._leads)}!A1",
+                        valueInputOption="RAW",
+                        insertDataOption="INSERT_ROWS",
+                        body={"values": appended},
+                    )
+                )
+            if duplicates:
+                self._delete_rows(duplicates)  # a lost answer's write that landed late: keep one row
+            return before
+
+        return self._retrying(write, "write_rows") if changes else {}
+
+    def _id_columns(self, fresh: bool = False) -> tuple[list[str], list[str], list[str]]:
+        """The header, and the lead_id and status of every data row, in one request."""
+        # First use (or a header that changed): read it whole, which also creates the sheet or columns.
+        header = self._header if self._header and not fresh else self._read_table().header
+        id_col, status_col = column_letter(header.index("lead_id")), column_letter(header.index("status"))
+        title = quote_sheet(self._leads)
+        response = self._execute(
+            self._values().batchGet(
+                spreadsheetId=self._spreadsheet,
+                ranges=[f"{title}!1:1", f"{title}!{id_col}2:{id_col}", f"{title}!{status_col}2:{status_col}"],
+                majorDimension="COLUMNS",
+            )
+        )
+        ranges = response.get("valueRanges", [])
+        current = [str(name).strip() for name in _first_row_from_columns(ranges[0] if ranges else {})]
+        if current != header:  # managers moved or deleted columns since: read it again, once
+            self._header = None
+            if fresh:
+                raise CrmUnavailable("the Leads header changed while it was read; try again")
+            return self._id_columns(fresh=True)
+        self._header = header
+        return header, _column(ranges, 1), _column(ranges, 2)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         rows = [[e.time.isoformat(timespec="seconds"), e.lead_id, e.event, e.details] for e in entries]
@@ -282,3 +362,16 @@ class SheetsCrm:
 
 def _is_missing_sheet(exc: HttpError) -> bool:
     return exc.resp.status == 400 and "Unable to parse range" in str(exc.content or b"", "utf-8", "replace")
+
+
+def _first_row_from_columns(value_range: Mapping[str, Any]) -> list[Any]:
+    """The header row read with majorDimension=COLUMNS: the first value of each column."""
+    return [column[0] if column else "" for column in value_range.get("values", [])]
+
+
+def _column(ranges: Sequence[Mapping[str, Any]], index: int) -> list[str]:
+    """One column read with majorDimension=COLUMNS, as strings (trailing empty cells are not sent)."""
+    if index >= len(ranges):
+        return []
+    values = ranges[index].get("values", [])
+    return [str(v) for v in values[0]] if values else []

@@ -27,6 +27,11 @@ class EffectKind(StrEnum):
     PARENT = "parent"  # a message to a parent's own chat (reminders)
 
     @property
+    def batched(self) -> bool:
+        """Written by the batched CRM writer, many leads per Sheets request, not one by one."""
+        return self in (EffectKind.CRM_ROW, EffectKind.CRM_LOG)
+
+    @property
     def service(self) -> str:
         """The outside service the effect needs: one incident (one alert) per service, not per kind."""
         return "crm" if self in (EffectKind.CRM_ROW, EffectKind.CRM_LOG) else "telegram"
@@ -83,12 +88,13 @@ class RetryPolicy:
 
 
 def new_record(effect: Effect, now: datetime, policy: RetryPolicy) -> dict[str, Any]:
-    """A pending record; due after one lease, so a delivery that dies right away is re-driven."""
+    """A pending record. A CRM effect is due at once (the batched writer takes it); any other is due after
+    one lease: it is delivered right away, and re-driven only if that delivery dies."""
     return {
         "effect": effect.model_dump(mode="json"),
         "state": EffectState.PENDING.value,
         "attempts": 0,
         "created_at": now.isoformat(),
-        "due_at": (now + policy.lease).timestamp(),
+        "due_at": (now if effect.kind.batched else now + policy.lease).timestamp(),
         "last_error": "",
     }

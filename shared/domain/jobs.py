@@ -7,7 +7,7 @@ by Cloud Tasks as a duplicate (409), which is what makes scheduling idempotent.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
@@ -31,6 +31,7 @@ class Step(StrEnum):
     EMAIL1 = "email1"
     EMAIL2 = "email2"
     CALL_ALERT = "call_alert"
+    CRM_FLUSH = "crm_flush"  # the batched CRM writer: what the outbox holds for the sheet
 
 
 ChainStepKind = Literal[Step.EMAIL1, Step.EMAIL2, Step.CALL_ALERT]
@@ -131,10 +132,35 @@ class Reminder(_Job):
         return f"reminder-{self.lead_id}-{self.booking_id}-{self.kind.value}"
 
 
-EmailChainJob = Annotated[CrmSync | ChainStep, Field(discriminator="step")]
-Job = CrmSync | ChainStep | Reminder
+class CrmFlush(_Job):
+    """Write the CRM changes the outbox holds, many leads per Sheets request. One per time window: every
+    sync of the window shares it, which is what batches a burst of leads."""
 
-EMAIL_CHAIN_JOB: TypeAdapter[CrmSync | ChainStep] = TypeAdapter(EmailChainJob)
+    target: ClassVar[Target] = Target.EMAIL_CHAIN
+    step: Literal[Step.CRM_FLUSH] = Step.CRM_FLUSH
+    window: int = Field(ge=0)  # epoch seconds // window length
+    seconds: int = Field(ge=1, le=3600)  # the window length
+
+    @classmethod
+    def for_time(cls, now: datetime, seconds: int) -> CrmFlush:
+        return cls(window=int(now.timestamp()) // seconds, seconds=seconds)
+
+    @property
+    def run_at(self) -> datetime:
+        """The end of the window: everything recorded in it is written by then."""
+        return datetime.fromtimestamp((self.window + 1) * self.seconds, tz=UTC)
+
+    def task_name(self) -> str:
+        return f"crm-flush-{self.seconds}-{self.window}"
+
+    def run_once_key(self) -> str:
+        return f"crm-flush-{self.seconds}-{self.window}"
+
+
+EmailChainJob = Annotated[CrmSync | ChainStep | CrmFlush, Field(discriminator="step")]
+Job = CrmSync | ChainStep | CrmFlush | Reminder
+
+EMAIL_CHAIN_JOB: TypeAdapter[CrmSync | ChainStep | CrmFlush] = TypeAdapter(EmailChainJob)
 
 
 def chain_steps(lead_id: str) -> list[ChainStep]:

@@ -45,14 +45,14 @@ def handle(request: Request, container: Container) -> Response:
     except RetryLater as exc:
         log.warning(
             "email_chain step will be retried",
-            extra={"step": task.step.value, "lead_id": task.lead_id, "reason": str(exc)},
+            extra={"step": task.step.value, "lead_id": getattr(task, "lead_id", None), "reason": str(exc)},
         )
         return json_response(503, outcome="retry", error=str(exc))
     log.info(
         "email_chain step finished",
         extra={
             "step": task.step.value,
-            "lead_id": task.lead_id,
+            "lead_id": getattr(task, "lead_id", None),
             "outcome": result.outcome.value,
             "detail": result.detail,
         },

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.domain.effects import Effect, EffectKind
-from shared.domain.leads import LeadStatus, crm_row, crm_values
+from shared.domain.leads import Lead, LeadStatus, crm_row, crm_values
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import PermanentFailure
-from shared.ports import Clock, Crm, LogEntry, Notifier, NotifyError
+from shared.ports import Clock, Crm, LogEntry, Notifier, NotifyError, RowChange
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,54 @@ class EffectPerformer:
                 if exc.blocked:
                     raise PermanentFailure(str(exc)) from None
                 raise
+
+    def perform_batch(self, effects: list[Effect]) -> dict[str, Exception | None]:
+        """The CRM effects of many leads in a few Sheets requests (the batched writer): one row change per
+        lead (its effects' columns together), one Log append. What failed is reported per effect."""
+        results: dict[str, Exception | None] = {}
+        rows = [e for e in effects if e.kind is EffectKind.CRM_ROW]
+        logs = [e for e in effects if e.kind is EffectKind.CRM_LOG]
+        for effect in effects:
+            if effect.kind not in (EffectKind.CRM_ROW, EffectKind.CRM_LOG):
+                results[effect.effect_id] = _attempt(self, effect)
+        if rows:
+            results.update(self._rows(rows))
+        if logs:
+            entries = [LogEntry(e.log_time, e.lead_id, e.log_event, e.log_details) for e in logs]  # type: ignore[arg-type]
+            error = _attempt(lambda _: self.crm.append_log(entries), None)
+            results.update({e.effect_id: error for e in logs})
+        return results
+
+    def _rows(self, effects: list[Effect]) -> dict[str, Exception | None]:
+        by_lead: dict[str, list[Effect]] = {}
+        for effect in effects:
+            by_lead.setdefault(effect.lead_id or "", []).append(effect)
+        results: dict[str, Exception | None] = {}
+        changes: list[RowChange] = []
+        leads: dict[str, Lead] = {}
+        for lead_id, group in by_lead.items():
+            lead = self.leads.get(lead_id) if lead_id else None
+            if lead is None:
+                results.update({e.effect_id: PermanentFailure("the lead is gone") for e in group})
+                continue
+            columns = tuple(dict.fromkeys(c for e in group for c in e.columns))
+            changes.append(RowChange(lead.lead_id, crm_values(lead, columns), crm_row(lead)))
+            leads[lead_id] = lead
+        try:
+            before = self.crm.write_rows(changes) if changes else {}
+        except Exception as exc:  # the whole batch waits for the next try
+            return {**results, **{e.effect_id: exc for e in effects if e.effect_id not in results}}
+        for lead_id, lead in leads.items():
+            record = before.get(lead_id)
+            status = record.status if record is not None else ""
+            if status and status != lead.crm_status and any(e.remember_status for e in by_lead[lead_id]):
+                self._remember_status(lead_id, status)
+            results.update({e.effect_id: None for e in by_lead[lead_id]})
+        return results
+
+    def _remember_status(self, lead_id: str, status: str) -> None:
+        """The managers' status the row had: a manager who moved the lead on stops the email chain."""
+        self.leads.update(lead_id, lambda current: current.model_copy(update={"crm_status": status}))
 
     def _booking_stands(self, effect: Effect) -> bool:
         lead = self.leads.get(effect.lead_id) if effect.lead_id else None
@@ -98,3 +146,11 @@ class BlockedParent:
                 ),
             ]
         )
+
+
+def _attempt(perform: Callable[[Effect], object], effect: Effect | None) -> Exception | None:
+    try:
+        perform(effect)  # type: ignore[arg-type]
+    except Exception as exc:
+        return exc
+    return None

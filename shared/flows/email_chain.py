@@ -22,7 +22,7 @@ from shared.domain.email_chain import (
     new_lead_text,
     render_email,
 )
-from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmSync, Step, SyncEvent
+from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmFlush, CrmSync, Step, SyncEvent
 from shared.domain.leads import Lead, StepState, crm_row
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
@@ -63,6 +63,10 @@ _BOOKING_COLUMNS = ("status", "lesson_at", "zoom_link", "calendar_event_id")
 # A parent who sends the form again and again is one "repeat request" message per lead in this window
 # (the CRM row still follows every form).
 REPEAT_NOTICES = "repeat_notices"
+CRM_WRITER = "crm_writer"  # the batched writer's lock
+_WRITER_LEASE = timedelta(minutes=2)
+_BATCH = 300  # leads' effects per batch: one batchGet, one batchUpdate, one append (and one Log append)
+_MAX_BATCHES = 10
 REPEAT_NOTICE_WINDOW = timedelta(hours=3)
 
 
@@ -91,6 +95,9 @@ class ChainSettings:
     max_attempts: int
     timezone: str = "Europe/Riga"
     manager_language: str = "ru"  # managers' chat messages and developers' alerts
+    # The batched CRM writer's window (CRM_FLUSH_SECONDS): the CRM changes of every task in one window are
+    # written together at its end. 0: each task writes its own changes at once (tests).
+    crm_flush_seconds: int = 5
 
 
 @dataclass
@@ -105,8 +112,10 @@ class EmailChain:
     settings: ChainSettings
     outbox: Outbox
 
-    def run(self, job: CrmSync | ChainStep, *, retry_count: int = 0) -> StepResult:
+    def run(self, job: CrmSync | ChainStep | CrmFlush, *, retry_count: int = 0) -> StepResult:
         """Run one delivery of a task; raises RetryLater for what a later delivery can fix."""
+        if isinstance(job, CrmFlush):
+            return self.flush_crm()
         final_attempt = retry_count + 1 >= self.settings.max_attempts
         step, lead_id = job.step, job.lead_id
         try:
@@ -129,6 +138,34 @@ class EmailChain:
             raise RetryLater(str(exc)) from None
         except StoreConflict as exc:
             raise RetryLater(str(exc)) from None
+
+    def flush_crm(self) -> StepResult:
+        """The batched writer: every CRM change due in the outbox, a few hundred leads per batch, by one
+        writer at a time (a second one would read the same rows and append a new lead twice)."""
+        if not self.store.create(CRM_WRITER, "lock", {"at": self.clock.now().isoformat()}, ttl=_WRITER_LEASE):
+            raise RetryLater("another CRM writer is running")
+        counts: dict[DeliveryOutcome, int] = {}
+        try:
+            for _ in range(_MAX_BATCHES):
+                batch = self.outbox.redrive(limit=_BATCH, batched_only=True)
+                for outcome, count in batch.items():
+                    counts[outcome] = counts.get(outcome, 0) + count
+                if not batch or set(batch) != {DeliveryOutcome.DONE}:
+                    break  # nothing left, or the sheet is failing: the reconciler takes it from here
+        finally:
+            self.store.delete(CRM_WRITER, "lock")
+        return StepResult(
+            Outcome.DONE, ", ".join(f"{n} {o.value}" for o, n in counts.items()) or "nothing due"
+        )
+
+    def _write_crm(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
+        """CRM effects: recorded, then written with the window's batch (or at once without a window)."""
+        if not self.settings.crm_flush_seconds:
+            return self.outbox.send(effects)
+        self.outbox.record(effects)
+        flush = CrmFlush.for_time(self.clock.now(), self.settings.crm_flush_seconds)
+        self.scheduler.schedule(flush, run_at=flush.run_at)
+        return {}
 
     # ---- steps ---------------------------------------------------------------------------------
     def _dispatch(self, job: CrmSync | ChainStep, *, final_attempt: bool) -> StepResult:
@@ -163,10 +200,12 @@ class EmailChain:
         if event in BOOKING_EVENTS:
             details = lead.lesson_at.isoformat(timespec="minutes") if lead.lesson_at else ""
             effects.append(self._log_effect(lead, key, f"LESSON_{event.upper()}", details))
+        outcomes = self._write_crm(effects)
         if event is not SyncEvent.UPDATED or self._first_repeat_in_window(lead):
-            effects.append(Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text))
-        outcomes = self.outbox.send(effects)
-        pending = sum(outcome is not DeliveryOutcome.DONE for outcome in outcomes.values())
+            managers = Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text)
+            effects.append(managers)
+            outcomes.update(self.outbox.send([managers]))
+        pending = len(effects) - sum(outcome is DeliveryOutcome.DONE for outcome in outcomes.values())
         return StepResult(
             Outcome.DONE, f"{pending} of {len(effects)} effects pending" if pending else "synced"
         )
@@ -205,7 +244,7 @@ class EmailChain:
             log.warning("CRM unreachable; the chain goes on from the store", extra={"reason": str(exc)})
         else:
             if record is None:  # the sync task has not written the row yet: the outbox writes it
-                self.outbox.send([Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key="row")])
+                self._write_crm([Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key="row")])
             elif record.status.upper() not in ("", "NEW"):
                 self._remember_crm_status(lead, record.status)
                 return StepResult(Outcome.SKIPPED, "moved_by_manager")
@@ -233,7 +272,7 @@ class EmailChain:
         if state is StepState.FAILED:
             self._record_failure(step, lead, failure, will_retry=False)
             return StepResult(Outcome.DONE, f"failed: {failure}")
-        self.outbox.send(
+        self._write_crm(
             [
                 Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=step.value, columns=(column,)),
                 self._log_effect(lead, step.value, column.upper(), state.value),

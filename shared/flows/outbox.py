@@ -46,6 +46,8 @@ class Outbox:
     alert: Callable[[str, str], None]  # (incident key, text): the developers, once per incident
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     on_stopped: Callable[[Effect, str], None] | None = None
+    # Performs many CRM effects at once (effect id -> its error, or None); without it, one by one.
+    perform_batch: Callable[[list[Effect]], dict[str, Exception | None]] | None = None
 
     def record(self, effects: Iterable[Effect]) -> list[Effect]:
         """Store each effect unless it is known already; returns the ones recorded now."""
@@ -56,7 +58,41 @@ class Outbox:
         """Record, then deliver at once: the happy path costs no wait, a failure stays for the reconciler."""
         effects = list(effects)
         self.record(effects)
-        return {e.effect_id: self.deliver(e) for e in effects}
+        return self._deliver_all(effects)
+
+    def _deliver_all(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
+        batched = [e for e in effects if e.kind.batched] if self.perform_batch else []
+        outcomes = self.deliver_batch(batched) if batched else {}
+        outcomes.update({e.effect_id: self.deliver(e) for e in effects if e not in batched})
+        return outcomes
+
+    def deliver_batch(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
+        """Claim each, perform them together (`perform_batch`), settle each by its own result."""
+        assert self.perform_batch is not None
+        outcomes: dict[str, DeliveryOutcome] = {}
+        claimed: dict[str, tuple[Effect, dict[str, Any]]] = {}
+        for effect in effects:
+            record = self._claim(effect.effect_id)
+            if isinstance(record, DeliveryOutcome):
+                outcomes[effect.effect_id] = record
+            else:
+                claimed[effect.effect_id] = (effect, record)
+        if not claimed:
+            return outcomes
+        try:
+            errors = self.perform_batch([effect for effect, _ in claimed.values()])
+        except Exception as exc:  # a bug in the batch itself: every effect waits for the next try
+            errors = dict.fromkeys(claimed, exc)
+        for effect_id, (effect, record) in claimed.items():
+            error = errors.get(effect_id)
+            if error is None:
+                self._finish(effect_id, {**record, "state": EffectState.DONE.value}, DONE_KEPT)
+                outcomes[effect_id] = DeliveryOutcome.DONE
+            elif isinstance(error, PermanentFailure):
+                outcomes[effect_id] = self._stop(effect, record, str(error))
+            else:
+                outcomes[effect_id] = self._failed(effect, record, error)
+        return outcomes
 
     def deliver(self, effect: Effect) -> DeliveryOutcome:
         claimed = self._claim(effect.effect_id)
@@ -74,12 +110,15 @@ class Outbox:
             log.warning("dead-lettered effect delivered", extra={"effect_id": effect.effect_id})
         return DeliveryOutcome.DONE
 
-    def redrive(self, limit: int = 200) -> dict[DeliveryOutcome, int]:
-        """Deliver every effect due now (the reconciler's work); returns how each delivery ended."""
+    def redrive(self, limit: int = 500, *, batched_only: bool = False) -> dict[DeliveryOutcome, int]:
+        """Deliver every effect due now (the reconciler's work; `batched_only`: the CRM writer's);
+        returns how each delivery ended."""
+        due = self.store.due(OUTBOX, self.clock.now().timestamp(), limit)
+        effects = [Effect.model_validate(document.data["effect"]) for _key, document in due]
+        if batched_only:
+            effects = [e for e in effects if e.kind.batched]
         counts: dict[DeliveryOutcome, int] = {}
-        for _key, document in self.store.due(OUTBOX, self.clock.now().timestamp(), limit):
-            effect = Effect.model_validate(document.data["effect"])
-            outcome = self.deliver(effect)
+        for outcome in self._deliver_all(effects).values():
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 

@@ -25,6 +25,9 @@ OVERRIDES = {
     "SHEETS_TIMEOUT_SECONDS": "1",
     "RETRY_BACKOFF_SECONDS": "0.05",
     "TASKS_MAX_ATTEMPTS": "5",
+    # Each task writes its own CRM changes at once, so a test reads the sheet right after run_due();
+    # the batched window is tested in tests/unit and measured by `make bench`.
+    "CRM_FLUSH_SECONDS": "0",
     # A hanging model must fail fast here; the SDK still retries once, as in production.
     "OPENAI_TIMEOUT_SECONDS": "1",
 }

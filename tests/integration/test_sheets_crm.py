@@ -12,7 +12,7 @@ from shared.adapters.sheets import SheetsCrm
 from shared.bootstrap import build_sheets_service
 from shared.config import load_settings
 from shared.domain.leads import LEAD_COLUMNS
-from shared.ports import CrmUnavailable, LogEntry
+from shared.ports import CrmUnavailable, LogEntry, RowChange
 
 SHEET = "crm-sheet"
 
@@ -102,6 +102,66 @@ class TestWriteLead:
         fake.set_values(SHEET, "Leads", [duplicate], start="A3", value_input_option="RAW")
         crm.write_lead("lead1", {"email_1_sent": "TRUE"}, row("lead1"))
         assert len(rows_of(fake, "lead1")) == 1
+
+
+class TestBatchedWriter:
+    def test_a_batch_is_one_read_one_update_and_one_append(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        crm.write_rows([RowChange(lead, {}, row(lead)) for lead in ("a1", "b2", "c3")])  # the first batch
+        fake.clear_calls()
+        changes = [
+            RowChange("b2", {"email_1_sent": "TRUE", "updated_at": "2026-12-04T00:00:00+00:00"}, row("b2")),
+            RowChange("c3", {"status": "SCHEDULED"}, row("c3")),
+            RowChange("d4", {}, row("d4", name="Дина")),
+            RowChange("e5", {}, row("e5")),
+        ]
+        before = crm.write_rows(changes)
+        assert [call["path"].rsplit("/", 1)[-1] for call in fake.calls()] == [
+            "values:batchGet",
+            "values:batchUpdate",
+            "'Leads'!A1:append",
+        ]
+        assert before["b2"] is not None and before["b2"].status == "NEW" and before["d4"] is None
+        assert (
+            rows_of(fake, "b2")[0]["email_1_sent"] == "TRUE"
+            and rows_of(fake, "c3")[0]["status"] == "SCHEDULED"
+        )
+        assert rows_of(fake, "d4")[0]["name"] == "Дина" and len(leads_table(fake)) == 6
+
+    def test_managers_columns_order_and_sorting_stay_and_a_moved_header_is_read_again(
+        self, fake: SheetsFake
+    ) -> None:
+        crm = crm_for(fake)
+        crm.write_rows([RowChange(lead, {}, row(lead, name=f"name-{lead}")) for lead in ("a1", "b2")])
+        header, *rows = leads_table(fake)
+        order = ["notes", *reversed(header)]  # a manager's own column first, the bot's ones reversed
+        table = [order] + [
+            [
+                dict(zip(header, r, strict=False)).get(col, "manager note" if col == "notes" else "")
+                for col in order
+            ]
+            for r in reversed(rows)
+        ]
+        fake.set_values(SHEET, "Leads", table, value_input_option="RAW", clear=True)
+        before = crm.write_rows([RowChange("a1", {"email_1_sent": "TRUE"}, row("a1"))])
+        assert before["a1"] is not None and before["a1"].status == "NEW"
+        updated = rows_of(fake, "a1")[0]
+        assert updated["email_1_sent"] == "TRUE" and updated["notes"] == "manager note"
+        assert updated["name"] == "name-a1" and rows_of(fake, "b2")[0].get("email_1_sent", "") == ""
+        assert leads_table(fake)[0] == order
+
+    def test_a_duplicate_row_is_merged_and_sheets_down_is_unavailable(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        crm.write_rows([RowChange("lead1", {}, row("lead1"))])
+        header = leads_table(fake)[0]
+        fake.set_values(
+            SHEET, "Leads", [[row("lead1").get(h, "") for h in header]], start="A3", value_input_option="RAW"
+        )
+        crm.write_rows([RowChange("lead1", {"email_1_sent": "TRUE"}, row("lead1"))])
+        assert len(rows_of(fake, "lead1")) == 1
+        fake.add_fault(503, times=-1)
+        with pytest.raises(CrmUnavailable):
+            crm.write_rows([RowChange("lead2", {}, row("lead2"))])
 
 
 class TestFailures:

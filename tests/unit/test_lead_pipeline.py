@@ -8,7 +8,7 @@ import fakeredis
 import pytest
 
 from shared.adapters.store_redis import RedisStore
-from shared.domain.jobs import ChainStep, CrmSync, Step
+from shared.domain.jobs import ChainStep, CrmFlush, CrmSync, Step
 from shared.domain.leads import LeadStatus, StepState
 from shared.domain.tilda import TildaFields, parse_submission
 from shared.flows.email_chain import ChainSettings, EmailChain, Outcome, RetryLater
@@ -21,7 +21,7 @@ from tests.fakes import FixedClock, RecordingCrm, RecordingMailer, RecordingNoti
 
 
 class Pipeline:
-    def __init__(self, manager_language: str = "ru") -> None:
+    def __init__(self, manager_language: str = "ru", crm_flush_seconds: int = 0) -> None:
         self.store = RedisStore(fakeredis.FakeRedis())
         self.leads = LeadRepository(self.store)
         self.crm = RecordingCrm()
@@ -45,6 +45,7 @@ class Pipeline:
                 timedelta(hours=24),
                 max_attempts=3,
                 manager_language=manager_language,
+                crm_flush_seconds=crm_flush_seconds,
             ),
         )
 
@@ -61,7 +62,7 @@ class Pipeline:
 
     def run_job(self, name: str, retry_count: int = 0):
         job = self.scheduler.jobs[name].job
-        assert isinstance(job, ChainStep | CrmSync)
+        assert isinstance(job, ChainStep | CrmSync | CrmFlush)
         return self.chain.run(job, retry_count=retry_count)
 
     def sync_job(self) -> str:
@@ -139,7 +140,7 @@ class TestSync:
         row = pipeline.crm.row(lead_id)
         assert row["status"] == "NEW" and row["phone"] == "+79161234567" and row["utm_source"] == "instagram"
         assert len(pipeline.notifier.managers) == 1 and "Новая заявка" in pipeline.notifier.managers[0]
-        assert pipeline.crm.calls == ["write_lead"]
+        assert pipeline.crm.calls == ["write_rows"]  # the batched writer, with one lead in the batch
 
     def test_managers_and_developers_read_the_manager_language(self) -> None:
         pipeline = Pipeline(manager_language="en")
@@ -148,6 +149,39 @@ class TestSync:
         message = pipeline.notifier.managers[0]
         assert message.startswith("🆕 New request from the website\nName: Анна Петрова\nPhone: +79161234567")
         assert f"ID: {lead_id}" in message and "Имя" not in message
+
+    def test_a_burst_in_one_window_is_one_batch_written_at_its_end(self) -> None:
+        pipeline = Pipeline(crm_flush_seconds=5)
+        for n in range(20):
+            pipeline.submit(tranid=f"t{n}", Email=f"parent{n}@example.com", Phone=f"+7916000{n:04d}")
+        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
+            assert pipeline.run_job(name).detail == "1 of 2 effects pending"  # the row waits for the batch
+        [flush] = [job for name, job in pipeline.scheduler.jobs.items() if name.startswith("crm-flush-")]
+        assert (
+            flush.run_at is not None
+            and pipeline.clock.now() < flush.run_at <= pipeline.clock.now() + timedelta(seconds=5)
+        )
+        assert pipeline.crm.rows == [] and len(pipeline.notifier.managers) == 20  # managers are told at once
+        pipeline.clock.advance(seconds=5)
+        assert pipeline.chain.run(flush.job).detail == "20 done"
+        assert pipeline.crm.calls == ["write_rows"] and len(pipeline.crm.rows) == 20
+        assert pipeline.chain.run(flush.job).detail == "nothing due"  # a redelivered flush writes nothing
+
+    def test_one_writer_at_a_time_and_a_failing_sheet_leaves_the_batch_to_the_reconciler(self) -> None:
+        pipeline = Pipeline(crm_flush_seconds=5)
+        lead_id = pipeline.submit().lead_id
+        pipeline.run_job(pipeline.sync_job())
+        [flush] = [job for name, job in pipeline.scheduler.jobs.items() if name.startswith("crm-flush-")]
+        pipeline.store.create("crm_writer", "lock", {"at": "another instance"})
+        with pytest.raises(RetryLater):
+            pipeline.chain.run(flush.job)
+        pipeline.store.delete("crm_writer", "lock")
+        pipeline.crm.fail_next = 10**6
+        assert pipeline.chain.run(flush.job).detail == "1 retry"
+        pipeline.crm.fail_next = 0
+        pipeline.clock.advance(minutes=1)
+        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
+        assert pipeline.crm.row(lead_id)["lead_id"] == lead_id
 
     def test_duplicate_delivery_does_nothing_more(self, pipeline: Pipeline) -> None:
         pipeline.submit()
