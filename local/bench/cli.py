@@ -16,12 +16,18 @@ from types import FrameType
 import local.bench
 from local import package
 from local.bench.coldstart import cold_start_run
-from local.bench.constants import NO_FUNCTIONS, BenchError
+from local.bench.constants import BURST_LEADS, BURST_SECONDS, NO_FUNCTIONS, BenchError
 from local.bench.import_checks import check_imports
 from local.bench.lab import Lab
 from local.bench.report import human_report, markdown
 from local.bench.results import Results
-from local.bench.scenarios import assistant_scenario, bot_scenario, reminders_scenario, scenario
+from local.bench.scenarios import (
+    assistant_scenario,
+    bot_scenario,
+    burst_scenario,
+    reminders_scenario,
+    scenario,
+)
 from local.processes import REPO
 from local.run import Ports, start_stack
 
@@ -47,6 +53,8 @@ def measure(args: argparse.Namespace) -> Results:
         results = Results(datetime.now(UTC), lab.stack.store)
         step("scenario: peak RSS and calls per lead")
         results.scenario = scenario(lab)
+        step(f"burst: {BURST_LEADS} leads in {BURST_SECONDS} s of emulated time, the batched CRM writer")
+        results.burst = burst_scenario(lab)
         step("bot scenario: peak RSS and calls per registration and per booking")
         results.bot = bot_scenario(lab)
         step("reminders scenario: peak RSS")

@@ -103,3 +103,9 @@ with open(out_path, "w") as out:
 
 class BenchError(RuntimeError):
     """A measurement could not be taken (a function crashed or answered wrongly)."""
+
+
+# The burst: Tilda leads posted within a minute, as after a campaign mail-out (design §12).
+BURST_LEADS = 1000
+BURST_SECONDS = 60
+BURST_STEP_SECONDS = 5  # emulated time moves in steps: the leads of a step are posted, then their tasks run

@@ -453,6 +453,17 @@ class Lab:
         response.raise_for_status()
         return list(response.json())
 
+    def sheet_lead_ids(self) -> list[str]:
+        """The lead_id of every row of the Leads sheet, as the Sheets fake holds it (duplicates included)."""
+        state = self.http.get(f"{self.stack.fakes_url['sheets']}/_fake/state").json()
+        for spreadsheet in state["spreadsheets"].values():
+            for sheet in spreadsheet["sheets"]:
+                if sheet.get("title") == self.env.get("SHEETS_LEADS_SHEET", "Leads") and sheet["values"]:
+                    header, *rows = sheet["values"]
+                    column = header.index("lead_id")
+                    return [str(row[column]) for row in rows if len(row) > column and row[column]]
+        return []
+
     def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
         """What the bot sent to `chat_id`, oldest first, with the keyboards as sent."""
         response = self.http.get(

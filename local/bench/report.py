@@ -11,6 +11,9 @@ from local import package
 from local.bench.constants import (
     AI_BACK,
     AI_QUESTIONS,
+    BURST_LEADS,
+    BURST_SECONDS,
+    BURST_STEP_SECONDS,
     FILTERED_QUESTIONS,
     POLL_SECONDS,
     SCENARIO_ASKING_PARENTS,
@@ -310,6 +313,14 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         f"({', '.join(q for q, k in FILTERED_QUESTIONS if k == 'ai_injection')}) must be answered with the "
         "canned texts by the pre-filter; their figure is likewise the most any of them made. Sheets calls: "
         "the whole scenario's.",
+        f"- **Burst**: after a warm-up lead, {BURST_LEADS} Tilda leads are posted over {BURST_SECONDS} s of "
+        f"emulated time in steps of {BURST_STEP_SECONDS} s: each step's leads are posted, their sync tasks "
+        "dispatched (the managers' messages sent), then the clock moves on a step, which runs the CRM "
+        "writer's `crm_flush` task of the window. Steps go on until every posted lead has a row in the "
+        "Sheets fake (the drain time, emulated). Lost: posted leads without a row; duplicated: rows beyond "
+        "one per lead; Sheets calls per lead: every Sheets request of the burst divided by the leads; writes "
+        "per minute: the write requests (append, batchUpdate, update, clear) in any 60 s of emulated time. "
+        "The Cloud Tasks emulator dispatches without the queues' rate limits.",
         "- **Imports**: each function runs in a fresh interpreter via functions-framework's `create_app` "
         "under `-X importtime`, serving real requests (tilda: a new lead; email_chain: its sync and email1; "
         "reminders: the −24 h reminder of the scenario's last lesson; tg_webhook, served on its port with "

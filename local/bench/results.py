@@ -8,7 +8,14 @@ from datetime import datetime
 from pathlib import Path
 
 from local import package
-from local.bench.constants import IMPORT_FIGURE_SUFFIX, MEASURED, SCENARIO_PARENTS, SLOT_CACHE_SECONDS
+from local.bench.constants import (
+    BURST_LEADS,
+    BURST_SECONDS,
+    IMPORT_FIGURE_SUFFIX,
+    MEASURED,
+    SCENARIO_PARENTS,
+    SLOT_CACHE_SECONDS,
+)
 
 # ---- figures and budgets -------------------------------------------------------------------------------
 
@@ -50,6 +57,13 @@ BUDGETS = (
     Budget("tg_webhook peak RSS, assistant scenario", 160, "MB", "tg_webhook.ai_peak_rss"),
     Budget("reminders peak RSS", 160, "MB", "reminders.peak_rss"),
     Budget("Sheets calls per Tilda lead (happy path)", 2, "calls", "intake.sheets_calls_per_lead"),
+    Budget(f"Burst of {BURST_LEADS} leads in {BURST_SECONDS} s: leads lost", 0, "leads", "burst.lost"),
+    Budget(
+        f"Burst of {BURST_LEADS} leads in {BURST_SECONDS} s: rows duplicated", 0, "rows", "burst.duplicated"
+    ),
+    Budget("Burst: Sheets calls per lead", 0.2, "calls", "crm.sheets_calls_per_lead"),
+    Budget("Burst: Sheets writes in any minute", 60, "writes", "crm.peak_writes_per_min"),
+    Budget("Burst: drained within (emulated)", 20, "min", "burst.drain_minutes"),
     Budget(
         f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} registrations)",
         0,
@@ -164,6 +178,25 @@ class CallCounts:
 
 
 @dataclass(frozen=True)
+class BurstResult:
+    posted: int
+    lost: int  # posted leads with no row in the sheet once drained
+    duplicated: int  # rows beyond one per lead
+    sheets_calls: int
+    writes_by_step: list[int]  # Sheets write requests in each emulated step
+    step_seconds: int
+    drain_minutes: float  # emulated, from the first post until every lead has its row
+
+    def peak_writes_per_min(self) -> int:
+        """The most Sheets writes in any 60 s of emulated time (steps are whole windows)."""
+        per_minute = max(1, 60 // self.step_seconds)
+        steps = self.writes_by_step
+        return max(
+            (sum(steps[i : i + per_minute]) for i in range(max(1, len(steps) - per_minute + 1))), default=0
+        )
+
+
+@dataclass(frozen=True)
 class ScenarioResult:
     rss: dict[str, Rss]
     intake: CallCounts
@@ -265,6 +298,7 @@ class Results:
     store: str
     runs: list[ColdStartRun] = field(default_factory=list)
     scenario: ScenarioResult | None = None
+    burst: BurstResult | None = None
     bot: BotScenarioResult | None = None
     reminders: RemindersScenarioResult | None = None
     assistant: AssistantScenarioResult | None = None
@@ -309,6 +343,15 @@ class Results:
             Figure("tg_webhook", "ai_peak_rss", ai.rss.peak, "MB"),
             Figure("tg_webhook", "ai_peak_rss_tree", ai.rss.tree, "MB"),
         ]
+        if self.burst is not None:
+            burst = self.burst
+            figures += [
+                Figure("burst", "lost", burst.lost, "leads"),
+                Figure("burst", "duplicated", burst.duplicated, "rows"),
+                Figure("crm", "sheets_calls_per_lead", burst.sheets_calls / burst.posted, "calls", 3),
+                Figure("crm", "peak_writes_per_min", burst.peak_writes_per_min(), "writes"),
+                Figure("burst", "drain_minutes", burst.drain_minutes, "min", 1),
+            ]
         intake, chain = self.scenario.intake, self.scenario.chain
         figures += [
             Figure("intake", "sheets_calls_per_lead", intake.sheets, "calls"),

@@ -10,6 +10,9 @@ from typing import Any
 from local.bench.constants import (
     AI_QUESTIONS,
     BENCH_REMINDER,
+    BURST_LEADS,
+    BURST_SECONDS,
+    BURST_STEP_SECONDS,
     FILTERED_QUESTIONS,
     LEAD_FUNCTIONS,
     SCENARIO_ASKING_PARENTS,
@@ -25,6 +28,7 @@ from local.bench.results import (
     Booking,
     BookingCalls,
     BotScenarioResult,
+    BurstResult,
     RemindersScenarioResult,
     Rss,
     ScenarioResult,
@@ -263,4 +267,49 @@ def assistant_scenario(lab: Lab) -> AssistantScenarioResult:
         voice_openai=voice_openai,
         voice_telegram=voice_telegram,
         sheets=len(lab.calls("sheets")),
+    )
+
+
+_WRITES = (":append", "values:batchUpdate", ":batchUpdate", ":clear", "PUT ")  # Sheets requests that write
+
+
+def burst_scenario(lab: Lab) -> BurstResult:
+    """BURST_LEADS Tilda leads within BURST_SECONDS of emulated time, their sync tasks dispatched as they
+    come and the CRM writer's window flushed step by step, as Cloud Tasks would; then drained. Counts the
+    Sheets requests (the writes per emulated minute) and checks every lead has exactly one row."""
+    lab.stack.reset()
+    services = {name: lab.start(name) for name in LEAD_FUNCTIONS}
+    lab.new_lead()  # warm-up: the sheets get their headers, the writer reads them once
+    lab.run_due()
+    lab.run_flush()
+    lab.clear_calls()
+    steps = BURST_SECONDS // BURST_STEP_SECONDS
+    posted: list[str] = []
+    writes_by_step: list[int] = []
+    seen = 0
+    step = 0
+    while True:
+        if step < steps:
+            for _ in range(BURST_LEADS * (step + 1) // steps - len(posted)):
+                posted.append(lab.new_lead())
+        lab.run_due()  # the syncs posted in this step
+        lab._dispatch("advance", {"seconds": BURST_STEP_SECONDS})  # the window ends: the writer's batch
+        calls = lab.calls("sheets")
+        writes_by_step.append(sum(1 for c in calls[seen:] if any(w in request_name(c) for w in _WRITES)))
+        seen = len(calls)
+        step += 1
+        rows = lab.sheet_lead_ids()
+        if step >= steps and set(posted) <= set(rows) or step > 20 * 60 // BURST_STEP_SECONDS:
+            break
+    for service in services.values():
+        lab.stop(service)
+    rows = lab.sheet_lead_ids()
+    return BurstResult(
+        posted=len(posted),
+        lost=len(set(posted) - set(rows)),
+        duplicated=len(rows) - len(set(rows)),
+        sheets_calls=seen,
+        writes_by_step=writes_by_step,
+        step_seconds=BURST_STEP_SECONDS,
+        drain_minutes=step * BURST_STEP_SECONDS / 60,
     )

@@ -167,6 +167,21 @@ class TestSync:
         assert pipeline.crm.calls == ["write_rows"] and len(pipeline.crm.rows) == 20
         assert pipeline.chain.run(flush.job).detail == "nothing due"  # a redelivered flush writes nothing
 
+    def test_a_task_recording_after_its_windows_writer_started_goes_to_the_next_window(self) -> None:
+        pipeline = Pipeline(crm_flush_seconds=5)
+        pipeline.submit(tranid="a")
+        pipeline.run_job(pipeline.sync_job())
+        [first] = [job for name, job in pipeline.scheduler.jobs.items() if name.startswith("crm-flush-")]
+        pipeline.chain.run(first.job)  # this window's writer has run
+        late = pipeline.submit(tranid="b", Email="boris@example.com", Phone="+79160000002").lead_id
+        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
+            pipeline.run_job(name)  # in the same window
+        flushes = [job for name, job in pipeline.scheduler.jobs.items() if name.startswith("crm-flush-")]
+        [second] = [job for job in flushes if job.job != first.job]
+        assert second.job.window == first.job.window + 1  # type: ignore[union-attr]
+        pipeline.chain.run(second.job)
+        assert pipeline.crm.row(late)["lead_id"] == late
+
     def test_one_writer_at_a_time_and_a_failing_sheet_leaves_the_batch_to_the_reconciler(self) -> None:
         pipeline = Pipeline(crm_flush_seconds=5)
         lead_id = pipeline.submit().lead_id
