@@ -139,8 +139,9 @@ class Settings(BaseSettings):
     # Outbox: an effect (CRM row, managers' or parent's message) failing this long becomes a dead letter
     # with one alert to the developers; it is still retried every hour until the service is back.
     effects_horizon_hours: int = Field(default=24, ge=1, le=24 * 14)
-    # The batched CRM writer: the sheet changes of every task within this many seconds go in one batch
-    # (a burst of leads stays within Sheets' 60 writes a minute); 0 writes each task's changes at once.
+    # The batched CRM writer: a task's sheet changes are written this many seconds later, together with
+    # those every other task recorded meanwhile (a burst of leads stays within Sheets' 60 writes a
+    # minute); 0 writes each task's changes at once.
     crm_flush_seconds: int = Field(default=5, ge=0, le=3600)
     # Managers' chat messages, calendar entries and developers' alerts (parents get their own language).
     manager_language: Literal["ru", "en"] = "ru"

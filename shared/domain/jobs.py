@@ -7,7 +7,8 @@ by Cloud Tasks as a duplicate (409), which is what makes scheduling idempotent.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import hashlib
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
@@ -133,28 +134,23 @@ class Reminder(_Job):
 
 
 class CrmFlush(_Job):
-    """Write the CRM changes the outbox holds, many leads per Sheets request. One per time window: every
-    sync of the window shares it, which is what batches a burst of leads."""
+    """Write the CRM changes the outbox holds, many leads per Sheets request. Every task that records CRM
+    changes asks for one a few seconds later; the first to run writes what all of them recorded (the
+    rest find nothing due), which is what batches a burst of leads."""
 
     target: ClassVar[Target] = Target.EMAIL_CHAIN
     step: Literal[Step.CRM_FLUSH] = Step.CRM_FLUSH
-    window: int = Field(ge=0)  # epoch seconds // window length
-    seconds: int = Field(ge=1, le=3600)  # the window length
+    key: str = Field(pattern=r"^[a-f0-9]{8,40}$")  # from the effects that asked for it
 
     @classmethod
-    def for_time(cls, now: datetime, seconds: int) -> CrmFlush:
-        return cls(window=int(now.timestamp()) // seconds, seconds=seconds)
-
-    @property
-    def run_at(self) -> datetime:
-        """The end of the window: everything recorded in it is written by then."""
-        return datetime.fromtimestamp((self.window + 1) * self.seconds, tz=UTC)
+    def after(cls, effect_ids: list[str]) -> CrmFlush:
+        return cls(key=hashlib.sha256("|".join(effect_ids).encode()).hexdigest()[:16])
 
     def task_name(self) -> str:
-        return f"crm-flush-{self.seconds}-{self.window}"
+        return f"crm-flush-{self.key}"
 
     def run_once_key(self) -> str:
-        return f"crm-flush-{self.seconds}-{self.window}"
+        return f"crm-flush-{self.key}"
 
 
 EmailChainJob = Annotated[CrmSync | ChainStep | CrmFlush, Field(discriminator="step")]

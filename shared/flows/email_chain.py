@@ -95,8 +95,8 @@ class ChainSettings:
     max_attempts: int
     timezone: str = "Europe/Riga"
     manager_language: str = "ru"  # managers' chat messages and developers' alerts
-    # The batched CRM writer's window (CRM_FLUSH_SECONDS): the CRM changes of every task in one window are
-    # written together at its end. 0: each task writes its own changes at once (tests).
+    # The batched CRM writer's delay (CRM_FLUSH_SECONDS): a task's CRM changes are written this much later
+    # with all those recorded meanwhile. 0: each task writes its own changes at once (tests).
     crm_flush_seconds: int = 5
 
 
@@ -115,7 +115,7 @@ class EmailChain:
     def run(self, job: CrmSync | ChainStep | CrmFlush, *, retry_count: int = 0) -> StepResult:
         """Run one delivery of a task; raises RetryLater for what a later delivery can fix."""
         if isinstance(job, CrmFlush):
-            return self.flush_crm(job)
+            return self.flush_crm()
         final_attempt = retry_count + 1 >= self.settings.max_attempts
         step, lead_id = job.step, job.lead_id
         try:
@@ -139,13 +139,11 @@ class EmailChain:
         except StoreConflict as exc:
             raise RetryLater(str(exc)) from None
 
-    def flush_crm(self, job: CrmFlush | None = None) -> StepResult:
+    def flush_crm(self) -> StepResult:
         """The batched writer: every CRM change due in the outbox, a few hundred leads per batch, by one
         writer at a time (a second one would read the same rows and append a new lead twice)."""
         if not self.store.create(CRM_WRITER, "lock", {"at": self.clock.now().isoformat()}, ttl=_WRITER_LEASE):
             raise RetryLater("another CRM writer is running")
-        if job is not None:  # before reading the outbox: a task recording after this reads it (_write_crm)
-            self.store.put(CRM_WRITER, "started", {"window": job.window, "seconds": job.seconds})
         counts: dict[DeliveryOutcome, int] = {}
         try:
             for _ in range(_MAX_BATCHES):
@@ -161,16 +159,16 @@ class EmailChain:
         )
 
     def _write_crm(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
-        """CRM effects: recorded, then written with the window's batch (or at once without a window)."""
+        """CRM effects: recorded, then written by a flush a few seconds later with everything recorded
+        meanwhile (or at once, without a delay). Each task asks for its own flush: one that runs after the
+        others have written finds nothing due, one that finds the writer busy is retried."""
         if not self.settings.crm_flush_seconds:
             return self.outbox.send(effects)
         self.outbox.record(effects)
-        flush = CrmFlush.for_time(self.clock.now(), self.settings.crm_flush_seconds)
-        started = self.store.get(CRM_WRITER, "started")
-        if started is not None and started.data.get("seconds") == flush.seconds:
-            # This window's writer has started already (it may not see these effects): the next one's.
-            flush = flush.model_copy(update={"window": max(flush.window, started.data["window"] + 1)})
-        self.scheduler.schedule(flush, run_at=flush.run_at)
+        flush = CrmFlush.after([effect.effect_id for effect in effects])
+        self.scheduler.schedule(
+            flush, run_at=self.clock.now() + timedelta(seconds=self.settings.crm_flush_seconds)
+        )
         return {}
 
     # ---- steps ---------------------------------------------------------------------------------
