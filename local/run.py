@@ -62,6 +62,11 @@ LOCAL_DEFAULTS: dict[str, str] = {
 
 
 RECONCILE_EVERY_SECONDS = 300  # as infra/terraform's reconcile_schedule
+# The queues' rates and retries, which Terraform deploys (locals.tf reads the same file).
+QUEUE_SETTINGS = REPO / "infra" / "terraform" / "queues.json"
+EFFECTS_HORIZON_HOURS = (
+    "24"  # Settings' default (EFFECTS_HORIZON_HOURS), as Terraform's effects_horizon_hours
+)
 
 
 @dataclass(frozen=True)
@@ -260,10 +265,12 @@ def _start_tasks_emulator(stack: Stack, auto_dispatch: bool, log_dir: Path | Non
     env, ports = stack.env, stack.ports
     queue_root = f"projects/{env['GOOGLE_CLOUD_PROJECT']}/locations/{env['TASKS_LOCATION']}/queues"
     command = [sys.executable, "-m", "local.cloud_tasks_emulator", "--port", str(ports.tasks)]
-    for queue in (env["EMAIL_CHAIN_QUEUE"], env["REMINDERS_QUEUE"]):
-        command += ["--queue", f"{queue_root}/{queue}"]
-    if env.get("TASKS_MAX_ATTEMPTS"):
-        command += ["--max-attempts", env["TASKS_MAX_ATTEMPTS"]]
+    # The queues' rates and retries as Terraform deploys them (infra/terraform/queues.json), retried for
+    # the effects horizon like there: local drain times and give-ups are production's.
+    for target, queue in (("email_chain", env["EMAIL_CHAIN_QUEUE"]), ("reminders", env["REMINDERS_QUEUE"])):
+        command += ["--queue", f"{queue_root}/{queue}={target}"]
+    horizon = f"{env.get('EFFECTS_HORIZON_HOURS') or EFFECTS_HORIZON_HOURS}h"
+    command += ["--queue-settings", str(QUEUE_SETTINGS), "--max-retry-duration", horizon]
     if auto_dispatch:
         # Cloud Scheduler's reconciler (infra/terraform/scheduler.tf), on the emulator's clock.
         reconcile = f"http://127.0.0.1:{ports.email_chain}/reconcile"

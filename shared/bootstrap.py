@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from shared.domain.booking import BookingRules
     from shared.flows.assistant import AssistantFlow
     from shared.flows.booking import BookingFlow
+    from shared.flows.crm_flush import FlushRequests
     from shared.flows.email_chain import EmailChain
+    from shared.flows.intake import Intake
     from shared.flows.outbox import Outbox
     from shared.flows.reminders import Reminders
     from shared.flows.voice import VoiceInput
@@ -182,6 +184,29 @@ class Container:
         return outbox
 
     @cached_property
+    def flushes(self) -> FlushRequests:
+        from shared.flows.crm_flush import FlushRequests
+
+        return FlushRequests(
+            self.store, self.scheduler, self.clock, timedelta(seconds=self.settings.crm_flush_seconds)
+        )
+
+    @cached_property
+    def intake(self) -> Intake:
+        from shared.flows.intake import Intake
+
+        s = self.settings
+        return Intake(
+            store=self.store,
+            leads=self.leads,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            flushes=self.flushes,
+            email1_delay=timedelta(seconds=s.email1_delay_seconds),
+            manager_language=s.manager_language,
+        )
+
+    @cached_property
     def email_chain(self) -> EmailChain:
         from shared.flows.email_chain import ChainSettings, EmailChain
 
@@ -195,11 +220,12 @@ class Container:
             scheduler=self.scheduler,
             clock=self.clock,
             outbox=self.outbox,
+            flushes=self.flushes,
             settings=ChainSettings(
                 bot_username=s.telegram_bot_username or "",
                 email2_delay=timedelta(seconds=s.email2_delay_seconds),
                 call_alert_delay=timedelta(seconds=s.call_alert_delay_seconds),
-                max_attempts=s.tasks_max_attempts,
+                horizon=timedelta(hours=s.effects_horizon_hours),
                 timezone=s.academy_timezone,
                 manager_language=s.manager_language,
                 crm_flush_seconds=s.crm_flush_seconds,

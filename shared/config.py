@@ -126,7 +126,6 @@ class Settings(BaseSettings):
     tasks_invoker_service_account: str | None = None
     email_chain_url: str | None = None
     reminders_url: str | None = None
-    tasks_max_attempts: int = Field(default=5, ge=1)  # must match the queues' max_attempts (terraform)
     # Local runs only: read "now" from the Cloud Tasks emulator, whose clock tests and `make dev` move on.
     local_clock_url: str | None = None
 
@@ -137,7 +136,8 @@ class Settings(BaseSettings):
 
     academy_timezone: str = "Europe/Riga"
     # Outbox: an effect (CRM row, managers' or parent's message) failing this long becomes a dead letter
-    # with one alert to the developers; it is still retried every hour until the service is back.
+    # with one alert to the developers; it is still retried every hour until the service is back. An email
+    # step failing this long is given up (FAILED); the queues retry tasks at least this long (Terraform).
     effects_horizon_hours: int = Field(default=24, ge=1, le=24 * 14)
     # The batched CRM writer: a task's sheet changes are written this many seconds later, together with
     # those every other task recorded meanwhile (a burst of leads stays within Sheets' 60 writes a

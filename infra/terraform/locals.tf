@@ -53,30 +53,23 @@ locals {
     reminders     = "${local.function_base_url}/reminders"
   }
 
-  # Cloud Tasks queues, keyed by the function they deliver to.
-  # Retries replace the seed's "BullMQ job: retry 3x, then failed + notify dev": max_attempts is
-  # var.tasks_max_attempts (5, = TASKS_MAX_ATTEMPTS) and email_chain gives an email up on the last attempt
-  # (FAILED in the CRM, developer alerted). Each attempt already retries Sheets/Resend blips in-process, so
-  # the queue's spaced retries are for outages: two more than the seed's 3 stretch them over ~15 minutes.
+  # Cloud Tasks queues, keyed by the function they deliver to. Their rates and retries live in queues.json,
+  # which the local Cloud Tasks emulator reads too (local/run.py), so local drain times and retries are
+  # production's:
+  # - email_chain: 1 dispatch a second. Resend allows 2 requests a second and each step sends at most one
+  #   email; the CRM is written by the batched writer (a few Sheets calls per batch), not per task.
+  #   Concurrency 5 is the seed's BullMQ concurrency.
+  # - reminders: 5 a second, far below Telegram's 30 messages a second.
+  # - Retries: both limits must be reached before a task is dropped, so each queue retries for at least
+  #   max_retry_duration = the effects horizon (24 h), spaced out to at most max_backoff; max_attempts only
+  #   keeps a minimum of attempts. An email step gives up at the horizon (FAILED in the CRM, one alert) and
+  #   its chain goes on; the other tasks answer 200 once their effects are in the outbox.
+  queue_settings = jsondecode(file("${path.module}/queues.json"))
   queues = {
-    email_chain = {
-      name = var.email_chain_queue
-      # A lead's chain costs ~14 Sheets calls and Sheets allows 60 writes a minute per account: one dispatch
-      # a second drains a backlog after an outage without tripping the quota.
-      max_dispatches_per_second = 1
-      max_concurrent_dispatches = 5 # the seed's BullMQ concurrency
-      min_backoff               = "60s"
-      max_backoff               = "3600s"
-      max_doublings             = 4 # waits of 1, 2, 4 and 8 minutes between the 5 attempts
-    }
-    reminders = {
-      name                      = var.reminders_queue
-      max_dispatches_per_second = 5 # far below Telegram's 30 messages a second
-      max_concurrent_dispatches = 5
-      min_backoff               = "30s"
-      max_backoff               = "600s"
-      max_doublings             = 3 # waits of 0.5, 1, 2 and 4 minutes: a reminder still comes well before the lesson
-    }
+    for target, settings in local.queue_settings : target => merge(settings.rate_limits, settings.retry_config, {
+      name               = target == "email_chain" ? var.email_chain_queue : var.reminders_queue
+      max_retry_duration = "${var.effects_horizon_hours * 3600}s"
+    })
   }
 
   # Secret versions the functions read: as pinned in var.secret_versions (always, for the two shared with
@@ -130,7 +123,6 @@ locals {
       EMAIL_CHAIN_QUEUE             = google_cloud_tasks_queue.queue["email_chain"].name
       TASKS_LOCATION                = google_cloud_tasks_queue.queue["email_chain"].location
       TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
-      TASKS_MAX_ATTEMPTS            = tostring(var.tasks_max_attempts) # the last attempt gives the email up
       SHEETS_SPREADSHEET_ID         = var.sheets_spreadsheet_id
       EMAIL_FROM                    = var.email_from
       TELEGRAM_BOT_USERNAME         = var.telegram_bot_username
@@ -159,8 +151,9 @@ locals {
     "chat_locks",     # shared/flows/conversation.py CHAT_LOCKS (lease)
     "lead_locks",     # shared/flows/lead_repository.py LOCKS (lease)
     "once",           # shared/flows/once.py: run-once keys of updates, submissions and task steps
-    "repeat_notices", # shared/flows/email_chain.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
-    "crm_writer",     # shared/flows/email_chain.py CRM_WRITER: the batched writer's lock (2 min)
+    "repeat_notices", # shared/flows/form_effects.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
+    "crm_writer",     # shared/flows/crm_flush.py CRM_WRITER: the writer's lock and its waiting flush
+    "failing_steps",  # shared/flows/email_chain.py FAILING_STEPS: a failing step's first failure (horizon + 1 day)
     "outbox",         # shared/flows/outbox.py: done effects are kept 7 days (pending ones have no expiry)
     "slot_cache",     # shared/flows/booking.py SLOT_CACHE (30 s)
     "slot_claims",    # shared/flows/booking.py SLOT_CLAIMS

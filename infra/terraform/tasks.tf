@@ -1,4 +1,4 @@
-# Cloud Tasks queues: the delays of the email chain and the lesson reminders (settings in locals.tf).
+# Cloud Tasks queues: the delays of the email chain and the lesson reminders (settings in queues.json, read by locals.tf).
 resource "google_cloud_tasks_queue" "queue" {
   for_each = local.queues
 
@@ -12,10 +12,11 @@ resource "google_cloud_tasks_queue" "queue" {
   }
 
   retry_config {
-    max_attempts  = var.tasks_max_attempts
-    min_backoff   = each.value.min_backoff
-    max_backoff   = each.value.max_backoff
-    max_doublings = each.value.max_doublings
+    max_attempts       = each.value.max_attempts
+    max_retry_duration = each.value.max_retry_duration
+    min_backoff        = each.value.min_backoff
+    max_backoff        = each.value.max_backoff
+    max_doublings      = each.value.max_doublings
   }
 
   # Every attempt is logged: a task that keeps failing can be traced without the handler's logs.

@@ -288,17 +288,6 @@ variable "reminders_queue" {
   }
 }
 
-variable "tasks_max_attempts" {
-  type        = number
-  description = "Delivery attempts of a task (both queues' max_attempts), also TASKS_MAX_ATTEMPTS: email_chain gives an email up on the last one."
-  default     = 5
-
-  validation {
-    condition     = var.tasks_max_attempts >= 2 && var.tasks_max_attempts <= 100
-    error_message = "tasks_max_attempts must be between 2 and 100."
-  }
-}
-
 # ---- Monitoring ----------------------------------------------------------------------------------------
 
 variable "alert_email" {

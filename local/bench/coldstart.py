@@ -11,7 +11,7 @@ import httpx
 from local.bench.constants import AI_QUESTIONS, BENCH_REMINDER
 from local.bench.lab import Lab, is_created, is_done, is_handled, is_sent, wait_for_answer
 from local.bench.results import ColdStartRun
-from shared.domain.jobs import CrmSync, SyncEvent
+from shared.domain.jobs import CrmFlush
 
 
 def cold_start(
@@ -27,17 +27,19 @@ def cold_start(
 
 
 def cold_start_run(lab: Lab) -> ColdStartRun:
-    """One interleaved round: bare, tilda_webhook creating a lead, email_chain syncing it, tg_webhook
-    welcoming a new parent (its first correct answer: a 200 to /start, the welcome messages checked after),
-    reminders sending the −24 h reminder of a lesson that parent then books (tg_webhook, already warm,
-    stopped before reminders is spawned), then a fresh tg_webhook answering another new parent's question."""
+    """One interleaved round: bare, tilda_webhook creating a lead, email_chain writing it (its CRM flush),
+    tg_webhook welcoming a new parent (its first correct answer: a 200 to /start, the welcome messages
+    checked after), reminders sending the −24 h reminder of a lesson that parent then books (tg_webhook,
+    already warm, stopped before reminders is spawned), then a fresh tg_webhook answering another new
+    parent's question."""
     lab.stack.reset()
     lab.set_webhook()
     lab.script_ai_reply()
     (slot,) = lab.add_free_slots(1)
     bare, _ = cold_start(lab, "bare", lambda: lab.http.get(lab.url("bare")), lambda r: r.text == "ok")
     tilda, answer = cold_start(lab, "tilda_webhook", lab.post_lead, is_created)
-    task = CrmSync(lead_id=answer.json()["lead_id"], event=SyncEvent.CREATED, key=uuid.uuid4().hex[:12])
+    # The lead's first task: the batched writer's flush, which writes its row and tells the managers.
+    task = CrmFlush.after([answer.json()["lead_id"], uuid.uuid4().hex])
     chain, _ = cold_start(
         lab,
         "email_chain",

@@ -119,7 +119,10 @@ def human_report(results: Results, figures: list[Figure]) -> list[str]:
     lines += table(("figure", "measured", "budget", "verdict"), verdicts(figures))
     lines += ["", "Cold starts (seconds from spawn to the first correct answer)", "", *runs_table(results)]
     counts = results.scenario.intake
-    lines += ["", f"Sheets calls of one lead's intake (POST + sync): {', '.join(counts.sheets_requests)}"]
+    lines += [
+        "",
+        f"Sheets calls of one lead's intake (POST + CRM flush): {', '.join(counts.sheets_requests)}",
+    ]
     lines += [f"Telegram calls of one parent's registration in the bot: {calls_text(results.bot)}"]
     booking = results.bot.booking
     lines += [
@@ -184,7 +187,7 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         ),
         (
             "Sheets calls, whole chain of one lead",
-            f"{scenario.chain.sheets} (sync + email1 + email2 + call_alert)",
+            f"{scenario.chain.sheets} (flush + email1 + email2 + call_alert)",
         ),
         ("Resend calls, whole chain of one lead", str(scenario.chain.resend)),
         ("Telegram calls, whole chain of one lead", str(scenario.chain.telegram)),
@@ -253,7 +256,7 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         "",
         f"- **Cold start**: wall time from spawning the process to the first correct answer (the port is "
         f"polled every {POLL_SECONDS * 1000:.0f} ms): for `tilda_webhook` a 200 `created` to a real Tilda "
-        "form with the right secret; for `email_chain` a 200 `done` to the `sync` task of the lead just "
+        "form with the right secret; for `email_chain` a 200 `done` to the `crm_flush` task of the lead just "
         "created (Firestore, Sheets and Telegram); for `tg_webhook` a 200 to a `/start` update from a new "
         "parent (fresh update_id and user id) posted with the secret header, after which the Telegram fake "
         "must hold the welcome text, the video note and the consent keyboard for that chat (python-telegram-"
@@ -289,7 +292,7 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         "A process that makes much short-lived garbage peaks higher or lower from run to run, with the "
         "timing of Python's cycle collector.",
         "- **Sheets calls per lead**: after a warm-up lead has gone through its whole chain (the sheets hold "
-        "their headers), one more lead is posted and its sync task run; the calls the Sheets fake recorded "
+        "their headers), one more lead is posted and its CRM flush run; the calls the Sheets fake recorded "
         "are counted, then again after its email1, email2 and call_alert.",
         "- **Calls per registration in the bot**: the Bot API calls the Telegram fake recorded for the "
         "second parent of the tg_webhook scenario (the first one's include the instance's getMe); the "
@@ -314,14 +317,14 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         "canned texts by the pre-filter; their figure is likewise the most any of them made. Sheets calls: "
         "the whole scenario's.",
         f"- **Burst**: after a warm-up lead, {BURST_LEADS} Tilda leads are posted over {BURST_SECONDS} s of "
-        f"emulated time in steps of {BURST_STEP_SECONDS} s: each step's leads are posted, their sync tasks "
-        "dispatched (the managers' messages sent), then the clock moves on a step, which runs the CRM "
-        "writer's `crm_flush` tasks (the first writes the step's leads, the rest find nothing due). "
-        "Steps go on until every posted lead has a row in the "
+        f"emulated time in steps of {BURST_STEP_SECONDS} s: each step's leads are posted (each records its "
+        "row and managers' message in the outbox; the first asks for a `crm_flush` task a few seconds "
+        "later, the others find one waiting), then the clock moves on a step and the due tasks run at the "
+        "queues' rates (`infra/terraform/queues.json`, as Terraform deploys them). Steps go on until every "
+        "posted lead has a row in the "
         "Sheets fake (the drain time, emulated). Lost: posted leads without a row; duplicated: rows beyond "
         "one per lead; Sheets calls per lead: every Sheets request of the burst divided by the leads; writes "
-        "per minute: the write requests (append, batchUpdate, update, clear) in any 60 s of emulated time. "
-        "The Cloud Tasks emulator dispatches without the queues' rate limits.",
+        "per minute: the write requests (append, batchUpdate, update, clear) in any 60 s of emulated time.",
         "- **Imports**: each function runs in a fresh interpreter via functions-framework's `create_app` "
         "under `-X importtime`, serving real requests (tilda: a new lead; email_chain: its sync and email1; "
         "reminders: the −24 h reminder of the scenario's last lesson; tg_webhook, served on its port with "

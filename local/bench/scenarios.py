@@ -83,7 +83,7 @@ def scenario(lab: Lab) -> ScenarioResult:
     tasks = lab.run_chain()
     lab.clear_calls()
     lab.new_lead()
-    tasks += lab.run_due() + lab.run_flush()  # the sync, then the CRM writer's batch of its window
+    tasks += lab.run_due() + lab.run_flush()  # the CRM writer's flush a few seconds later
     intake = lab.call_counts()
     tasks += lab.run_chain()
     chain = lab.call_counts()
@@ -274,9 +274,10 @@ _WRITES = (":append", "values:batchUpdate", ":batchUpdate", ":clear", "PUT ")  #
 
 
 def burst_scenario(lab: Lab) -> BurstResult:
-    """BURST_LEADS Tilda leads within BURST_SECONDS of emulated time, their sync tasks dispatched as they
-    come and the CRM writer's window flushed step by step, as Cloud Tasks would; then drained. Counts the
-    Sheets requests (the writes per emulated minute) and checks every lead has exactly one row."""
+    """BURST_LEADS Tilda leads within BURST_SECONDS of emulated time, their tasks dispatched at the queues'
+    rates (infra/terraform/queues.json) as the clock moves on step by step, as Cloud Tasks would; then
+    drained. Counts the Sheets requests (the writes per emulated minute) and checks every lead has exactly
+    one row."""
     lab.stack.reset()
     services = {name: lab.start(name) for name in LEAD_FUNCTIONS}
     lab.new_lead()  # warm-up: the sheets get their headers, the writer reads them once
@@ -292,8 +293,8 @@ def burst_scenario(lab: Lab) -> BurstResult:
         if step < steps:
             for _ in range(BURST_LEADS * (step + 1) // steps - len(posted)):
                 posted.append(lab.new_lead())
-        lab.run_due()  # the syncs posted in this step
-        lab._dispatch("advance", {"seconds": BURST_STEP_SECONDS})  # the window ends: the writer's batch
+        lab.run_due()  # whatever is due (a flush asked for in the previous step)
+        lab._dispatch("advance", {"seconds": BURST_STEP_SECONDS})  # the step's leads' flush comes due
         calls = lab.calls("sheets")
         writes_by_step.append(sum(1 for c in calls[seen:] if any(w in request_name(c) for w in _WRITES)))
         seen = len(calls)

@@ -24,9 +24,12 @@ Control endpoints, which the real API does not have, live under ``/_emulator/`` 
     python -m local.cloud_tasks_emulator --port 8123 \\
         --queue projects/p/locations/l/queues/q --auto-dispatch
 
-Known differences from the real service: no rate limiting or system throttling, one dispatch at a
-time, ``Retry-After`` is ignored, deleted queue names can be reused at once (the real service waits
-7 days), and App Engine tasks, IAM, CMEK and BatchCreate/BatchDelete are not implemented (501).
+Queues apply their rateLimits on the emulator's clock (a token bucket of max_burst_size filled at
+maxDispatchesPerSecond: ``run_due`` and ``advance`` move the clock on while tasks wait for a token) and
+their retryConfig (backoff, maxAttempts, maxRetryDuration). Known differences from the real service: no
+system throttling, one dispatch at a time (any maxConcurrentDispatches is met), ``Retry-After`` is
+ignored, deleted queue names can be reused at once (the real service waits 7 days), and App Engine
+tasks, IAM, CMEK and BatchCreate/BatchDelete are not implemented (501).
 
     wire.py      the REST wire format: limits, names, errors, times, durations and enums
     model.py     queues, tasks, attempts and dispatch records

@@ -38,7 +38,9 @@ class EmulatorApp:
 
     Control endpoints (JSON in and out):
       POST /_emulator/advance  {"seconds": N} -> {"now": ..., "dispatched": [DispatchRecord...]}
-      POST /_emulator/run-due                 -> {"now": ..., "dispatched": [...]}
+      POST /_emulator/run-due                 -> {"now": ..., "dispatched": [...]}  every task due now;
+           the clock moves on while the queues' rate limits hold some back, unless the body is
+           {"wait_for_rate_limits": false}
       GET  /_emulator/tasks                   -> {"now": ..., "tasks": [{name, queue, url, httpMethod,
                                                   scheduleTime, retryCount, dispatchCount, responseCount}]}
       GET  /_emulator/history                 -> {"attempts": [DispatchRecord...]}
@@ -211,7 +213,10 @@ class EmulatorApp:
         return self._dispatched(self.emulator.advance(float(seconds)))
 
     def _run_due(self, request: Request, match: re.Match[str]) -> Json:
-        return self._dispatched(self.emulator.run_due())
+        wait = self._body(request).get("wait_for_rate_limits", True)
+        if not isinstance(wait, bool):
+            raise ApiError("INVALID_ARGUMENT", '"wait_for_rate_limits" must be true or false')
+        return self._dispatched(self.emulator.run_due(wait_for_rate_limits=wait))
 
     def _pending(self, request: Request, match: re.Match[str]) -> Json:
         return {"now": format_time(self.emulator.now()), "tasks": self.emulator.pending_tasks()}

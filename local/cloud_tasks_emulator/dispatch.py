@@ -24,20 +24,47 @@ class Dispatching:
     """Runs due tasks one at a time and records each attempt (the emulator mixes it in)."""
 
     def _next_due(self, exclude: set[int]) -> _Task | None:
+        """The first due task whose queue runs and has a rate-limit token (RunTask's ignore both)."""
         now = self.now()
         due = [
             t
             for t in self._tasks.values()
             if t.seq not in exclude
             and t.schedule_time <= now
-            and (t.forced or self._queues[t.queue].state == "RUNNING")
+            and (
+                t.forced
+                or self._queues[t.queue].state == "RUNNING"
+                and self._queues[t.queue].next_token_time(now) <= now
+            )
         ]
         return min(due, key=_due_order, default=None)
+
+    def _next_token_of_held_tasks(self, exclude: set[int]) -> datetime | None:
+        """When the first due task that only its queue's rate limit holds back may go."""
+        now = self.now()
+        times = [
+            self._queues[t.queue].next_token_time(now)
+            for t in self._tasks.values()
+            if t.seq not in exclude and t.schedule_time <= now and self._queues[t.queue].state == "RUNNING"
+        ]
+        return min(times, default=None)
+
+    def _next_dispatch_time(self) -> datetime | None:
+        """The next moment a task may be dispatched: its schedule time, or its queue's next token."""
+        now = self.now()
+        times = [
+            max(t.schedule_time, self._queues[t.queue].next_token_time(now))
+            for t in self._tasks.values()
+            if self._queues[t.queue].state == "RUNNING"
+        ]
+        return min(times, default=None)
 
     def _begin_attempt(self, task: _Task) -> _Attempt:
         now = self.now()
         retry_count = task.dispatch_count
         task.dispatch_count += 1
+        if not task.forced:
+            self._queues[task.queue].take_token(now)
         task.forced = False
         if task.first_dispatch_time is None:
             task.first_dispatch_time = now
@@ -174,7 +201,7 @@ class Dispatching:
     def _auto_dispatch_loop(self, interval: float) -> None:
         while not self._stop.wait(interval):
             try:
-                self.run_due()
+                self.run_due(wait_for_rate_limits=False)  # real time brings the next tokens
                 self._run_schedules()
             except Exception:  # keep the dispatcher alive whatever one run does
                 log.exception("auto-dispatch run failed")

@@ -14,7 +14,7 @@ import httpx
 
 from local.cloud_tasks_emulator.app import EmulatorApp
 from local.cloud_tasks_emulator.dispatch import Dispatching, _due_order
-from local.cloud_tasks_emulator.model import DispatchRecord, RetryConfig, _Queue, _Task
+from local.cloud_tasks_emulator.model import DispatchRecord, RateLimits, RetryConfig, _Queue, _Task
 from local.cloud_tasks_emulator.parsing import TaskParsing
 from local.cloud_tasks_emulator.wire import (
     _QUEUE_ID_RE,
@@ -57,14 +57,17 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
         min_backoff: float = 0.1,
         max_backoff: float = 3600.0,
         max_doublings: int = 16,
+        max_retry_duration: float = 0.0,
+        queue_settings: Mapping[str, Json] | None = None,
         dispatch_timeout: float = 30.0,
         tombstone_ttl: timedelta = TOMBSTONE_TTL,
         clock: Callable[[], float] = time.time,
         http_client: httpx.Client | None = None,
         schedules: Sequence[tuple[float, str]] = (),
     ) -> None:
-        """`queues`: full queue names to pre-create. The retry settings are the defaults for queues
-        that do not set their own retryConfig. `dispatch_timeout` applies to tasks without a
+        """`queues`: full queue names to pre-create, with `queue_settings[name]` (a Queue's REST JSON:
+        rateLimits, retryConfig) where given. The retry settings are the defaults for queues that do not
+        set their own retryConfig. `dispatch_timeout` applies to tasks without a
         dispatchDeadline. With `auto_dispatch`, a background thread runs due tasks every
         `auto_dispatch_interval` seconds until close(); it also plays Cloud Scheduler for `schedules`
         ((every seconds, url) pairs: a POST to url every so many seconds of emulator time)."""
@@ -73,6 +76,7 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
             min_backoff=min_backoff,
             max_backoff=max_backoff,
             max_doublings=max_doublings,
+            max_retry_duration=max_retry_duration,
         ).merged({})  # validates min <= max
         self.dispatch_timeout = dispatch_timeout
         self.tombstone_ttl = tombstone_ttl
@@ -91,7 +95,7 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
         self._owns_http = http_client is None
         self._app: EmulatorApp | None = None
         for name in queues:
-            self.ensure_queue(name)
+            self.ensure_queue(name, (queue_settings or {}).get(name))
         self._schedules = [[float(every), url, 0.0] for every, url in schedules]  # next run: at once
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,21 +138,36 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
             return datetime.fromtimestamp(self._clock() + self._offset, UTC)
 
     def advance(self, seconds: float) -> list[DispatchRecord]:
-        """Move the clock forward, then run every task that is due (see run_due)."""
+        """Move the clock forward, running what falls due on the way, in time order.
+
+        The clock stops at each moment a task becomes dispatchable (its schedule time, a retry's backoff,
+        or its queue's next rate-limit token) and runs what is due there, so a backlog drains at the
+        queue's rate and a retry whose backoff ends within the span runs in it."""
         if seconds < 0:
             raise ApiError("INVALID_ARGUMENT", "the emulator clock only moves forward")
         with self._lock:
-            self._offset += seconds
-        return self.run_due()
+            target = self._clock() + self._offset + seconds
+        records = self.run_due()
+        while len(records) < MAX_DISPATCHES_PER_RUN:
+            with self._lock:
+                upcoming = self._next_dispatch_time()
+                if upcoming is None or upcoming.timestamp() > target:
+                    break
+                self._offset += max(upcoming.timestamp() - (self._clock() + self._offset), 0.0)
+            records += self.run_due()
+        with self._lock:
+            self._offset += max(target - (self._clock() + self._offset), 0.0)
+        return records + self.run_due()
 
     # -- queues ------------------------------------------------------------------------------------
 
-    def ensure_queue(self, name: str) -> None:
-        """Create the queue with default settings unless it exists (for pre-created queues)."""
+    def ensure_queue(self, name: str, settings: Mapping[str, Any] | None = None) -> None:
+        """Create the queue unless it exists (for pre-created queues), with `settings` (rateLimits,
+        retryConfig) or the defaults."""
         with self._lock:
             if name not in self._queues:
                 # create_queue validates the name; deriving the parent from it only matters when valid.
-                self.create_queue(name.rsplit("/queues/", 1)[0], {"name": name})
+                self.create_queue(name.rsplit("/queues/", 1)[0], {**(settings or {}), "name": name})
 
     def create_queue(self, parent: str, queue: Mapping[str, Any], *, numeric_enums: bool = False) -> Json:
         name = queue.get("name")
@@ -166,10 +185,11 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
         if "httpTarget" in queue:
             raise ApiError("UNIMPLEMENTED", "the emulator does not implement queue-level httpTarget")
         retry = self.default_retry.merged(queue.get("retryConfig") or {})
+        rate = RateLimits().merged(queue.get("rateLimits") or {})
         with self._lock:
             if queue_name in self._queues:
                 raise ApiError("ALREADY_EXISTS", "Queue already exists")
-            created = self._queues[queue_name] = _Queue(name=queue_name, retry=retry)
+            created = self._queues[queue_name] = _Queue(name=queue_name, retry=retry, rate=rate)
             return created.to_json(numeric_enums)
 
     def get_queue(self, name: str, *, numeric_enums: bool = False) -> Json:
@@ -194,23 +214,22 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
     def update_queue(
         self, name: str, queue: Mapping[str, Any], update_mask: str = "", *, numeric_enums: bool = False
     ) -> Json:
-        """UpdateQueue (PATCH): applies retryConfig; creates the queue if missing, like the real one."""
+        """UpdateQueue (PATCH): applies retryConfig and rateLimits (all given, or those the mask names);
+        creates the queue if missing, like the real one."""
         _check_fields(queue, frozenset({"name", "rateLimits", "retryConfig", "state", "httpTarget"}), "queue")
-        retry_json = dict(queue.get("retryConfig") or {})
-        if update_mask:
-            paths = {path.strip() for path in update_mask.split(",")}
-            if "retryConfig" not in paths and "retry_config" not in paths:
-                prefixes = ("retryConfig.", "retry_config.")
-                wanted = {p.split(".", 1)[1] for p in paths if p.startswith(prefixes)}
-                retry_json = {k: v for k, v in retry_json.items() if k in wanted or _snake(k) in wanted}
+        retry_json = _masked(queue.get("retryConfig") or {}, update_mask, "retryConfig")
+        rate_json = _masked(queue.get("rateLimits") or {}, update_mask, "rateLimits")
         with self._lock:
             if name not in self._queues:
                 parent = name.rsplit("/queues/", 1)[0]
                 return self.create_queue(
-                    parent, {"name": name, "retryConfig": retry_json}, numeric_enums=numeric_enums
+                    parent,
+                    {"name": name, "retryConfig": retry_json, "rateLimits": rate_json},
+                    numeric_enums=numeric_enums,
                 )
             existing = self._queue(name)
             existing.retry = existing.retry.merged(retry_json)
+            existing.rate = existing.rate.merged(rate_json)
             return existing.to_json(numeric_enums)
 
     def delete_queue(self, name: str) -> None:
@@ -315,12 +334,14 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
 
     # -- dispatching -------------------------------------------------------------------------------
 
-    def run_due(self) -> list[DispatchRecord]:
+    def run_due(self, *, wait_for_rate_limits: bool = True) -> list[DispatchRecord]:
         """Dispatch due tasks one at a time until none is due; returns the attempts made.
 
-        Tasks that handlers create while being dispatched run in the same call if they are due. A
-        task is attempted at most once per call: a retry waits for a later call even when its
-        backoff has elapsed meanwhile, which keeps advance() deterministic and bounded.
+        A task held back by its queue's rate limits is dispatched when the queue's next token comes: the
+        clock moves on to it (`wait_for_rate_limits`), as time would pass in the real service; without,
+        it waits for a later call. Tasks that handlers create while being dispatched run in the same call
+        if they are due. A task is attempted at most once per call: a retry waits for a later call even
+        when its backoff has elapsed meanwhile, which keeps run_due deterministic and bounded.
         """
         records: list[DispatchRecord] = []
         with self._dispatch_lock:
@@ -329,7 +350,11 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
                 with self._lock:
                     task = self._next_due(attempted)
                     if task is None:
-                        break
+                        held = self._next_token_of_held_tasks(attempted) if wait_for_rate_limits else None
+                        if held is None:
+                            break
+                        self._offset += max(held.timestamp() - self.now().timestamp(), 0.0)
+                        continue
                     attempted.add(task.seq)
                     attempt = self._begin_attempt(task)
                 # Outside the lock: the handler may call back into the emulator.
@@ -375,6 +400,7 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
             self._offset = 0.0
             for queue in self._queues.values():
                 queue.state = "RUNNING"
+                queue.tokens_at = None  # a full bucket
 
     # -- internals (call with _lock held) ----------------------------------------------------------
 
@@ -412,3 +438,16 @@ def _parse_view(value: Any) -> str:
 
 def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def _masked(data: Mapping[str, Any], update_mask: str, field: str) -> dict[str, Any]:
+    """The fields of `data` (one of a Queue's messages) that an UpdateQueue mask selects: all of them
+    without a mask or when it names the message itself, else those it names as `field.subfield`."""
+    if not update_mask:
+        return dict(data)
+    paths = {path.strip() for path in update_mask.split(",")}
+    if field in paths or _snake(field) in paths:
+        return dict(data)
+    prefixes = (f"{field}.", f"{_snake(field)}.")
+    wanted = {p.split(".", 1)[1] for p in paths if p.startswith(prefixes)}
+    return {k: v for k, v in data.items() if k in wanted or _snake(k) in wanted}

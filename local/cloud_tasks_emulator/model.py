@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from local.cloud_tasks_emulator.wire import (
@@ -102,22 +103,94 @@ class RetryConfig:
         return config
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """A queue's rateLimits; the defaults are the real service's for a new queue."""
+
+    max_dispatches_per_second: float = 500.0
+    max_concurrent_dispatches: int = 1000
+
+    @property
+    def max_burst_size(self) -> int:
+        """Output only in the API and "picked based on the rate": here the rate's whole number of tokens,
+        at least 1 and at most the 100 a default queue shows."""
+        return min(100, max(1, math.ceil(self.max_dispatches_per_second)))
+
+    def to_json(self) -> Json:
+        return {
+            "maxDispatchesPerSecond": self.max_dispatches_per_second,
+            "maxBurstSize": self.max_burst_size,
+            "maxConcurrentDispatches": self.max_concurrent_dispatches,
+        }
+
+    def merged(self, data: Mapping[str, Any]) -> RateLimits:
+        """This config with the fields present in a rateLimits JSON object applied; maxBurstSize is output
+        only and ignored, as the real service does."""
+        _check_fields(
+            data,
+            frozenset({"maxDispatchesPerSecond", "maxBurstSize", "maxConcurrentDispatches"}),
+            "queue.rate_limits",
+        )
+        limits = self
+        if "maxDispatchesPerSecond" in data:
+            rate = data["maxDispatchesPerSecond"]
+            if isinstance(rate, bool) or not isinstance(rate, int | float):
+                raise ApiError("INVALID_ARGUMENT", f"Invalid value at 'queue.rate_limits': {rate!r}")
+            if not 0 < rate <= 500:
+                raise ApiError(
+                    "INVALID_ARGUMENT", "rate_limits.max_dispatches_per_second must be in (0, 500]"
+                )
+            limits = replace(limits, max_dispatches_per_second=float(rate))
+        if "maxConcurrentDispatches" in data:
+            concurrent = _parse_int(
+                data["maxConcurrentDispatches"], "queue.rate_limits.max_concurrent_dispatches"
+            )
+            if not 1 <= concurrent <= 5000:
+                raise ApiError(
+                    "INVALID_ARGUMENT", "rate_limits.max_concurrent_dispatches must be in [1, 5000]"
+                )
+            limits = replace(limits, max_concurrent_dispatches=concurrent)
+        return limits
+
+
 @dataclass
 class _Queue:
     name: str
     retry: RetryConfig
+    rate: RateLimits = RateLimits()
     state: str = "RUNNING"
     purge_time: datetime | None = None
+    # The token bucket of rateLimits: a dispatch takes a token; tokens come back at the queue's rate, on
+    # the emulator's clock, up to max_burst_size.
+    tokens: float = 0.0
+    tokens_at: datetime | None = None
+
+    def _refill(self, now: datetime) -> None:
+        if self.tokens_at is None or now < self.tokens_at:  # a new bucket, or the clock was reset
+            self.tokens, self.tokens_at = float(self.rate.max_burst_size), now
+            return
+        elapsed = (now - self.tokens_at).total_seconds()
+        self.tokens = min(
+            float(self.rate.max_burst_size), self.tokens + elapsed * self.rate.max_dispatches_per_second
+        )
+        self.tokens_at = now
+
+    def next_token_time(self, now: datetime) -> datetime:
+        """When this queue may dispatch again: now if a token is left."""
+        self._refill(now)
+        missing = 1.0 - self.tokens
+        if missing <= 1e-9:
+            return now
+        return now + timedelta(seconds=missing / self.rate.max_dispatches_per_second)
+
+    def take_token(self, now: datetime) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
 
     def to_json(self, numeric_enums: bool) -> Json:
         data: Json = {
             "name": self.name,
-            # The real service's defaults; the emulator does not rate-limit.
-            "rateLimits": {
-                "maxDispatchesPerSecond": 500,
-                "maxBurstSize": 100,
-                "maxConcurrentDispatches": 1000,
-            },
+            "rateLimits": self.rate.to_json(),
             "retryConfig": self.retry.to_json(),
             "state": _render_enum(self.state, _QUEUE_STATES, numeric_enums),
         }

@@ -28,8 +28,9 @@ class EffectKind(StrEnum):
 
     @property
     def batched(self) -> bool:
-        """Written by the batched CRM writer, many leads per Sheets request, not one by one."""
-        return self in (EffectKind.CRM_ROW, EffectKind.CRM_LOG)
+        """Delivered by the batched writer with the others due: CRM effects many leads per Sheets request,
+        managers' messages as one digest when many come together (a burst of leads)."""
+        return self in (EffectKind.CRM_ROW, EffectKind.CRM_LOG, EffectKind.MANAGERS)
 
     @property
     def service(self) -> str:
@@ -88,8 +89,8 @@ class RetryPolicy:
 
 
 def new_record(effect: Effect, now: datetime, policy: RetryPolicy) -> dict[str, Any]:
-    """A pending record. A CRM effect is due at once (the batched writer takes it); any other is due after
-    one lease: it is delivered right away, and re-driven only if that delivery dies."""
+    """A pending record. A batched effect is due at once (the batched writer takes it); any other is due
+    after one lease: it is delivered right away, and re-driven only if that delivery dies."""
     return {
         "effect": effect.model_dump(mode="json"),
         "state": EffectState.PENDING.value,

@@ -37,11 +37,7 @@ def handle(request: Request, container: Container) -> Response:
         log.error("malformed email_chain task dropped", extra={"reason": reason})
         return json_response(200, outcome=Outcome.REJECTED.value, error=reason)
     try:
-        retry_count = int(request.headers.get("X-CloudTasks-TaskRetryCount", "0"))
-    except ValueError:
-        retry_count = 0
-    try:
-        result = container.email_chain.run(task, retry_count=retry_count)
+        result = container.email_chain.run(task)
     except RetryLater as exc:
         log.warning(
             "email_chain step will be retried",

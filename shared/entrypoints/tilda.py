@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import timedelta
 
 from flask import Request, Response
 
 from shared.bootstrap import Container
 from shared.domain.tilda import InvalidSubmission, form_from_body, is_test_ping, parse_submission
 from shared.entrypoints.http import json_response
-from shared.flows.intake import accept_submission
 from shared.flows.once import Busy
 
 log = logging.getLogger(__name__)
@@ -53,14 +51,7 @@ def handle(request: Request, container: Container) -> Response:
         log.info("tilda submission refused", extra={"reason": str(exc)})
         return json_response(400, error=str(exc))
     try:
-        result = accept_submission(
-            submission,
-            store=container.store,
-            leads=container.leads,
-            scheduler=container.scheduler,
-            clock=container.clock,
-            email1_delay=timedelta(seconds=settings.email1_delay_seconds),
-        )
+        result = container.intake.accept(submission)
     except Busy:
         return json_response(503, error="this submission is being processed; retry later")
     except Exception:

@@ -14,6 +14,10 @@ from shared.flows.outbox import PermanentFailure
 from shared.ports import Clock, Crm, LogEntry, Notifier, NotifyError, RowChange
 
 log = logging.getLogger(__name__)
+# More managers' messages than this in one batch (a burst of leads) go as digests: Telegram lets a bot
+# post about 20 messages a minute to a group.
+DIGEST_AFTER = 3
+DIGEST_LIMIT = 4000  # characters of one digest message (Telegram's limit is 4096)
 
 
 @dataclass
@@ -49,14 +53,26 @@ class EffectPerformer:
                 raise
 
     def perform_batch(self, effects: list[Effect]) -> dict[str, Exception | None]:
-        """The CRM effects of many leads in a few Sheets requests (the batched writer): one row change per
-        lead (its effects' columns together), one Log append. What failed is reported per effect."""
+        """The effects of many leads together (the batched writer): one row change per lead (its effects'
+        columns together) in a few Sheets requests, one Log append, the managers' messages one by one or,
+        when many, as digests. What failed is reported per effect."""
         results: dict[str, Exception | None] = {}
         rows = [e for e in effects if e.kind is EffectKind.CRM_ROW]
         logs = [e for e in effects if e.kind is EffectKind.CRM_LOG]
+        managers = [e for e in effects if e.kind is EffectKind.MANAGERS]
         for effect in effects:
-            if effect.kind not in (EffectKind.CRM_ROW, EffectKind.CRM_LOG):
+            if effect.kind not in (EffectKind.CRM_ROW, EffectKind.CRM_LOG, EffectKind.MANAGERS):
                 results[effect.effect_id] = _attempt(self, effect)
+        if len(managers) <= DIGEST_AFTER:
+            results.update({e.effect_id: _attempt(self, e) for e in managers})
+        else:
+            for digest in _digests(managers):
+                error: Exception | None = None
+                try:
+                    self.notifier.notify_managers("\n\n".join(e.text for e in digest))
+                except Exception as exc:
+                    error = exc
+                results.update({e.effect_id: error for e in digest})
         if rows:
             results.update(self._rows(rows))
         if logs:
@@ -146,6 +162,20 @@ class BlockedParent:
                 ),
             ]
         )
+
+
+def _digests(effects: list[Effect]) -> list[list[Effect]]:
+    """The messages in groups whose texts, a blank line apart, fit one Telegram message."""
+    groups: list[list[Effect]] = []
+    size = 0
+    for effect in effects:
+        length = len(effect.text) + 2
+        if not groups or size + length > DIGEST_LIMIT:
+            groups.append([])
+            size = 0
+        groups[-1].append(effect)
+        size += length
+    return groups
 
 
 def _attempt(perform: Callable[[Effect], object], effect: Effect | None) -> Exception | None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from shared.domain.effects import Effect, EffectKind
 from shared.domain.email_chain import (
@@ -19,11 +18,12 @@ from shared.domain.email_chain import (
     booking_text,
     call_alert_text,
     deep_link,
-    new_lead_text,
     render_email,
 )
-from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmFlush, CrmSync, Step, SyncEvent
+from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmFlush, CrmSync, Step
 from shared.domain.leads import Lead, StepState, crm_row
+from shared.flows.crm_flush import CRM_WRITER, WRITER_LEASE, FlushRequests
+from shared.flows.form_effects import form_effects
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import AlreadyDone, Busy, run_once
 from shared.flows.outbox import DeliveryOutcome, Outbox
@@ -41,33 +41,15 @@ from shared.ports import (
     Scheduler,
     StateStore,
     StoreConflict,
-    update_document,
 )
 
 log = logging.getLogger(__name__)
 
-# Columns a form submission changes; status and the step flags belong to the managers and the chain.
-_CONTACT_COLUMNS = (
-    "name",
-    "phone",
-    "email",
-    "child_age",
-    "language",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-)
-# What the bot changes when a parent registers or follows the deep link; it owns the ACTIVATED status.
-_ACTIVATION_COLUMNS = (*_CONTACT_COLUMNS, "status", "tg_id", "tg_username", "bot_activated")
 _BOOKING_COLUMNS = ("status", "lesson_at", "zoom_link", "calendar_event_id")
-# A parent who sends the form again and again is one "repeat request" message per lead in this window
-# (the CRM row still follows every form).
-REPEAT_NOTICES = "repeat_notices"
-CRM_WRITER = "crm_writer"  # the batched writer's lock
-_WRITER_LEASE = timedelta(minutes=2)
 _BATCH = 300  # leads' effects per batch: one batchGet, one batchUpdate, one append (and one Log append)
 _MAX_BATCHES = 10
-REPEAT_NOTICE_WINDOW = timedelta(hours=3)
+# When a chain step first failed: it is retried (by its queue) until it has failed for the horizon.
+FAILING_STEPS = "failing_steps"
 
 
 class Outcome(StrEnum):
@@ -92,7 +74,9 @@ class ChainSettings:
     bot_username: str
     email2_delay: timedelta
     call_alert_delay: timedelta
-    max_attempts: int
+    # An email that keeps failing for this long is given up (EFFECTS_HORIZON_HOURS, as the outbox's
+    # dead letters); its queue retries for at least as long (infra/terraform/locals.tf).
+    horizon: timedelta = timedelta(hours=24)
     timezone: str = "Europe/Riga"
     manager_language: str = "ru"  # managers' chat messages and developers' alerts
     # The batched CRM writer's delay (CRM_FLUSH_SECONDS): a task's CRM changes are written this much later
@@ -111,18 +95,18 @@ class EmailChain:
     clock: Clock
     settings: ChainSettings
     outbox: Outbox
+    flushes: FlushRequests
 
-    def run(self, job: CrmSync | ChainStep | CrmFlush, *, retry_count: int = 0) -> StepResult:
+    def run(self, job: CrmSync | ChainStep | CrmFlush) -> StepResult:
         """Run one delivery of a task; raises RetryLater for what a later delivery can fix."""
         if isinstance(job, CrmFlush):
             return self.flush_crm()
-        final_attempt = retry_count + 1 >= self.settings.max_attempts
         step, lead_id = job.step, job.lead_id
         try:
             return run_once(
                 self.store,
                 job.run_once_key(),
-                lambda: self._dispatch(job, final_attempt=final_attempt),
+                lambda: self._dispatch(job),
                 lease=timedelta(minutes=5),
                 keep=timedelta(days=7),
             )
@@ -142,7 +126,8 @@ class EmailChain:
     def flush_crm(self) -> StepResult:
         """The batched writer: every CRM change due in the outbox, a few hundred leads per batch, by one
         writer at a time (a second one would read the same rows and append a new lead twice)."""
-        if not self.store.create(CRM_WRITER, "lock", {"at": self.clock.now().isoformat()}, ttl=_WRITER_LEASE):
+        self.flushes.starting()
+        if not self.store.create(CRM_WRITER, "lock", {"at": self.clock.now().isoformat()}, ttl=WRITER_LEASE):
             raise RetryLater("another CRM writer is running")
         counts: dict[DeliveryOutcome, int] = {}
         try:
@@ -160,73 +145,46 @@ class EmailChain:
 
     def _write_crm(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
         """CRM effects: recorded, then written by a flush a few seconds later with everything recorded
-        meanwhile (or at once, without a delay). Each task asks for its own flush: one that runs after the
-        others have written finds nothing due, one that finds the writer busy is retried."""
+        meanwhile (or at once, without a delay)."""
         if not self.settings.crm_flush_seconds:
             return self.outbox.send(effects)
         self.outbox.record(effects)
-        flush = CrmFlush.after([effect.effect_id for effect in effects])
-        self.scheduler.schedule(
-            flush, run_at=self.clock.now() + timedelta(seconds=self.settings.crm_flush_seconds)
-        )
+        self.flushes.request(effects)
         return {}
 
     # ---- steps ---------------------------------------------------------------------------------
-    def _dispatch(self, job: CrmSync | ChainStep, *, final_attempt: bool) -> StepResult:
+    def _dispatch(self, job: CrmSync | ChainStep) -> StepResult:
         lead = self.leads.get(job.lead_id)
         if lead is None:
             log.error("task for an unknown lead", extra={"lead_id": job.lead_id, "step": job.step.value})
             return StepResult(Outcome.REJECTED, "unknown lead")
         if isinstance(job, CrmSync):
             return self._sync(lead, job)
-        return self._chain_step(job.step, lead, final_attempt=final_attempt)
+        return self._chain_step(job.step, lead)
 
     def _sync(self, lead: Lead, job: CrmSync) -> StepResult:
         """The row, a Log row for a booking event, and the managers' message: recorded in the outbox and
         delivered at once; whatever the CRM or Telegram refuses now, the reconciler delivers later."""
         event, key, language = job.event, f"sync-{job.key}", self.settings.manager_language
         if event in BOOKING_EVENTS:
-            columns: tuple[str, ...] = _BOOKING_COLUMNS
-            text = booking_text(lead, event, self.settings.timezone, language)
-        else:
-            columns = _ACTIVATION_COLUMNS if event is SyncEvent.ACTIVATED else _CONTACT_COLUMNS
-            text = new_lead_text(lead, event, language)
-        remember = event in (SyncEvent.CREATED, SyncEvent.UPDATED)
-        effects = [
-            Effect(
-                kind=EffectKind.CRM_ROW,
-                lead_id=lead.lead_id,
-                key=key,
-                columns=columns,
-                remember_status=remember,
-            )
-        ]
-        if event in BOOKING_EVENTS:
             details = lead.lesson_at.isoformat(timespec="minutes") if lead.lesson_at else ""
-            effects.append(self._log_effect(lead, key, f"LESSON_{event.upper()}", details))
-        outcomes = self._write_crm(effects)
-        if event is not SyncEvent.UPDATED or self._first_repeat_in_window(lead):
-            managers = Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text)
-            effects.append(managers)
-            outcomes.update(self.outbox.send([managers]))
+            text = booking_text(lead, event, self.settings.timezone, language)
+            crm = [
+                Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=key, columns=_BOOKING_COLUMNS),
+                self._log_effect(lead, key, f"LESSON_{event.upper()}", details),
+            ]
+            managers = [Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text)]
+        else:
+            effects = form_effects(lead, event, key, store=self.store, clock=self.clock, language=language)
+            crm = [e for e in effects if e.kind is not EffectKind.MANAGERS]
+            managers = [e for e in effects if e.kind is EffectKind.MANAGERS]
+        outcomes = self._write_crm(crm)
+        outcomes.update(self.outbox.send(managers))
+        effects = crm + managers
         pending = len(effects) - sum(outcome is DeliveryOutcome.DONE for outcome in outcomes.values())
         return StepResult(
             Outcome.DONE, f"{pending} of {len(effects)} effects pending" if pending else "synced"
         )
-
-    def _first_repeat_in_window(self, lead: Lead) -> bool:
-        """True for the first repeat in the window (the window is read on our clock, not the store's TTL,
-        which only cleans up)."""
-        now = self.clock.now().timestamp()
-        first = False
-
-        def open_window(current: dict[str, Any] | None) -> dict[str, Any] | None:
-            nonlocal first
-            first = current is None or current["until"] <= now
-            return {"until": now + REPEAT_NOTICE_WINDOW.total_seconds()} if first else None
-
-        update_document(self.store, REPEAT_NOTICES, lead.lead_id, open_window, ttl=REPEAT_NOTICE_WINDOW)
-        return first
 
     def _log_effect(self, lead: Lead, key: str, event: str, details: str) -> Effect:
         return Effect(
@@ -238,7 +196,7 @@ class EmailChain:
             log_details=details,
         )
 
-    def _chain_step(self, step: Step, lead: Lead, *, final_attempt: bool) -> StepResult:
+    def _chain_step(self, step: Step, lead: Lead) -> StepResult:
         if reason := lead.chain_stop_reason():
             return StepResult(Outcome.SKIPPED, reason)
         try:
@@ -262,7 +220,7 @@ class EmailChain:
             except (MailerError, NotifyError) as exc:
                 failure = str(exc)
                 transient = getattr(exc, "transient", True)
-                if transient and not final_attempt:
+                if transient and not self._failing_for_the_horizon(step, lead):
                     self._record_failure(step, lead, failure, will_retry=True)
                     raise RetryLater(failure) from None
                 state = StepState.FAILED
@@ -309,6 +267,16 @@ class EmailChain:
         return StepState.SENT
 
     # ---- helpers -------------------------------------------------------------------------------
+    def _failing_for_the_horizon(self, step: Step, lead: Lead) -> bool:
+        """True once this step has been failing for the horizon (its first failure is remembered), so the
+        answer does not hang on the retry count a caller claims."""
+        now, key = self.clock.now(), f"{lead.lead_id}-{step.value}"
+        first = {"since": now.isoformat()}
+        self.store.create(FAILING_STEPS, key, first, ttl=self.settings.horizon + timedelta(days=1))
+        stored = self.store.get(FAILING_STEPS, key)
+        since = datetime.fromisoformat((stored.data if stored else first)["since"])
+        return now - since >= self.settings.horizon
+
     def _set_state(self, lead: Lead, column: str, state: StepState) -> Lead:
         now = self.clock.now()
         updated = self.leads.update(
@@ -321,7 +289,8 @@ class EmailChain:
             self.leads.update(lead.lead_id, lambda current: current.model_copy(update={"crm_status": status}))
 
     def _record_failure(self, step: Step, lead: Lead, reason: str, *, will_retry: bool) -> None:
-        """Managers see a failed message in the CRM; developers get one alert per lead and step."""
+        """Managers see a failed message in the CRM; developers get one alert per step an hour while it
+        is retried (an outage hits every lead), and one per lead and step when it is given up."""
         column = STEP_COLUMN[step]
         details = f"{reason}; {'will retry' if will_retry else 'gave up'}"
         try:  # what the managers see of it; the outbox is not needed: the next attempt writes again
@@ -340,7 +309,7 @@ class EmailChain:
             log.warning("CRM unreachable; a failed step is not shown there", extra={"reason": str(exc)})
         language = self.settings.manager_language
         text = t(language, "dev_step_failed", step=step.value, lead_id=lead.lead_id, details=details)
-        self._alert_once(f"{step.value}-{lead.lead_id}", text)
+        self._alert_once(f"{step.value}-retrying" if will_retry else f"{step.value}-{lead.lead_id}", text)
 
     def _alert_once(self, key: str, text: str) -> None:
         if self.store.create("alerts", key, {"text": text}, ttl=timedelta(hours=1)):

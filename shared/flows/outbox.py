@@ -51,8 +51,7 @@ class Outbox:
 
     def record(self, effects: Iterable[Effect]) -> list[Effect]:
         """Store each effect unless it is known already; returns the ones recorded now."""
-        now = self.clock.now()
-        return [e for e in effects if self.store.create(OUTBOX, e.effect_id, new_record(e, now, self.policy))]
+        return record_effects(self.store, self.clock, effects, self.policy)
 
     def send(self, effects: Iterable[Effect]) -> dict[str, DeliveryOutcome]:
         """Record, then deliver at once: the happy path costs no wait, a failure stays for the reconciler."""
@@ -202,6 +201,15 @@ class Outbox:
             f"They are retried every {self.policy.dead_interval} until the service is back.",
         )
         return DeliveryOutcome.DEAD
+
+
+def record_effects(
+    store: StateStore, clock: Clock, effects: Iterable[Effect], policy: RetryPolicy | None = None
+) -> list[Effect]:
+    """Store each effect unless it is known already; returns the ones recorded now. Recording needs only
+    the store: a function that never delivers (tilda_webhook) records without the delivery's clients."""
+    now, policy = clock.now(), policy or RetryPolicy()
+    return [e for e in effects if store.create(OUTBOX, e.effect_id, new_record(e, now, policy))]
 
 
 def alert_once(store: StateStore, notify: Callable[[str], None], window: timedelta = timedelta(hours=1)):  # noqa: ANN201

@@ -24,7 +24,6 @@ OVERRIDES = {
     "APP_ENV": "test",
     "SHEETS_TIMEOUT_SECONDS": "1",
     "RETRY_BACKOFF_SECONDS": "0.05",
-    "TASKS_MAX_ATTEMPTS": "5",
     # Each task writes its own CRM changes at once, so a test reads the sheet right after run_due();
     # the batched window is tested in tests/unit and measured by `make bench`.
     "CRM_FLUSH_SECONDS": "0",

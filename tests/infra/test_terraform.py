@@ -29,6 +29,8 @@ import pytest
 from hcl2 import SerializationOptions
 from pydantic import SecretStr
 
+from local import run
+from local.cloud_tasks_emulator import build_parser, emulator_from_args
 from local.package import TARGET_PYTHON
 from shared.config import _SECRETS, REQUIRED, FunctionName, Settings
 from shared.entrypoints import tg
@@ -54,6 +56,14 @@ SHORT_SERVICE_NAME = (
     'reverse(split("/", fn.service_config[0].service))[0]',
     'element(split("/", fn.service_config[0].service), 5)',
 )
+
+
+QUEUE_RETRY_FIELDS = ("max_attempts", "max_retry_duration", "min_backoff", "max_backoff", "max_doublings")
+
+
+def queue_settings() -> dict[str, Any]:
+    """infra/terraform/queues.json: each queue's rates and retries, read by Terraform and the emulator."""
+    return dict(json.loads((TF_DIR / "queues.json").read_text()))
 
 
 def _type_args(annotation: Any) -> tuple[Any, ...]:
@@ -329,7 +339,7 @@ def check_invokers(stack: Stack) -> list[str]:
     public = {name for name, spec in functions(stack).items() if spec.get("public") is True}
     if public != PUBLIC:
         problems.append(f"public functions {sorted(public)} != {sorted(PUBLIC)}")
-    queue_targets = set(stack.locals.get("queues") or {})
+    queue_targets = set(queue_settings())
     for name in sorted(queue_targets & public):
         problems.append(f"{name} is a Cloud Tasks target but callable by anyone")
     if queue_targets != TASK_HANDLERS:
@@ -375,26 +385,30 @@ def check_queues(stack: Stack) -> list[str]:
     """Queue names, location, target URLs and max attempts given to the code match the queues."""
     problems = []
     settings = Settings()
-    queues = stack.locals.get("queues") or {}
     queue = resource(stack, "google_cloud_tasks_queue", "queue")
     if queue.get("for_each") != "${local.queues}" or queue.get("name") != "${each.value.name}":
         problems.append("google_cloud_tasks_queue.queue is not one queue per local.queues entry")
     if queue.get("location") != "${var.region}":
         problems.append("the queues are not in var.region")
-    attempts = block(queue, "retry_config").get("max_attempts")
-    if attempts != "${var.tasks_max_attempts}":
-        problems.append(f"the queues' max_attempts is {attempts!r}, not var.tasks_max_attempts")
-    if variable_default(stack, "${var.tasks_max_attempts}")[1] != settings.tasks_max_attempts:
-        problems.append("var.tasks_max_attempts does not default to Settings' TASKS_MAX_ATTEMPTS")
+    retry = block(queue, "retry_config")
+    for field in QUEUE_RETRY_FIELDS:
+        if retry.get(field) != f"${{each.value.{field}}}":
+            problems.append(f"the queues' {field} is {retry.get(field)!r}, not each.value.{field}")
+    if stack.locals.get("queue_settings") != '${jsondecode(file("${path.module}/queues.json"))}':
+        problems.append("local.queue_settings is not read from queues.json (the emulator reads that file)")
+    horizon = "${var.effects_horizon_hours * 3600}s"
+    if horizon not in str(stack.locals.get("queues")):
+        problems.append("the queues do not retry for the effects horizon (max_retry_duration)")
 
     for target, setting in (("email_chain", "email_chain_queue"), ("reminders", "reminders_queue")):
-        spec = queues.get(target) or {}
-        if spec.get("name") != f"${{var.{setting}}}":
+        spec = queue_settings().get(target) or {}
+        if f"var.{setting}" not in str(stack.locals.get("queues")):
             problems.append(f"the {target} queue is not named by var.{setting}")
-        elif variable_default(stack, spec["name"])[1] != getattr(settings, setting):
+        elif variable_default(stack, f"${{var.{setting}}}")[1] != getattr(settings, setting):
             problems.append(f"var.{setting} does not default to Settings' {setting.upper()}")
         handler = functions(stack).get(target) or {}
-        if (handler.get("max_instances") or 0) < (spec.get("max_concurrent_dispatches") or 0):
+        concurrency = (spec.get("rate_limits") or {}).get("max_concurrent_dispatches") or 0
+        if (handler.get("max_instances") or 0) < concurrency:
             problems.append(
                 f"{target}: max_instances below its queue's max_concurrent_dispatches (429s cost attempts)"
             )
@@ -419,11 +433,8 @@ def check_queues(stack: Stack) -> list[str]:
             r'\$\{(var\.region|google_cloud_tasks_queue\.queue\["[a-z_]+"\]\.location)\}', str(location)
         ):
             problems.append(f"{name}: TASKS_LOCATION is not the queues' location")
-        max_attempts = env.get("TASKS_MAX_ATTEMPTS")
-        if max_attempts is not None and max_attempts != "${tostring(var.tasks_max_attempts)}":
-            problems.append(f"{name}: TASKS_MAX_ATTEMPTS is not the queues' max_attempts")
-    if "TASKS_MAX_ATTEMPTS" not in plain_env(stack, "email_chain"):
-        problems.append("email_chain: TASKS_MAX_ATTEMPTS missing (it gives an email up on the last attempt)")
+    if "EFFECTS_HORIZON_HOURS" not in plain_env(stack, "email_chain"):
+        problems.append("email_chain: EFFECTS_HORIZON_HOURS missing (an email step gives up at the horizon)")
 
     grants = stack.locals.get("queue_grants") or {}
     for name in functions(stack):
@@ -791,6 +802,11 @@ BROKEN = {
         check_queues,
         "the queues' max_attempts is 3",
     ),
+    "queue settings not from the shared file": (
+        _edit(["locals", "queue_settings"], '${jsondecode(file("${path.module}/other.json"))}'),
+        check_queues,
+        "local.queue_settings is not read from queues.json",
+    ),
     "queue default drift": (
         _edit(["variables", "reminders_queue", "default"], "reminder"),
         check_queues,
@@ -946,6 +962,56 @@ class TestTools:
             'resource.type="cloud_run_revision" AND resource.labels.service_name=('
             '"email-chain" OR "reminders" OR "tg-webhook" OR "tilda-webhook") AND severity>=ERROR'
         )
+
+    def test_the_queues_are_deployed_as_the_emulator_runs_them(self, stack: Stack, tmp_path: Path) -> None:
+        # Terraform computes each queue's settings from queues.json and the horizon; the local emulator
+        # gets the same file (local/run.py) and the horizon as its default maxRetryDuration.
+        shutil.copy(TF_DIR / "queues.json", tmp_path / "queues.json")
+        defaults = {
+            name: json.dumps(variable_default(stack, f"${{var.{name}}}")[1])
+            for name in ("email_chain_queue", "reminders_queue", "effects_horizon_hours")
+        }
+        variables = "".join(f'variable "{n}" {{\n  default = {d}\n}}\n' for n, d in defaults.items())
+        (tmp_path / "main.tf").write_text(
+            f"{variables}locals {{\n  queue_settings = {_expression(stack.locals['queue_settings'])}\n"
+            f"  queues = {_expression(stack.locals['queues'])}\n}}\n"
+        )
+        computed = _terraform_console(tmp_path, "local.queues")
+        settings = Settings()
+        horizon = f"{settings.effects_horizon_hours * 3600}s"
+        assert computed == {
+            target: {
+                **spec["rate_limits"],
+                **spec["retry_config"],
+                "name": getattr(settings, f"{target}_queue"),
+                "max_retry_duration": horizon,
+            }
+            for target, spec in queue_settings().items()
+        }
+        assert run.EFFECTS_HORIZON_HOURS == str(settings.effects_horizon_hours)
+        emulator = emulator_from_args(
+            build_parser().parse_args(
+                [
+                    "--queue",
+                    "projects/p/locations/l/queues/q=email_chain",
+                    "--queue-settings",
+                    str(run.QUEUE_SETTINGS),
+                ]
+                + ["--max-retry-duration", str(settings.effects_horizon_hours * 3600)]
+            )
+        )
+        with emulator:
+            queue = emulator.get_queue("projects/p/locations/l/queues/q")
+        email_chain = computed["email_chain"]
+        assert queue["rateLimits"]["maxDispatchesPerSecond"] == email_chain["max_dispatches_per_second"]
+        assert queue["rateLimits"]["maxConcurrentDispatches"] == email_chain["max_concurrent_dispatches"]
+        assert queue["retryConfig"] == {
+            "maxAttempts": email_chain["max_attempts"],
+            "minBackoff": email_chain["min_backoff"],
+            "maxBackoff": email_chain["max_backoff"],
+            "maxDoublings": email_chain["max_doublings"],
+            "maxRetryDuration": horizon,
+        }
 
     @pytest.mark.parametrize(
         ("settings", "refusal"),

@@ -105,8 +105,8 @@ class Control:
     def advance(self, seconds: float) -> list[dict[str, Any]]:
         return self._json("POST", "advance", {"seconds": seconds})["dispatched"]
 
-    def run_due(self) -> list[dict[str, Any]]:
-        return self._json("POST", "run-due")["dispatched"]
+    def run_due(self, **options: Any) -> list[dict[str, Any]]:
+        return self._json("POST", "run-due", options)["dispatched"]
 
     def pending(self) -> list[dict[str, Any]]:
         return self._json("GET", "tasks")["tasks"]
@@ -532,9 +532,10 @@ def test_task_is_dropped_after_max_attempts(
     target.statuses["/broken"] = [400] * 10
     task = client.create_task(parent=QUEUE_NAME, task=http_task(f"{target.url}/broken", task_id="broken"))
 
-    outcomes = [control.run_due(), control.advance(60), control.advance(60), control.advance(3600)]
+    outcomes = [control.run_due(), control.advance(3), control.advance(3600)]
 
-    assert [[d["outcome"] for d in run] for run in outcomes] == [["retrying"], ["retrying"], ["failed"], []]
+    # Retries 1 s, then 2 s more, later: the clock stops at each on its way through an advance.
+    assert [[d["outcome"] for d in run] for run in outcomes] == [["retrying"], ["retrying", "failed"], []]
     requests = target.at("/broken")
     assert [r.headers["X-Cloudtasks-Taskretrycount"] for r in requests] == ["0", "1", "2"]
     assert [r.headers["X-Cloudtasks-Taskexecutioncount"] for r in requests] == ["0", "1", "2"]  # 4xx count
@@ -542,6 +543,79 @@ def test_task_is_dropped_after_max_attempts(
     assert (failed["name"], failed["lastStatus"], failed["dispatchCount"]) == (task.name, 400, 3)
     with pytest.raises(exceptions.NotFound):
         client.get_task(name=task.name)
+
+
+@pytest.mark.parametrize(
+    "emulator_settings", [{"queue_settings": {QUEUE_NAME: {"rateLimits": {"maxDispatchesPerSecond": 2}}}}]
+)
+def test_a_backlog_drains_at_the_queues_rate_on_the_emulator_clock(
+    client: tasks_v2.CloudTasksClient, control: Control, target: Target
+) -> None:
+    start = control.now()
+    for n in range(10):
+        client.create_task(parent=QUEUE_NAME, task=http_task(f"{target.url}/burst", task_id=f"t{n}"))
+    # The bucket holds max_burst_size = 2 tokens; without waiting for more, the rest stays.
+    assert len(control.run_due(wait_for_rate_limits=False)) == 2
+    assert control.run_due(wait_for_rate_limits=False) == []
+
+    drained = control.run_due()  # 2 a second: the clock moves on 4 s for the other 8, in creation order
+    assert [d["name"].rsplit("/", 1)[1] for d in drained] == [f"t{n}" for n in range(2, 10)]
+    offsets = [(datetime.fromisoformat(d["time"]) - start).total_seconds() for d in drained]
+    assert [round(o * 2) / 2 for o in offsets] == [0.5 * n for n in range(1, 9)]
+    assert control.pending() == []
+    assert 4 <= (control.now() - start).total_seconds() < 5
+
+
+def test_rate_limits_are_shown_validated_and_updated(
+    client: tasks_v2.CloudTasksClient, control: Control
+) -> None:
+    queue = client.get_queue(name=QUEUE_NAME)
+    assert (queue.rate_limits.max_dispatches_per_second, queue.rate_limits.max_concurrent_dispatches) == (
+        500,
+        1000,
+    )
+    name = client.queue_path(PROJECT, LOCATION, "slow")
+    created = client.create_queue(
+        parent=LOCATION_NAME,
+        queue=tasks_v2.Queue(
+            name=name,
+            rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=0.5, max_concurrent_dispatches=3),
+        ),
+    )
+    assert created.rate_limits.max_dispatches_per_second == 0.5
+    assert (created.rate_limits.max_burst_size, created.rate_limits.max_concurrent_dispatches) == (1, 3)
+    for limits in ({"max_dispatches_per_second": 501}, {"max_concurrent_dispatches": 5001}):
+        with pytest.raises(exceptions.BadRequest):
+            client.create_queue(
+                parent=LOCATION_NAME,
+                queue=tasks_v2.Queue(
+                    name=client.queue_path(PROJECT, LOCATION, "bad"),
+                    rate_limits=tasks_v2.RateLimits(**limits),
+                ),
+            )
+    updated = client.update_queue(
+        queue=tasks_v2.Queue(name=name, rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=20)),
+        update_mask={"paths": ["rate_limits.max_dispatches_per_second"]},
+    )
+    assert (updated.rate_limits.max_dispatches_per_second, updated.rate_limits.max_concurrent_dispatches) == (
+        20,
+        3,
+    )
+
+
+@pytest.mark.parametrize(
+    "emulator_settings", [{"queue_settings": {QUEUE_NAME: {"rateLimits": {"maxDispatchesPerSecond": 0.1}}}}]
+)
+def test_run_task_ignores_the_rate_limits(
+    client: tasks_v2.CloudTasksClient, control: Control, target: Target
+) -> None:
+    first, second = (
+        client.create_task(parent=QUEUE_NAME, task=http_task(f"{target.url}/r", task_id=name))
+        for name in ("first", "second")
+    )
+    assert [d["name"] for d in control.run_due(wait_for_rate_limits=False)] == [first.name]
+    client.run_task(name=second.name)
+    assert [d["name"] for d in control.run_due(wait_for_rate_limits=False)] == [second.name]
 
 
 def test_unreachable_worker_is_retried(client: tasks_v2.CloudTasksClient, control: Control) -> None:

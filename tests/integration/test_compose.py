@@ -782,7 +782,7 @@ def runs() -> dict[str, RunnerRun]:
     for store in ("firestore", "redis"):
         names = sorted({variable for key in FUNCTIONS for variable in runs[store].services[key].env})
         dotenv = {name: f"from-dotenv-{name.lower()}" for name in names}
-        dotenv["TASKS_MAX_ATTEMPTS"] = "7"  # read by the runner only when set, and a number
+        dotenv["EFFECTS_HORIZON_HOURS"] = "30"  # the queues' retry duration: read by the runner when set
         runs[f"{store}+dotenv"] = run_runner(store, dotenv)
     return runs
 

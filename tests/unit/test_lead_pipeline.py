@@ -11,8 +11,9 @@ from shared.adapters.store_redis import RedisStore
 from shared.domain.jobs import ChainStep, CrmFlush, CrmSync, Step
 from shared.domain.leads import LeadStatus, StepState
 from shared.domain.tilda import TildaFields, parse_submission
+from shared.flows.crm_flush import FlushRequests
 from shared.flows.email_chain import ChainSettings, EmailChain, Outcome, RetryLater
-from shared.flows.intake import accept_submission
+from shared.flows.intake import Intake
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import DeliveryOutcome
 from shared.ports import MailerError
@@ -30,6 +31,18 @@ class Pipeline:
         self.scheduler = RecordingScheduler()
         self.clock = FixedClock()
         self.outbox = outbox(self.store, self.clock, self.leads, self.crm, self.notifier)
+        self.flushes = FlushRequests(
+            self.store, self.scheduler, self.clock, timedelta(seconds=crm_flush_seconds)
+        )
+        self.intake = Intake(
+            store=self.store,
+            leads=self.leads,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            flushes=self.flushes,
+            email1_delay=timedelta(minutes=30),
+            manager_language=manager_language,
+        )
         self.chain = EmailChain(
             store=self.store,
             leads=self.leads,
@@ -39,11 +52,12 @@ class Pipeline:
             scheduler=self.scheduler,
             clock=self.clock,
             outbox=self.outbox,
+            flushes=self.flushes,
             settings=ChainSettings(
                 "allin_academy_bot",
                 timedelta(hours=24),
                 timedelta(hours=24),
-                max_attempts=3,
+                horizon=timedelta(hours=24),
                 manager_language=manager_language,
                 crm_flush_seconds=crm_flush_seconds,
             ),
@@ -51,22 +65,19 @@ class Pipeline:
 
     def submit(self, **overrides: str | None):
         submission = parse_submission(tilda_form(**overrides), TildaFields(), "RU")
-        return accept_submission(
-            submission,
-            store=self.store,
-            leads=self.leads,
-            scheduler=self.scheduler,
-            clock=self.clock,
-            email1_delay=timedelta(minutes=30),
-        )
+        return self.intake.accept(submission)
 
-    def run_job(self, name: str, retry_count: int = 0):
+    def run_job(self, name: str):
         job = self.scheduler.jobs[name].job
         assert isinstance(job, ChainStep | CrmSync | CrmFlush)
-        return self.chain.run(job, retry_count=retry_count)
+        return self.chain.run(job)
 
-    def sync_job(self) -> str:
-        return next(name for name in self.scheduler.jobs if "-sync-" in name)
+    def flush_job(self) -> str:
+        """The batched writer's latest flush, which the intake asked for."""
+        return [name for name in self.scheduler.jobs if name.startswith("crm-flush-")][-1]
+
+    def flush_jobs(self) -> list[str]:
+        return [name for name in self.scheduler.jobs if name.startswith("crm-flush-")]
 
 
 def step_task(step: Step, lead_id: str | None) -> str:
@@ -81,13 +92,18 @@ def pipeline() -> Pipeline:
 
 
 class TestIntake:
-    def test_new_lead_schedules_sync_now_and_email1_in_30_minutes(self, pipeline: Pipeline) -> None:
+    def test_new_lead_records_its_row_and_message_and_schedules_email1_in_30_minutes(
+        self, pipeline: Pipeline
+    ) -> None:
         result = pipeline.submit()
         assert result.outcome == "created" and result.lead_id
         email1 = pipeline.scheduler.jobs[step_task(Step.EMAIL1, result.lead_id)]
         assert email1.run_at == pipeline.clock.now() + timedelta(minutes=30)
-        assert pipeline.scheduler.jobs[pipeline.sync_job()].run_at is None
-        assert pipeline.crm.calls == []  # the sheet is written by the sync task, not on Tilda's clock
+        assert pipeline.scheduler.jobs[pipeline.flush_job()].run_at == pipeline.clock.now()
+        recorded = pipeline.store.due("outbox", pipeline.clock.now().timestamp())
+        assert sorted(document.data["effect"]["kind"] for _, document in recorded) == ["crm_row", "managers"]
+        # The sheet and the managers' chat are the batched writer's, not on Tilda's clock.
+        assert pipeline.crm.calls == [] and pipeline.notifier.managers == []
 
     def test_tilda_retrying_the_same_form_three_times_is_one_lead_and_one_chain(
         self, pipeline: Pipeline
@@ -107,23 +123,26 @@ class TestIntake:
         lead_id = pipeline.submit(tranid="t0").lead_id
         for n in range(1, 5):
             assert pipeline.submit(tranid=f"t{n}", child_age=str(6 + n)).outcome == "updated"
-        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
-            pipeline.run_job(name)
+        assert len(pipeline.flush_jobs()) == 1  # one flush waiting takes every form's effects
+        pipeline.run_job(pipeline.flush_job())
         titles = [text.splitlines()[0] for text in pipeline.notifier.managers]
         assert titles == ["🆕 Новая заявка с сайта", "🔁 Повторная заявка с сайта"]
         assert pipeline.crm.row(lead_id)["child_age"] == "10"  # the row follows every form
         pipeline.clock.advance(hours=3)
         pipeline.submit(tranid="t5")
-        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
-            pipeline.run_job(name)  # the earlier ones answer "duplicate"
+        assert pipeline.run_job(pipeline.flush_job()).detail == "2 done"  # the row and the message
         assert len(pipeline.notifier.managers) == 3
 
     def test_new_form_from_a_known_parent_updates_the_lead(self, pipeline: Pipeline) -> None:
         first = pipeline.submit()
         second = pipeline.submit(tranid="other", Email="new@example.com", Name="Анна")
         assert second.outcome == "updated" and second.lead_id == first.lead_id
-        syncs = [job for job in pipeline.scheduler.jobs.values() if job.payload["step"] == "sync"]
-        assert {job.payload["event"] for job in syncs} == {"created", "updated"}
+        pipeline.run_job(pipeline.flush_job())
+        assert len(pipeline.crm.rows) == 1
+        assert sorted(m.splitlines()[0] for m in pipeline.notifier.managers) == [
+            "🆕 Новая заявка с сайта",  # (one clock tick here: a real one orders them as they came)
+            "🔁 Повторная заявка с сайта",
+        ]
 
     def test_cloud_tasks_down_releases_the_form_for_tildas_retry(self, pipeline: Pipeline) -> None:
         pipeline.scheduler.fail = True
@@ -134,9 +153,9 @@ class TestIntake:
 
 
 class TestSync:
-    def test_sync_adds_the_row_and_tells_managers(self, pipeline: Pipeline) -> None:
+    def test_the_flush_adds_the_row_and_tells_managers(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
-        assert pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DONE
+        assert pipeline.run_job(pipeline.flush_job()).detail == "2 done"
         row = pipeline.crm.row(lead_id)
         assert row["status"] == "NEW" and row["phone"] == "+79161234567" and row["utm_source"] == "instagram"
         assert len(pipeline.notifier.managers) == 1 and "Новая заявка" in pipeline.notifier.managers[0]
@@ -145,55 +164,49 @@ class TestSync:
     def test_managers_and_developers_read_the_manager_language(self) -> None:
         pipeline = Pipeline(manager_language="en")
         lead_id = pipeline.submit(lang="ru").lead_id
-        pipeline.run_job(pipeline.sync_job())
+        pipeline.run_job(pipeline.flush_job())
         message = pipeline.notifier.managers[0]
         assert message.startswith("🆕 New request from the website\nName: Анна Петрова\nPhone: +79161234567")
         assert f"ID: {lead_id}" in message and "Имя" not in message
 
     def test_a_burst_is_one_batch_written_a_few_seconds_later(self) -> None:
         pipeline = Pipeline(crm_flush_seconds=5)
-        for n in range(20):
-            pipeline.submit(tranid=f"t{n}", Email=f"parent{n}@example.com", Phone=f"+7916000{n:04d}")
-        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
-            assert pipeline.run_job(name).detail == "1 of 2 effects pending"  # the row waits for the batch
-        flushes = [job for name, job in pipeline.scheduler.jobs.items() if name.startswith("crm-flush-")]
-        assert len(flushes) == 20 and {f.run_at for f in flushes} == {
-            pipeline.clock.now() + timedelta(seconds=5)
-        }
-        assert pipeline.crm.rows == [] and len(pipeline.notifier.managers) == 20  # managers are told at once
+        lead_ids = [
+            pipeline.submit(tranid=f"t{n}", Email=f"parent{n}@example.com", Phone=f"+7916000{n:04d}").lead_id
+            for n in range(60)
+        ]
+        [flush] = pipeline.flush_jobs()  # the first lead asked for it; the others found it waiting
+        assert pipeline.scheduler.jobs[flush].run_at == pipeline.clock.now() + timedelta(seconds=5)
+        assert pipeline.crm.rows == [] and pipeline.notifier.managers == []
         pipeline.clock.advance(seconds=5)
-        details = [pipeline.chain.run(flush.job).detail for flush in flushes]  # type: ignore[arg-type]
-        assert details == ["20 done"] + ["nothing due"] * 19  # the first writes for all of them
-        assert pipeline.crm.calls == ["write_rows"] and len(pipeline.crm.rows) == 20
+        assert pipeline.run_job(flush).detail == "120 done"  # 60 rows, 60 messages
+        assert pipeline.crm.calls == ["write_rows"] and len(pipeline.crm.rows) == 60
+        # The managers get digests, a few messages for the 60 leads (Telegram allows a bot ~20 a minute
+        # in a group), each within Telegram's 4096 characters.
+        digests = pipeline.notifier.managers
+        assert 2 < len(digests) < 6 and all(len(text) <= 4096 for text in digests)
+        assert all(sum(f"ID: {lead_id}" in text for text in digests) == 1 for lead_id in lead_ids)
 
-    def test_a_lead_recorded_after_a_batch_is_written_by_its_own_flush(self) -> None:
+    def test_a_lead_recorded_after_a_flush_started_asks_for_the_next(self) -> None:
         pipeline = Pipeline(crm_flush_seconds=5)
         pipeline.submit(tranid="a")
-        pipeline.run_job(pipeline.sync_job())
-        [first] = [job for name, job in pipeline.scheduler.jobs.items() if name.startswith("crm-flush-")]
-        pipeline.chain.run(first.job)  # type: ignore[arg-type]
+        first = pipeline.flush_job()
+        pipeline.run_job(first)
         late = pipeline.submit(tranid="b", Email="boris@example.com", Phone="+79160000002").lead_id
-        for name in [name for name in pipeline.scheduler.jobs if "-sync-" in name]:
-            pipeline.run_job(name)
-        [second] = [
-            job
-            for name, job in pipeline.scheduler.jobs.items()
-            if name.startswith("crm-flush-") and job != first
-        ]
-        assert pipeline.chain.run(second.job).detail == "1 done"  # type: ignore[arg-type]
+        second = pipeline.flush_job()
+        assert second != first and pipeline.run_job(second).detail == "2 done"
         assert pipeline.crm.row(late)["lead_id"] == late
 
     def test_one_writer_at_a_time_and_a_failing_sheet_leaves_the_batch_to_the_reconciler(self) -> None:
         pipeline = Pipeline(crm_flush_seconds=5)
         lead_id = pipeline.submit().lead_id
-        pipeline.run_job(pipeline.sync_job())
-        [flush] = [job for name, job in pipeline.scheduler.jobs.items() if name.startswith("crm-flush-")]
+        flush = pipeline.scheduler.jobs[pipeline.flush_job()]
         pipeline.store.create("crm_writer", "lock", {"at": "another instance"})
         with pytest.raises(RetryLater):
             pipeline.chain.run(flush.job)
         pipeline.store.delete("crm_writer", "lock")
         pipeline.crm.fail_next = 10**6
-        assert pipeline.chain.run(flush.job).detail == "1 retry"
+        assert "1 retry" in pipeline.chain.run(flush.job).detail  # the row waits; the message went
         pipeline.crm.fail_next = 0
         pipeline.clock.advance(minutes=1)
         assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
@@ -201,15 +214,15 @@ class TestSync:
 
     def test_duplicate_delivery_does_nothing_more(self, pipeline: Pipeline) -> None:
         pipeline.submit()
-        pipeline.run_job(pipeline.sync_job())
-        assert pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DUPLICATE
+        pipeline.run_job(pipeline.flush_job())
+        assert pipeline.run_job(pipeline.flush_job()).detail == "nothing due"
         assert len(pipeline.crm.rows) == 1 and len(pipeline.notifier.managers) == 1
 
     def test_sheets_down_keeps_the_lead_and_alerts_developers_once(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         pipeline.crm.fail_next = 10**6  # Sheets is down
-        result = pipeline.run_job(pipeline.sync_job())
-        assert result.outcome is Outcome.DONE and result.detail == "1 of 2 effects pending"
+        result = pipeline.run_job(pipeline.flush_job())
+        assert result.outcome is Outcome.DONE and "1 retry" in result.detail
         assert len(pipeline.notifier.managers) == 1  # the managers hear of the lead at once anyway
         for _ in range(12):  # hours of retries, backing off to every 30 minutes
             pipeline.clock.advance(minutes=30)
@@ -222,13 +235,13 @@ class TestSync:
         assert pipeline.crm.row(lead_id)["lead_id"] == lead_id and len(pipeline.crm.rows) == 1
         assert (
             len(pipeline.notifier.managers) == 1
-            and pipeline.run_job(pipeline.sync_job()).outcome is Outcome.DUPLICATE
+            and pipeline.run_job(pipeline.flush_job()).detail == "nothing due"
         )
 
     def test_a_day_of_failure_is_a_dead_letter_that_still_recovers(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         pipeline.crm.fail_next = 10**6
-        pipeline.run_job(pipeline.sync_job())
+        pipeline.run_job(pipeline.flush_job())
         outcomes: dict[DeliveryOutcome, int] = {}
         for _ in range(50):  # a day and more
             pipeline.clock.advance(minutes=30)
@@ -247,7 +260,7 @@ class TestChain:
     def test_full_chain(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
-        pipeline.run_job(pipeline.sync_job())
+        pipeline.run_job(pipeline.flush_job())
         pipeline.clock.advance(minutes=30)
         assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).outcome is Outcome.DONE
         lead = pipeline.leads.get(lead_id)
@@ -291,7 +304,7 @@ class TestChain:
     def test_manager_moving_the_status_stops_the_chain(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
-        pipeline.run_job(pipeline.sync_job())
+        pipeline.run_job(pipeline.flush_job())
         pipeline.crm.row(lead_id)["status"] = "IN_PROGRESS"
         assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).detail == "moved_by_manager"
         assert pipeline.mailer.sent == []
@@ -300,19 +313,19 @@ class TestChain:
     def test_resend_failing_is_marked_in_the_crm_and_retried(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
-        pipeline.run_job(pipeline.sync_job())
+        pipeline.run_job(pipeline.flush_job())
         pipeline.mailer.failures = [MailerError("resend 500", transient=True)]
         with pytest.raises(RetryLater):
             pipeline.run_job(step_task(Step.EMAIL1, lead_id))
         assert pipeline.crm.row(lead_id)["email_1_sent"] == "FAILED"
         assert pipeline.crm.log[-1].event == "EMAIL_1_SENT_FAILED"
-        assert pipeline.run_job(step_task(Step.EMAIL1, lead_id), retry_count=1).outcome is Outcome.DONE
+        assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).outcome is Outcome.DONE
         assert pipeline.crm.row(lead_id)["email_1_sent"] == "TRUE" and len(pipeline.mailer.sent) == 1
 
     def test_permanent_email_failure_gives_up_and_the_chain_goes_on(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
-        pipeline.run_job(pipeline.sync_job())
+        pipeline.run_job(pipeline.flush_job())
         pipeline.mailer.failures = [MailerError("resend 422", transient=False)]
         result = pipeline.run_job(step_task(Step.EMAIL1, lead_id))
         assert result.outcome is Outcome.DONE and result.detail.startswith("failed")
@@ -320,14 +333,24 @@ class TestChain:
         assert step_task(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
         assert len(pipeline.notifier.developers) == 1
 
-    def test_last_attempt_gives_up_on_a_transient_failure(self, pipeline: Pipeline) -> None:
+    def test_a_transient_failure_is_retried_until_the_horizon_then_given_up(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
-        pipeline.mailer.failures = [MailerError("resend 503", transient=True)]
-        result = pipeline.run_job(step_task(Step.EMAIL1, lead_id), retry_count=2)
+        pipeline.mailer.failures = [MailerError("resend 503", transient=True)] * 3
+        with pytest.raises(RetryLater):  # the first failure
+            pipeline.run_job(step_task(Step.EMAIL1, lead_id))
+        pipeline.clock.advance(hours=23)
+        with pytest.raises(RetryLater):  # a retry whatever count it claims: still within the horizon
+            pipeline.run_job(step_task(Step.EMAIL1, lead_id))
+        assert step_task(Step.EMAIL2, lead_id) not in pipeline.scheduler.jobs
+        pipeline.clock.advance(hours=1)
+        result = pipeline.run_job(step_task(Step.EMAIL1, lead_id))
         assert (
             result.detail.startswith("failed") and step_task(Step.EMAIL2, lead_id) in pipeline.scheduler.jobs
         )
+        assert pipeline.leads.get(lead_id).email_1_sent is StepState.FAILED  # type: ignore[union-attr]
+        # Developers: one alert while it was retried (for every lead), one when this lead's email is given up.
+        assert len(pipeline.notifier.developers) == 2
 
     def test_lead_without_email_skips_emails_but_gets_the_call_alert(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit(Email=None).lead_id

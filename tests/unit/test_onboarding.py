@@ -14,7 +14,8 @@ from shared.domain.conversation import Incoming, Scene, Session
 from shared.domain.jobs import ChainStep, Step, chain_steps
 from shared.domain.leads import LeadStatus, Source
 from shared.domain.tilda import TildaFields, parse_submission
-from shared.flows.intake import accept_submission
+from shared.flows.crm_flush import FlushRequests
+from shared.flows.intake import Intake
 from shared.flows.lead_repository import LeadRepository
 from tests.factories import scene_context, tilda_form
 from tests.fakes import FixedClock, RecordingScheduler
@@ -46,14 +47,9 @@ class Chat:
 
     def tilda_lead(self, **form: str | None) -> str:
         submission = parse_submission(tilda_form(**form), TildaFields(), "RU")
-        result = accept_submission(
-            submission,
-            store=self.store,
-            leads=self.leads,
-            scheduler=self.scheduler,
-            clock=self.clock,
-            email1_delay=timedelta(minutes=30),
-        )
+        flushes = FlushRequests(self.store, self.scheduler, self.clock, timedelta(seconds=5))
+        intake = Intake(self.store, self.leads, self.scheduler, self.clock, flushes, timedelta(minutes=30))
+        result = intake.accept(submission)
         assert result.lead_id
         return result.lead_id
 

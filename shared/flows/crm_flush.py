@@ -1,0 +1,46 @@
+"""Use case: asking for the batched CRM writer (`EmailChain.flush_crm`) to run a few seconds from now.
+
+Whoever records CRM effects (a Tilda lead, a chain step, a booking) asks for a flush. One flush waiting
+to start is enough: it writes everything due when it starts, so a burst of leads is a handful of flushes
+of many rows each, not one per lead. The waiting flush is marked in the store; the flush removes the
+mark as it starts, so an effect recorded after that asks for the next one. If the mark outlives a lost
+flush task, the reconciler still writes what is due within minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.domain.effects import Effect
+from shared.domain.jobs import CrmFlush
+from shared.ports import Clock, Scheduler, StateStore
+
+CRM_WRITER = "crm_writer"  # the writer's lock, and the mark of a flush waiting to start
+WRITER_LEASE = timedelta(minutes=2)
+_WAITING = "waiting"
+
+
+@dataclass
+class FlushRequests:
+    store: StateStore
+    scheduler: Scheduler
+    clock: Clock
+    delay: timedelta  # CRM_FLUSH_SECONDS: how long a batch gathers before it is written
+
+    def request(self, effects: list[Effect]) -> None:
+        """A flush `delay` from now, unless one is already waiting to start (it takes these too)."""
+        now = self.clock.now()
+        if not self.store.create(
+            CRM_WRITER, _WAITING, {"at": now.isoformat()}, ttl=self.delay + WRITER_LEASE
+        ):
+            return
+        try:
+            self.scheduler.schedule(CrmFlush.after([e.effect_id for e in effects]), run_at=now + self.delay)
+        except Exception:
+            self.store.delete(CRM_WRITER, _WAITING)  # the next effect asks again
+            raise
+
+    def starting(self) -> None:
+        """The flush starts: effects recorded from now on need the next one."""
+        self.store.delete(CRM_WRITER, _WAITING)
