@@ -97,13 +97,18 @@ class Container:
 
             from shared.adapters.store_redis import RedisStore
 
-            return RedisStore(redis.Redis.from_url(s.redis_url or ""), s.state_namespace)
+            connection = redis.Redis.from_url(
+                s.redis_url or "",
+                socket_timeout=s.store_timeout_seconds,
+                socket_connect_timeout=s.store_timeout_seconds,
+            )
+            return RedisStore(connection, s.state_namespace)
         from google.cloud import firestore
 
         from shared.adapters.store_firestore import FirestoreStore
 
         client = firestore.Client(project=s.google_cloud_project, database=s.firestore_database)
-        return FirestoreStore(client, s.state_namespace)
+        return FirestoreStore(client, s.state_namespace, timeout=s.store_timeout_seconds)
 
     @cached_property
     def leads(self) -> LeadRepository:
@@ -148,6 +153,7 @@ class Container:
             api_url=s.resend_api_url,
             retries=s.email_retries,
             backoff_seconds=s.retry_backoff_seconds,
+            timeout_seconds=s.resend_timeout_seconds,
         )
 
     @cached_property
@@ -264,6 +270,7 @@ class Container:
             oauth_url=s.zoom_oauth_url,
             timezone=s.academy_timezone,
             backoff_seconds=s.retry_backoff_seconds,
+            timeout_seconds=s.zoom_timeout_seconds,
         )
 
     @cached_property
@@ -394,6 +401,7 @@ class Container:
             scenes=lambda: self.scenes,
             assistant=lambda: self.assistant,
             voice=lambda: self.voice,
+            clock=self.clock,
         )
 
     @cached_property

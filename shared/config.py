@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     zoom_client_secret: SecretStr | None = None
     zoom_api_url: str = "https://api.zoom.us/v2"
     zoom_oauth_url: str = "https://zoom.us/oauth/token"
+    zoom_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # OpenAI
     openai_api_key: SecretStr | None = None
@@ -110,6 +111,7 @@ class Settings(BaseSettings):
     resend_api_url: str = "https://api.resend.com"
     email_from: str | None = None
     email_retries: int = Field(default=2, ge=0)
+    resend_timeout_seconds: float = Field(default=10.0, gt=0)  # per attempt (the SDK's own default: 30 s)
 
     # State
     state_backend: Literal["firestore", "redis"] = "firestore"
@@ -117,6 +119,9 @@ class Settings(BaseSettings):
     firestore_database: str = "(default)"
     redis_url: str | None = None
     state_namespace: str = ""  # prefix of every collection/key: lets tests and several stacks share one store
+    # A store operation's limit, retries included (Firestore; Redis: per command): a hanging store fails
+    # the request, which Telegram or Cloud Tasks deliver again, instead of holding it.
+    store_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # Cloud Tasks
     cloud_tasks_api_url: str | None = None

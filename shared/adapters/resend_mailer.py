@@ -22,6 +22,7 @@ class ResendMailer:
         api_url: str,
         retries: int = 2,
         backoff_seconds: float = 1.0,
+        timeout_seconds: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._api_key = api_key
@@ -29,6 +30,7 @@ class ResendMailer:
         self._api_url = api_url
         self._retries = retries
         self._backoff = backoff_seconds
+        self._timeout = timeout_seconds
         self._sleep = sleep
 
     def send(self, message: EmailMessage) -> str:
@@ -37,6 +39,9 @@ class ResendMailer:
 
         resend.api_key = self._api_key
         resend.api_url = self._api_url
+        # The SDK waits 30 s by default: three attempts of a hanging Resend would hold the task 90 s.
+        if getattr(resend.default_http_client, "_timeout", None) != self._timeout:
+            resend.default_http_client = resend.RequestsClient(timeout=self._timeout)  # type: ignore[arg-type]
         params: resend.Emails.SendParams = {
             "from": self._sender,
             "to": [message.to],

@@ -14,8 +14,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from google.api_core import retry as retries
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
-from google.api_core.exceptions import AlreadyExists, Conflict, FailedPrecondition, NotFound
+from google.api_core.exceptions import (
+    AlreadyExists,
+    Conflict,
+    DeadlineExceeded,
+    FailedPrecondition,
+    InternalServerError,
+    NotFound,
+    ResourceExhausted,
+    ServiceUnavailable,
+)
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -42,10 +52,30 @@ class _Timestamp:
         self.nanos = nanos
 
 
+def _retry(timeout: float, *errors: type[Exception]) -> retries.Retry:
+    return retries.Retry(
+        predicate=retries.if_exception_type(*errors),
+        initial=0.1,
+        maximum=1.0,
+        multiplier=2.0,
+        timeout=timeout,
+    )
+
+
 class FirestoreStore:
-    def __init__(self, client: firestore.Client, namespace: str = "") -> None:
+    def __init__(self, client: firestore.Client, namespace: str = "", timeout: float = 10.0) -> None:
+        """`timeout`: seconds an operation may take, retries included; a store that hangs fails the
+        request (Telegram and Cloud Tasks deliver it again) instead of holding it for the client's
+        default minute."""
         self._db = client
         self._namespace = namespace
+        # A read is retried on anything passing; a write only when it surely did not happen (a write
+        # that timed out may have been applied: retrying a create would then read as "someone else").
+        self._timeout = timeout
+        self._read_retry = _retry(
+            timeout, DeadlineExceeded, InternalServerError, ResourceExhausted, ServiceUnavailable
+        )
+        self._write_retry = _retry(timeout, ResourceExhausted, ServiceUnavailable)
 
     def _ref(self, collection: str, key: str) -> firestore.DocumentReference:
         # A slash would address a sub-collection: document ids must not contain one.
@@ -61,7 +91,7 @@ class FirestoreStore:
         return {"data": dict(data), "expires_at": datetime.now(UTC) + ttl if ttl else None}
 
     def get(self, collection: str, key: str) -> Document | None:
-        snapshot = self._ref(collection, key).get()
+        snapshot = self._ref(collection, key).get(retry=self._read_retry, timeout=self._timeout)
         stored = snapshot.to_dict() if snapshot.exists else None
         if stored is None or self._expired(stored):
             return None
@@ -72,12 +102,12 @@ class FirestoreStore:
     ) -> bool:
         ref = self._ref(collection, key)
         try:
-            ref.create(self._encode(data, ttl))
+            ref.create(self._encode(data, ttl), retry=self._write_retry, timeout=self._timeout)
             return True
         except (AlreadyExists, Conflict):
             pass
         # It exists: only an expired document may be overwritten, and only if nobody else did first.
-        snapshot = ref.get()
+        snapshot = ref.get(retry=self._read_retry, timeout=self._timeout)
         if not snapshot.exists:
             return self.create(collection, key, data, ttl)
         if not self._expired(snapshot.to_dict() or {}):
@@ -104,16 +134,20 @@ class FirestoreStore:
             ref.update(
                 self._encode(data, ttl),
                 option=self._db.write_option(last_update_time=_update_time(expected_version)),
+                retry=self._write_retry,
+                timeout=self._timeout,
             )
         except (FailedPrecondition, NotFound):
             return False
         return True
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
-        self._ref(collection, key).set(self._encode(data, ttl))
+        self._ref(collection, key).set(
+            self._encode(data, ttl), retry=self._write_retry, timeout=self._timeout
+        )
 
     def delete(self, collection: str, key: str) -> None:
-        self._ref(collection, key).delete()
+        self._ref(collection, key).delete(retry=self._write_retry, timeout=self._timeout)
 
     def due(self, collection: str, until: float, limit: int = 100) -> list[tuple[str, Document]]:
         # A range filter matches numbers only: documents without `due_at` (or with null) are not listed.
@@ -125,7 +159,7 @@ class FirestoreStore:
             .limit(limit)
         )
         found: list[tuple[str, Document]] = []
-        for snapshot in query.stream():
+        for snapshot in query.stream(retry=self._read_retry, timeout=self._timeout):
             stored = snapshot.to_dict()
             if stored is None or self._expired(stored):
                 continue

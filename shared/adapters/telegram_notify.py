@@ -64,8 +64,13 @@ class TelegramNotifier:
             body["reply_markup"] = reply_markup
         try:
             response = self._http.post(self._endpoint, json=body)
-        except httpx.TimeoutException as exc:  # a hang has used the request's time already
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # never reached Telegram
             return NotifyError(f"telegram unreachable: {type(exc).__name__}"), None
+        except httpx.TimeoutException:
+            # Telegram had the message and did not answer in time: it usually delivers anyway, and sending
+            # it again (now or from the outbox) would show it twice. Said once, at most.
+            log.warning("telegram did not answer in time; the message is taken as sent")
+            return None, None
         except httpx.HTTPError as exc:
             return NotifyError(f"telegram unreachable: {type(exc).__name__}"), 0.5
         if response.status_code == 200:

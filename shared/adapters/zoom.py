@@ -40,11 +40,15 @@ class ZoomRefused(MeetingsUnavailable):
         self.code = code
 
 
+_LOOK_EVERY_SECONDS = 0.5
+
+
 class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, *, unanswered: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.unanswered = unanswered  # sent, but no answer came in time: Zoom may be doing it still
 
 
 class _TokenRejected(Exception):
@@ -101,7 +105,15 @@ class ZoomMeetings:
             "timezone": self._timezone,
             "settings": {"join_before_host": False, "waiting_room": True},
         }
-        response = self._retrying("create", "POST", "/users/me/meetings", json=body)
+        # A create that timed out or failed with a 5xx may have been made all the same: before trying
+        # again, look for it, so a parent's lesson never has two meetings.
+        title, start_time = str(body["topic"]), str(body["start_time"])
+        response = self._attempts(
+            "create", "POST", "/users/me/meetings", lambda: self._find(title, start_time), json=body
+        )
+        if isinstance(response, Meeting):
+            log.info("zoom create: the meeting an earlier try made is used")
+            return response
         if response.status_code not in (200, 201):
             raise _refused("create", response)
         try:
@@ -109,6 +121,24 @@ class ZoomMeetings:
             return Meeting(meeting_id=str(data["id"]), join_url=str(data["join_url"]))
         except (ValueError, KeyError, TypeError):
             raise ZoomRefused("zoom create: answer without id/join_url", response.status_code) from None
+
+    def _find(self, topic: str, start_time: str) -> Meeting | None:
+        """The host's upcoming meeting with this topic and start, if there is one (best effort)."""
+        try:
+            response = self._authorized(
+                "GET", "/users/me/meetings", params={"type": "upcoming", "page_size": 300}
+            )
+            meetings = response.json().get("meetings", []) if response.status_code == 200 else []
+        except (_Retryable, ZoomRefused, ValueError, AttributeError):
+            return None
+        for meeting in meetings:
+            if (
+                meeting.get("topic") == topic
+                and meeting.get("start_time") == start_time
+                and meeting.get("join_url")
+            ):
+                return Meeting(meeting_id=str(meeting["id"]), join_url=str(meeting["join_url"]))
+        return None
 
     def delete(self, meeting_id: str) -> None:
         """Delete the meeting; one that does not exist (any more) is fine."""
@@ -134,11 +164,28 @@ class ZoomMeetings:
 
     def _retrying(self, name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The API's answer (any non-retryable status); MeetingsUnavailable after the retries."""
+        answer = self._attempts(name, method, path, None, **kwargs)
+        assert isinstance(answer, httpx.Response)
+        return answer
+
+    def _attempts(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        made_anyway: Callable[[], Meeting | None] | None,
+        **kwargs: Any,
+    ) -> httpx.Response | Meeting:
+        """The API's answer (any non-retryable status); MeetingsUnavailable after the retries. Before a
+        retry, `made_anyway` may find what the failed try made after all."""
+        unanswered = False
         for attempt in range(self._retries + 1):
+            if attempt and made_anyway is not None and (made := self._made(made_anyway, unanswered)):
+                return made
             try:
                 return self._authorized(method, path, **kwargs)
             except _Retryable as exc:
-                reason, retry_after = exc.reason, exc.retry_after
+                reason, retry_after, unanswered = exc.reason, exc.retry_after, exc.unanswered
             if attempt < self._retries:
                 delay = self._backoff * 2**attempt
                 if retry_after is not None:
@@ -149,6 +196,17 @@ class ZoomMeetings:
                 )
                 self._sleep(delay)
         raise MeetingsUnavailable(f"zoom {name} failed {self._retries + 1} times: {reason}")
+
+    def _made(self, made_anyway: Callable[[], Meeting | None], unanswered: bool) -> Meeting | None:
+        """What a failed try made after all. A try left unanswered may still be under way at Zoom: it is
+        given as long again as it was waited for, looking every half second."""
+        looks = 1 + round(self._timeout / _LOOK_EVERY_SECONDS) if unanswered else 1
+        for look in range(looks):
+            if look:
+                self._sleep(_LOOK_EVERY_SECONDS)
+            if (made := made_anyway()) is not None:
+                return made
+        return None
 
     def _authorized(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One API request with a valid token; a rejected token is replaced once."""
@@ -207,7 +265,8 @@ class ZoomMeetings:
         try:
             response = client.request(method, url, **kwargs)
         except httpx.TransportError as exc:  # timeouts, refused or dropped connections
-            raise _Retryable(type(exc).__name__) from exc
+            sent = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout | httpx.RemoteProtocolError)
+            raise _Retryable(type(exc).__name__, unanswered=sent) from exc
         if response.status_code in _RETRYABLE:
             raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
         if response.status_code == 401 and not token_request:

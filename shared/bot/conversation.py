@@ -19,7 +19,7 @@ from shared.bot.scenes.base import SceneContext, follow_telegram_language
 from shared.domain.conversation import Incoming, Session, assistant_question
 from shared.flows.locks import hold_locks
 from shared.i18n import t
-from shared.ports import StateStore
+from shared.ports import Clock, StateStore
 
 if TYPE_CHECKING:  # built on first use: a /start pays neither for the AI filters nor for the model
     from shared.flows.assistant import AssistantFlow
@@ -39,8 +39,10 @@ class Conversation:
         scenes: Callable[[], SceneContext],
         assistant: Callable[[], AssistantFlow],
         voice: Callable[[], VoiceInput],
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._scenes = scenes
         self._assistant = assistant
         self._voice = voice
@@ -54,7 +56,7 @@ class Conversation:
                 return [self._unheard(heard, language)]
             event = heard
         key = str(event.chat_id)
-        with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE):
+        with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE, clock=self._clock):
             stored, session = self._session(event)
             question = assistant_question(session, event)
             replies = [] if question is not None else scenes.advance(self._scenes(), session, event)

@@ -58,8 +58,14 @@ def handle(request: Request, container: Container) -> Response:
 
 def reconcile(container: Container) -> Response:
     """Re-drive the overdue effects; 200 with how each delivery ended (a dead letter included: it has been
-    alerted, and answering 5xx would only make Cloud Scheduler call again sooner)."""
-    counts = container.outbox.redrive()
+    alerted, and answering 5xx would only make Cloud Scheduler call again sooner). The batched ones (CRM,
+    managers' messages) go through the one batched writer, unless it is writing now."""
+    counts = container.outbox.redrive(batched=False)
+    try:
+        for outcome, count in container.email_chain.write_batched().items():
+            counts[outcome] = counts.get(outcome, 0) + count
+    except RetryLater:
+        log.info("the CRM writer is busy; the batched effects wait for it")
     summary = {outcome.value: count for outcome, count in counts.items()}
     if counts:
         log.info("outbox re-driven", extra={"outcome": summary})

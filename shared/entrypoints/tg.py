@@ -44,6 +44,7 @@ def handle(request: Request, container: Container) -> Response:
             lambda: container.bot.process(update),
             lease=timedelta(minutes=2),
             keep=timedelta(days=2),
+            clock=container.clock,
         )
     except AlreadyDone:
         return json_response(200, status="duplicate")

@@ -63,22 +63,22 @@ class EffectPerformer:
         for effect in effects:
             if effect.kind not in (EffectKind.CRM_ROW, EffectKind.CRM_LOG, EffectKind.MANAGERS):
                 results[effect.effect_id] = _attempt(self, effect)
-        if len(managers) <= DIGEST_AFTER:
-            results.update({e.effect_id: _attempt(self, e) for e in managers})
-        else:
-            for digest in _digests(managers):
-                error: Exception | None = None
+        # One message each, or digests when many; once Telegram refuses one, the rest waits for the next try.
+        groups = [[e] for e in managers] if len(managers) <= DIGEST_AFTER else _digests(managers)
+        refused: Exception | None = None
+        for group in groups:
+            if refused is None:
                 try:
-                    self.notifier.notify_managers("\n\n".join(e.text for e in digest))
+                    self.notifier.notify_managers("\n\n".join(e.text for e in group))
                 except Exception as exc:
-                    error = exc
-                results.update({e.effect_id: error for e in digest})
+                    refused = exc
+            results.update({e.effect_id: refused for e in group})
         if rows:
             results.update(self._rows(rows))
         if logs:
             entries = [LogEntry(e.log_time, e.lead_id, e.log_event, e.log_details) for e in logs]  # type: ignore[arg-type]
-            error = _attempt(lambda _: self.crm.append_log(entries), None)
-            results.update({e.effect_id: error for e in logs})
+            failure = _attempt(lambda _: self.crm.append_log(entries), None)
+            results.update({e.effect_id: failure for e in logs})
         return results
 
     def _rows(self, effects: list[Effect]) -> dict[str, Exception | None]:

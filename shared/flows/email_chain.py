@@ -25,6 +25,7 @@ from shared.domain.leads import Lead, StepState, crm_row
 from shared.flows.crm_flush import CRM_WRITER, WRITER_LEASE, FlushRequests
 from shared.flows.form_effects import form_effects
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.locks import take_lease
 from shared.flows.once import AlreadyDone, Busy, run_once
 from shared.flows.outbox import DeliveryOutcome, Outbox
 from shared.i18n import t
@@ -109,6 +110,7 @@ class EmailChain:
                 lambda: self._dispatch(job),
                 lease=timedelta(minutes=5),
                 keep=timedelta(days=7),
+                clock=self.clock,
             )
         except AlreadyDone:
             return StepResult(Outcome.DUPLICATE, "this step already ran")
@@ -124,24 +126,30 @@ class EmailChain:
             raise RetryLater(str(exc)) from None
 
     def flush_crm(self) -> StepResult:
-        """The batched writer: every CRM change due in the outbox, a few hundred leads per batch, by one
-        writer at a time (a second one would read the same rows and append a new lead twice)."""
+        """A `crm_flush` task: the batched writer, now."""
         self.flushes.starting()
-        if not self.store.create(CRM_WRITER, "lock", {"at": self.clock.now().isoformat()}, ttl=WRITER_LEASE):
+        counts = self.write_batched()
+        return StepResult(
+            Outcome.DONE, ", ".join(f"{n} {o.value}" for o, n in counts.items()) or "nothing due"
+        )
+
+    def write_batched(self) -> dict[DeliveryOutcome, int]:
+        """The batched writer: every CRM change and managers' message due in the outbox, a few hundred
+        leads per batch, by one writer at a time (a second one would read the same rows and append a new
+        lead twice); raises RetryLater while another one writes."""
+        if not take_lease(self.store, CRM_WRITER, "lock", {}, lease=WRITER_LEASE, clock=self.clock):
             raise RetryLater("another CRM writer is running")
         counts: dict[DeliveryOutcome, int] = {}
         try:
             for _ in range(_MAX_BATCHES):
-                batch = self.outbox.redrive(limit=_BATCH, batched_only=True)
+                batch = self.outbox.redrive(limit=_BATCH, batched=True)
                 for outcome, count in batch.items():
                     counts[outcome] = counts.get(outcome, 0) + count
                 if not batch or set(batch) != {DeliveryOutcome.DONE}:
                     break  # nothing left, or the sheet is failing: the reconciler takes it from here
         finally:
             self.store.delete(CRM_WRITER, "lock")
-        return StepResult(
-            Outcome.DONE, ", ".join(f"{n} {o.value}" for o, n in counts.items()) or "nothing due"
-        )
+        return counts
 
     def _write_crm(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
         """CRM effects: recorded, then written by a flush a few seconds later with everything recorded

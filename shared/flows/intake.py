@@ -68,7 +68,9 @@ class Intake:
             return {"outcome": event.value, "lead_id": lead.lead_id}
 
         try:
-            result = run_once(self.store, key, accept, lease=timedelta(minutes=1), keep=timedelta(days=3))
+            result = run_once(
+                self.store, key, accept, lease=timedelta(minutes=1), keep=timedelta(days=3), clock=self.clock
+            )
         except AlreadyDone as done:
             log.info(
                 "duplicate tilda submission ignored", extra={"lead_id": (done.result or {}).get("lead_id")}

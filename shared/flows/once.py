@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from shared.ports import StateStore
+from shared.flows.locks import take_lease
+from shared.ports import Clock, StateStore
 
 T = TypeVar("T")
 _COLLECTION = "once"
@@ -31,18 +32,19 @@ def run_once(
     *,
     lease: timedelta = timedelta(minutes=5),
     keep: timedelta = timedelta(days=7),
+    clock: Clock | None = None,
 ) -> T:
     """Claim `key`, run `action`, mark it done; release the claim if `action` raises.
 
     The lease must outlast the longest run of `action` (a function's timeout), or a redelivery could
-    start the same work while the first one is still going.
+    start the same work while the first one is still going; a delivery killed mid-way is taken over
+    once its lease has ended (on `clock`).
     """
-    if not store.create(_COLLECTION, key, {"state": "running"}, ttl=lease):
+    if not take_lease(store, _COLLECTION, key, {"state": "running"}, lease=lease, clock=clock):
         existing = store.get(_COLLECTION, key)
         if existing is not None and existing.data.get("state") == "done":
             raise AlreadyDone(key, existing.data.get("result"))
-        if existing is not None or not store.create(_COLLECTION, key, {"state": "running"}, ttl=lease):
-            raise Busy(key)
+        raise Busy(key)
     try:
         result = action()
     except BaseException:

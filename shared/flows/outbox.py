@@ -10,6 +10,7 @@ A process killed mid-delivery leaves the record due when its lease ends: the rec
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from shared.ports import Clock, StateStore, update_document
 
 log = logging.getLogger(__name__)
 
+# How long a delivery keeps trying to note an effect done while the store fails (within a request's time).
+FINISH_PATIENCE_SECONDS = 30.0
 DONE_KEPT = timedelta(days=7)  # a done record answers redeliveries of the same effect this long
 STOPPED_KEPT = timedelta(days=30)
 
@@ -36,6 +39,7 @@ class DeliveryOutcome(StrEnum):
     STOPPED = "stopped"
     DUPLICATE = "duplicate"  # done (or stopped) before
     BUSY = "busy"  # another delivery holds it
+    WAITING = "waiting"  # not tried: its service failed a moment ago in the same run
 
 
 @dataclass
@@ -60,9 +64,23 @@ class Outbox:
         return self._deliver_all(effects)
 
     def _deliver_all(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
+        """Batched effects a service at a time (messages first, so a slow sheet never holds them), each
+        group settled before the next starts: a process dying in the CRM's batch repeats no message."""
         batched = [e for e in effects if e.kind.batched] if self.perform_batch else []
-        outcomes = self.deliver_batch(batched) if batched else {}
-        outcomes.update({e.effect_id: self.deliver(e) for e in effects if e not in batched})
+        outcomes: dict[str, DeliveryOutcome] = {}
+        failing: set[str] = set()  # services that failed in this run: the rest of theirs waits
+        for service in sorted({e.kind.service for e in batched}, key=lambda name: name != "telegram"):
+            group = self.deliver_batch([e for e in batched if e.kind.service == service])
+            outcomes.update(group)
+            if any(outcome in _FAILED for outcome in group.values()):
+                failing.add(service)
+        for effect in (e for e in effects if e not in batched):
+            if effect.kind.service in failing:
+                outcomes[effect.effect_id] = DeliveryOutcome.WAITING  # still due: the next run tries
+                continue
+            outcomes[effect.effect_id] = outcome = self.deliver(effect)
+            if outcome in _FAILED:
+                failing.add(effect.kind.service)
         return outcomes
 
     def deliver_batch(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
@@ -109,13 +127,13 @@ class Outbox:
             log.warning("dead-lettered effect delivered", extra={"effect_id": effect.effect_id})
         return DeliveryOutcome.DONE
 
-    def redrive(self, limit: int = 500, *, batched_only: bool = False) -> dict[DeliveryOutcome, int]:
-        """Deliver every effect due now (the reconciler's work; `batched_only`: the CRM writer's);
-        returns how each delivery ended."""
+    def redrive(self, limit: int = 500, *, batched: bool | None = None) -> dict[DeliveryOutcome, int]:
+        """Deliver every effect due now (`batched`: only those the batched writer delivers, under its
+        lock; False: only the others); returns how each delivery ended."""
         due = self.store.due(OUTBOX, self.clock.now().timestamp(), limit)
         effects = [Effect.model_validate(document.data["effect"]) for _key, document in due]
-        if batched_only:
-            effects = [e for e in effects if e.kind.batched]
+        if batched is not None:
+            effects = [e for e in effects if e.kind.batched is batched]
         counts: dict[DeliveryOutcome, int] = {}
         for outcome in self._deliver_all(effects).values():
             counts[outcome] = counts.get(outcome, 0) + 1
@@ -145,10 +163,20 @@ class Outbox:
         return claimed
 
     def _finish(self, effect_id: str, data: dict[str, Any], keep: timedelta) -> None:
-        """The effect happened (or never can): whoever else may hold it now, this is the news."""
+        """The effect happened (or never can): whoever else may hold it now, this is the news. It is
+        written patiently: an effect done but not noted is done again once its lease ends."""
         data = {k: v for k, v in data.items() if k not in ("due_at", "held_until")}
         data["finished_at"] = self.clock.now().isoformat()
-        self.store.put(OUTBOX, effect_id, data, ttl=keep)
+        deadline = time.monotonic() + FINISH_PATIENCE_SECONDS
+        while True:
+            try:
+                self.store.put(OUTBOX, effect_id, data, ttl=keep)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("an effect done is not noted yet; trying again", extra={"effect_id": effect_id})
+                time.sleep(1.0)
 
     def _stop(self, effect: Effect, record: dict[str, Any], reason: str) -> DeliveryOutcome:
         log.warning("effect stopped", extra={"effect_id": effect.effect_id, "reason": reason})
@@ -201,6 +229,9 @@ class Outbox:
             f"They are retried every {self.policy.dead_interval} until the service is back.",
         )
         return DeliveryOutcome.DEAD
+
+
+_FAILED = (DeliveryOutcome.RETRY, DeliveryOutcome.DEAD)
 
 
 def record_effects(

@@ -29,6 +29,12 @@ OVERRIDES = {
     "CRM_FLUSH_SECONDS": "0",
     # A hanging model must fail fast here; the SDK still retries once, as in production.
     "OPENAI_TIMEOUT_SECONDS": "1",
+    # A hanging service fails within seconds here (the fault matrix hangs them longer).
+    "TELEGRAM_TIMEOUT_SECONDS": "2",
+    "CALENDAR_TIMEOUT_SECONDS": "2",
+    "ZOOM_TIMEOUT_SECONDS": "2",
+    "RESEND_TIMEOUT_SECONDS": "2",
+    "STORE_TIMEOUT_SECONDS": "5",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -437,6 +438,20 @@ class TestZoom:
 
         assert [m["id"] for m in zoom_fake.meetings()] == [int(meeting.meeting_id)]
         assert make_zoom.sleeps == [BACKOFF, 2 * BACKOFF] and zoom_fake.tokens_issued() == 1
+
+    @pytest.mark.parametrize(
+        "fault", [{"hang": 1.0}, {"status": 500, "after": True}], ids=["hang", "500-after"]
+    )
+    def test_a_create_made_though_its_answer_was_lost_is_not_made_twice(
+        self, make_zoom: ZoomFactory, zoom_fake: ZoomFake, fault: dict[str, Any]
+    ) -> None:
+        zoom_fake.add_fault(**fault, match="POST /v2/users/me/meetings")  # made, but the answer never comes
+        zoom = make_zoom(http=None, timeout_seconds=0.5, sleep=time.sleep)
+
+        meeting = zoom.create("Trial lesson: Anna", at(11, 12), 45)
+
+        time.sleep(0.5)  # the hanging request is done with by now
+        assert [m["id"] for m in zoom_fake.meetings()] == [int(meeting.meeting_id)]
 
     def test_persistent_500_is_meetings_unavailable(
         self, make_zoom: ZoomFactory, zoom_fake: ZoomFake

@@ -151,6 +151,25 @@ class TestTelegramNotifier:
                 api_url=url, token="123:wrong", manager_chat_id="-1", dev_chat_id=None
             ).notify_managers("x")
 
+    def test_a_hang_is_taken_as_sent_and_an_unreachable_telegram_is_an_error(self, fake) -> None:  # type: ignore[no-untyped-def]
+        telegram, url = fake
+        notifier = TelegramNotifier(
+            api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None, timeout=0.3
+        )
+        # Telegram has the message but answers too late: it arrives anyway, so it is not sent again.
+        telegram.add_fault(hang=0.6)
+        notifier.notify_managers("reminder")
+        assert len(telegram.calls()) == 1
+        closed = TelegramNotifier(
+            api_url="http://127.0.0.1:9",
+            token="123:abc",
+            manager_chat_id="-1",
+            dev_chat_id=None,
+            sleep=lambda _: None,
+        )
+        with pytest.raises(NotifyError, match="unreachable"):
+            closed.notify_managers("never reached")
+
     def test_a_flood_wait_is_honoured_within_the_budget(self, fake) -> None:  # type: ignore[no-untyped-def]
         telegram, url = fake
         waits: list[float] = []

@@ -15,6 +15,7 @@ from shared.adapters.store_redis import RedisStore
 from shared.domain.tilda import TildaSubmission
 from shared.flows.assistant import HISTORY, AssistantFlow
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.locks import take_lease
 from shared.flows.once import AlreadyDone, Busy, run_once
 from shared.flows.rate_limit import Limit, RateLimiter
 from shared.ports import StateStore, update_document
@@ -180,6 +181,25 @@ class TestRunOnce:
             run_once(store, "job", lambda: "second")
         release.set()
         first.join()
+
+    def test_a_delivery_killed_mid_way_is_taken_over_once_its_lease_ends(self, store: StateStore) -> None:
+        clock = FixedClock()
+        # A first delivery claimed the work and died (no release); the store's own TTL has not run out.
+        assert take_lease(store, "once", "job", {"state": "running"}, lease=timedelta(minutes=2), clock=clock)
+        with pytest.raises(Busy):
+            run_once(store, "job", lambda: "too early", lease=timedelta(minutes=2), clock=clock)
+        clock.advance(minutes=2)  # the application's clock (the emulator's, locally) moves past the lease
+        takers = [
+            take_lease(store, "once", "job", {"state": "running"}, lease=timedelta(minutes=2), clock=clock)
+            for _ in range(2)
+        ]
+        assert takers == [True, False]  # one taker wins; the lease is held again
+        clock.advance(minutes=3)
+        assert (
+            run_once(store, "job", lambda: "finished", lease=timedelta(minutes=2), clock=clock) == "finished"
+        )
+        with pytest.raises(AlreadyDone):
+            run_once(store, "job", lambda: "again", clock=clock)
 
 
 class TestLeads:
