@@ -118,6 +118,10 @@ class Lead(BaseModel):
     email_2_sent: StepState | None = None
     call_alert_sent: StepState | None = None
     crm_status: str | None = None  # last status seen in the sheet: managers move leads there
+    # Set (epoch seconds) when a form changes the lead: by then its row must be in the CRM. The batched
+    # writer clears it once it wrote the row; the reconciler records the row again for a lead still due
+    # (a form whose effects were never recorded). The store's due-index lists leads by it.
+    due_at: float | None = None
     lesson_at: datetime | None = None
     zoom_link: str | None = None
     zoom_meeting_id: str | None = None

@@ -60,6 +60,7 @@ def reconcile(container: Container) -> Response:
     """Re-drive the overdue effects; 200 with how each delivery ended (a dead letter included: it has been
     alerted, and answering 5xx would only make Cloud Scheduler call again sooner). The batched ones (CRM,
     managers' messages) go through the one batched writer, unless it is writing now."""
+    container.email_chain.catch_up_leads()
     counts = container.outbox.redrive(batched=False)
     try:
         for outcome, count in container.email_chain.write_batched().items():

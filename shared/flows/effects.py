@@ -105,6 +105,8 @@ class EffectPerformer:
             status = record.status if record is not None else ""
             if status and status != lead.crm_status and any(e.remember_status for e in by_lead[lead_id]):
                 self._remember_status(lead_id, status)
+            if lead.due_at is not None:
+                self.leads.caught_up(lead_id)  # the reconciler need not look for its row
             results.update({e.effect_id: None for e in by_lead[lead_id]})
         return results
 

@@ -23,7 +23,7 @@ from shared.domain.email_chain import (
 from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmFlush, CrmSync, Step
 from shared.domain.leads import Lead, StepState, crm_row
 from shared.flows.crm_flush import CRM_WRITER, WRITER_LEASE, FlushRequests
-from shared.flows.form_effects import form_effects
+from shared.flows.form_effects import CONTACT_COLUMNS, form_effects
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.locks import take_lease
 from shared.flows.once import AlreadyDone, Busy, run_once
@@ -150,6 +150,28 @@ class EmailChain:
         finally:
             self.store.delete(CRM_WRITER, "lock")
         return counts
+
+    def catch_up_leads(self) -> int:
+        """The reconciler's look at the leads: one whose row never reached the CRM well after its form
+        (its effects were never recorded: a crash between the lead and its effects, Tilda giving up) gets
+        its row recorded again; the outbox owns it from there. Returns how many."""
+        behind = self.leads.behind_crm(self.clock.now())
+        effects = [
+            Effect(
+                kind=EffectKind.CRM_ROW,
+                lead_id=lead.lead_id,
+                key=f"behind-{int(lead.due_at or 0)}",
+                columns=CONTACT_COLUMNS,
+                remember_status=True,
+            )
+            for lead in behind
+        ]
+        self.outbox.record(effects)
+        for lead in behind:
+            self.leads.caught_up(lead.lead_id)
+        if behind:
+            log.warning("leads behind the CRM caught up", extra={"count": len(behind)})
+        return len(behind)
 
     def _write_crm(self, effects: list[Effect]) -> dict[str, DeliveryOutcome]:
         """CRM effects: recorded, then written by a flush a few seconds later with everything recorded

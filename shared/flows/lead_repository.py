@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.leads import Lead, LeadStatus, Source, new_lead_id
@@ -14,6 +14,8 @@ from shared.flows.locks import hold_locks
 from shared.ports import StateStore, update_document
 
 LEADS = "leads"
+# How long after a form its row may take to reach the CRM before the reconciler records it again.
+CRM_CATCH_UP = timedelta(minutes=15)
 INDEX = "lead_index"
 LOCKS = "lead_locks"
 
@@ -52,6 +54,17 @@ class LeadRepository:
 
         result = update_document(self._store, LEADS, lead_id, apply)
         return Lead.model_validate(result) if result else None
+
+    def behind_crm(self, until: datetime, limit: int = 200) -> list[Lead]:
+        """Leads whose row should have reached the CRM by `until` (see Lead.due_at), earliest first."""
+        return [
+            Lead.model_validate(document.data)
+            for _, document in self._store.due(LEADS, until.timestamp(), limit)
+        ]
+
+    def caught_up(self, lead_id: str) -> None:
+        """The lead's row is in the CRM (or its effect recorded): it is no longer due."""
+        self.update(lead_id, lambda lead: lead.model_copy(update={"due_at": None}) if lead.due_at else None)
 
     def ensure_token_index(self, lead: Lead) -> None:
         """Make the deep link resolvable (idempotent; repairs an index lost to a crash)."""
@@ -137,6 +150,7 @@ def _lead_from_submission(lead_id: str, submission: TildaSubmission, now: dateti
         utm_campaign=submission.utm_campaign,
         tilda_tranid=submission.tranid,
         tilda_formid=submission.formid,
+        due_at=(now + CRM_CATCH_UP).timestamp(),
     )
 
 
@@ -155,5 +169,6 @@ def _merge_submission(lead: Lead, submission: TildaSubmission, now: datetime) ->
             "utm_campaign": lead.utm_campaign or submission.utm_campaign,
             "tilda_tranid": submission.tranid or lead.tilda_tranid,
             "tilda_formid": submission.formid or lead.tilda_formid,
+            "due_at": (now + CRM_CATCH_UP).timestamp(),
         }
     )

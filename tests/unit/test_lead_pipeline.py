@@ -212,6 +212,21 @@ class TestSync:
         assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
         assert pipeline.crm.row(lead_id)["lead_id"] == lead_id
 
+    def test_a_lead_whose_effects_were_never_recorded_is_caught_up_by_the_reconciler(
+        self, pipeline: Pipeline
+    ) -> None:
+        written = pipeline.submit(tranid="written").lead_id
+        pipeline.run_job(pipeline.flush_job())
+        lost = pipeline.submit(tranid="lost", Email="lost@example.com", Phone="+79160000009").lead_id
+        for key, _ in pipeline.store.due("outbox", pipeline.clock.now().timestamp() + 60):
+            pipeline.store.delete("outbox", key)  # the instance died between the lead and its effects
+        assert pipeline.chain.catch_up_leads() == 0  # a form's row may take a while
+        pipeline.clock.advance(minutes=15)
+        assert pipeline.chain.catch_up_leads() == 1  # only the lost one: the written one was cleared
+        assert pipeline.chain.write_batched() == {DeliveryOutcome.DONE: 1}
+        assert {row["lead_id"] for row in pipeline.crm.rows} == {written, lost}
+        assert pipeline.chain.catch_up_leads() == 0
+
     def test_duplicate_delivery_does_nothing_more(self, pipeline: Pipeline) -> None:
         pipeline.submit()
         pipeline.run_job(pipeline.flush_job())
