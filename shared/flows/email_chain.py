@@ -21,7 +21,7 @@ from shared.domain.email_chain import (
     render_email,
 )
 from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmFlush, CrmSync, Step
-from shared.domain.leads import Lead, StepState, crm_row
+from shared.domain.leads import Lead, StepState
 from shared.flows.crm_flush import CRM_WRITER, WRITER_LEASE, FlushRequests
 from shared.flows.form_effects import CONTACT_COLUMNS, form_effects
 from shared.flows.lead_repository import LeadRepository
@@ -34,7 +34,6 @@ from shared.ports import (
     Crm,
     CrmUnavailable,
     EmailMessage,
-    LogEntry,
     Mailer,
     MailerError,
     Notifier,
@@ -244,7 +243,7 @@ class EmailChain:
         column = STEP_COLUMN[step]
         state: StepState | None = getattr(lead, column)
         failure = ""
-        if state is None:
+        if state is None or state is StepState.FAILED:  # FAILED: an earlier attempt failed; try again
             try:
                 state = self._deliver(step, lead)
             except (MailerError, NotifyError) as exc:
@@ -319,24 +318,22 @@ class EmailChain:
             self.leads.update(lead.lead_id, lambda current: current.model_copy(update={"crm_status": status}))
 
     def _record_failure(self, step: Step, lead: Lead, reason: str, *, will_retry: bool) -> None:
-        """Managers see a failed message in the CRM; developers get one alert per step an hour while it
+        """Managers see a failed message in the CRM (through the batched writer: a long Resend outage
+        with many leads stays within Sheets' quota); developers get one alert per step an hour while it
         is retried (an outage hits every lead), and one per lead and step when it is given up."""
         column = STEP_COLUMN[step]
         details = f"{reason}; {'will retry' if will_retry else 'gave up'}"
-        try:  # what the managers see of it; the outbox is not needed: the next attempt writes again
-            self.crm.write_lead(
-                lead.lead_id,
-                {
-                    column: StepState.FAILED.value,
-                    "updated_at": self.clock.now().isoformat(timespec="seconds"),
-                },
-                crm_row(lead),
-            )
-            self.crm.append_log(
-                [LogEntry(self.clock.now(), lead.lead_id, f"{column.upper()}_FAILED", details)]
-            )
-        except CrmUnavailable as exc:
-            log.warning("CRM unreachable; a failed step is not shown there", extra={"reason": str(exc)})
+        if will_retry:
+            lead = self._set_state(lead, column, StepState.FAILED)
+        key = (
+            f"{step.value}-{'failing' if will_retry else 'given-up'}"  # one Log row each, however many tries
+        )
+        self._write_crm(
+            [
+                Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=key, columns=(column,)),
+                self._log_effect(lead, key, f"{column.upper()}_FAILED", details[:200]),
+            ]
+        )
         language = self.settings.manager_language
         text = t(language, "dev_step_failed", step=step.value, lead_id=lead.lead_id, details=details)
         self._alert_once(f"{step.value}-retrying" if will_retry else f"{step.value}-{lead.lead_id}", text)

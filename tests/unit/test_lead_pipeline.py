@@ -337,6 +337,26 @@ class TestChain:
         assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).outcome is Outcome.DONE
         assert pipeline.crm.row(lead_id)["email_1_sent"] == "TRUE" and len(pipeline.mailer.sent) == 1
 
+    def test_a_resend_outage_is_shown_through_the_batched_writer_once(self) -> None:
+        pipeline = Pipeline(crm_flush_seconds=5)
+        lead_id = pipeline.submit().lead_id
+        assert lead_id
+        pipeline.run_job(pipeline.flush_job())
+        pipeline.crm.calls.clear()
+        pipeline.mailer.failures = [MailerError("resend 503", transient=True)] * 3
+        for _ in range(3):  # three deliveries of the task, an outage
+            with pytest.raises(RetryLater):
+                pipeline.run_job(step_task(Step.EMAIL1, lead_id))
+            pipeline.clock.advance(minutes=5)
+        # The failing task writes nothing itself (it reads the managers' status before each try).
+        assert set(pipeline.crm.calls) == {"read_lead"}
+        assert pipeline.chain.write_batched() == {DeliveryOutcome.DONE: 2}  # one row change, one Log row
+        assert pipeline.crm.row(lead_id)["email_1_sent"] == "FAILED"
+        assert [entry.event for entry in pipeline.crm.log][-1:] == ["EMAIL_1_SENT_FAILED"]
+        assert pipeline.run_job(step_task(Step.EMAIL1, lead_id)).detail == "TRUE"  # Resend is back: sent
+        pipeline.chain.write_batched()
+        assert pipeline.crm.row(lead_id)["email_1_sent"] == "TRUE" and len(pipeline.mailer.sent) == 1
+
     def test_permanent_email_failure_gives_up_and_the_chain_goes_on(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
         assert lead_id
