@@ -20,6 +20,7 @@ from shared.ports import Calendar, Clock, Crm, Mailer, Meetings, Notifier, Sched
 if TYPE_CHECKING:
     from shared.adapters.openai_ai import OpenAIClient
     from shared.bot.conversation import Conversation
+    from shared.bot.poison import PoisonUpdates
     from shared.bot.runtime import BotRuntime
     from shared.bot.scenes.base import SceneContext
     from shared.domain.booking import BookingRules
@@ -403,6 +404,13 @@ class Container:
             voice=lambda: self.voice,
             clock=self.clock,
         )
+
+    @cached_property
+    def poison_updates(self) -> PoisonUpdates:
+        from shared.bot.poison import PoisonUpdates
+        from shared.flows.outbox import alert_once
+
+        return PoisonUpdates(self.store, alert_once(self.store, self.notifier.alert_developers))
 
     @cached_property
     def bot(self) -> BotRuntime:

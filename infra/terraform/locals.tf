@@ -145,18 +145,19 @@ locals {
   # shared/adapters/store_firestore.py): run-once keys, locks, slot claims and cache, the assistant's
   # history and rate counters, alert de-duplication. Leads, their index and chat sessions never expire.
   ttl_collections = [
-    "ai_history",     # shared/flows/assistant.py HISTORY (AI_HISTORY_HOURS)
-    "ai_rate",        # shared/bootstrap.py RateLimiter(..., "ai_rate", ...)
-    "alerts",         # shared/flows/outbox.py alert_once, email_chain.py: one alert per hour and key
-    "chat_locks",     # shared/flows/conversation.py CHAT_LOCKS (lease)
-    "lead_locks",     # shared/flows/lead_repository.py LOCKS (lease)
-    "once",           # shared/flows/once.py: run-once keys of updates, submissions and task steps
-    "repeat_notices", # shared/flows/form_effects.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
-    "crm_writer",     # shared/flows/crm_flush.py CRM_WRITER: the writer's lock and its waiting flush
-    "failing_steps",  # shared/flows/email_chain.py FAILING_STEPS: a failing step's first failure (horizon + 1 day)
-    "outbox",         # shared/flows/outbox.py: done effects are kept 7 days (pending ones have no expiry)
-    "slot_cache",     # shared/flows/booking.py SLOT_CACHE (30 s)
-    "slot_claims",    # shared/flows/booking.py SLOT_CLAIMS
+    "ai_history",      # shared/flows/assistant.py HISTORY (AI_HISTORY_HOURS)
+    "ai_rate",         # shared/bootstrap.py RateLimiter(..., "ai_rate", ...)
+    "alerts",          # shared/flows/outbox.py alert_once, email_chain.py: one alert per hour and key
+    "chat_locks",      # shared/flows/conversation.py CHAT_LOCKS (lease)
+    "lead_locks",      # shared/flows/lead_repository.py LOCKS (lease)
+    "once",            # shared/flows/once.py: run-once keys of updates, submissions and task steps
+    "repeat_notices",  # shared/flows/form_effects.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
+    "crm_writer",      # shared/flows/crm_flush.py CRM_WRITER: the writer's lock and its waiting flush
+    "failing_steps",   # shared/flows/email_chain.py FAILING_STEPS: a failing step's first failure (horizon + 1 day)
+    "update_failures", # shared/bot/poison.py UPDATE_FAILURES: failed attempts per Telegram update (2 days)
+    "outbox",          # shared/flows/outbox.py: done effects are kept 7 days (pending ones have no expiry)
+    "slot_cache",      # shared/flows/booking.py SLOT_CACHE (30 s)
+    "slot_claims",     # shared/flows/booking.py SLOT_CLAIMS
   ]
 
   # Source archives built by `make package`.

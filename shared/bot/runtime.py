@@ -28,6 +28,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from shared.bot.conversation import Conversation
+from shared.bot.poison import MalformedUpdate
 from shared.bot.replies import Reply
 from shared.domain.conversation import Incoming
 from shared.i18n import language_for, t
@@ -121,7 +122,11 @@ class BotRuntime:
 
     async def _process(self, data: dict[str, Any]) -> None:
         app = await self._application()
-        await app.process_update(Update.de_json(data, app.bot))
+        try:
+            update = Update.de_json(data, app.bot)
+        except Exception as exc:  # inner objects of the wrong shape: no handler could ever take it
+            raise MalformedUpdate(type(exc).__name__) from None
+        await app.process_update(update)
 
     async def _application(self) -> Application:
         if self._app is None:

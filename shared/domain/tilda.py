@@ -64,9 +64,26 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def is_test_ping(form: Mapping[str, str]) -> bool:
+def is_test_ping(form: Mapping[str, object]) -> bool:
     """Tilda's "check the webhook" request when the URL is connected: `test=test` and nothing else useful."""
     return form.get(TEST_PING_FIELD) == TEST_PING_VALUE
+
+
+def _typed(form: Mapping[str, object], *, text: tuple[str, ...], numeric: tuple[str, ...]) -> dict[str, str]:
+    """The fields read, as text: a number where `numeric` allows one (12345 -> "12345"); any other value
+    that is not text (a list, an object, true) makes the submission invalid, naming the field. Fields
+    nobody reads are left out, whatever they hold."""
+    typed: dict[str, str] = {}
+    for key in (*text, *numeric):
+        value = form.get(key)
+        if value is None or isinstance(value, str):
+            if value is not None:
+                typed[key] = value
+        elif key in numeric and isinstance(value, int | float) and not isinstance(value, bool):
+            typed[key] = str(int(value)) if float(value).is_integer() else str(value)
+        else:
+            raise InvalidSubmission(f"{key} must be {'text or a number' if key in numeric else 'text'}")
+    return typed
 
 
 def _text(value: str | None, limit: int, field: str) -> str | None:
@@ -95,8 +112,16 @@ def _utm_from_cookies(cookies: str) -> dict[str, str]:
     return found
 
 
-def parse_submission(form: Mapping[str, str], fields: TildaFields, phone_region: str) -> TildaSubmission:
-    """Validate a submission: a name and at least one usable contact; bad values are refused, not dropped."""
+def parse_submission(form: Mapping[str, object], fields: TildaFields, phone_region: str) -> TildaSubmission:
+    """Validate a submission: a name and at least one usable contact; bad values are refused, not dropped.
+
+    A JSON body's values are typed: a number is taken where one makes sense (phone, age, Tilda's ids),
+    anything else that is not text (a list, an object, true) is refused naming the field."""
+    form = _typed(
+        form,
+        text=(fields.name, fields.email, fields.language, COOKIES, *UTM_KEYS),
+        numeric=(fields.phone, fields.child_age, TRANID, FORMID),
+    )
     name = _text(form.get(fields.name), _MAX_NAME, fields.name)
     if not name:
         raise InvalidSubmission(f"{fields.name} is required")
@@ -129,8 +154,9 @@ def parse_submission(form: Mapping[str, str], fields: TildaFields, phone_region:
     )
 
 
-def form_from_body(content_type: str, body: bytes) -> dict[str, str]:
-    """Decode a urlencoded (Tilda's default) or JSON body into flat string fields."""
+def form_from_body(content_type: str, body: bytes) -> dict[str, object]:
+    """Decode a urlencoded (Tilda's default) or JSON body into its fields: text, or a JSON body's values
+    as they came (parse_submission decides what each field may be)."""
     if "json" in content_type:
         try:
             data = json.loads(body)
@@ -138,7 +164,7 @@ def form_from_body(content_type: str, body: bytes) -> dict[str, str]:
             raise InvalidSubmission("body is not valid JSON") from None
         if not isinstance(data, dict):
             raise InvalidSubmission("JSON body must be an object")
-        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items() if v is not None}
+        return {str(k): v for k, v in data.items() if v is not None}
     if content_type.startswith("application/x-www-form-urlencoded") or not content_type:
         try:
             text = body.decode("utf-8")

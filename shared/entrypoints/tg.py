@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import Request, Response
 
 from shared.bootstrap import Container
+from shared.bot.poison import MalformedUpdate
 from shared.entrypoints.http import json_response
 from shared.flows.once import AlreadyDone, Busy, run_once
 
@@ -36,11 +37,12 @@ def handle(request: Request, container: Container) -> Response:
         return json_response(400, error="body is not valid JSON")
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return json_response(400, error="not a Telegram update: update_id missing")
+    run_key = f"tg-update-{update['update_id']}"
     try:
         # Telegram redelivers an update until it gets a 2xx: handle each update_id once.
         run_once(
             container.store,
-            f"tg-update-{update['update_id']}",
+            run_key,
             lambda: container.bot.process(update),
             lease=timedelta(minutes=2),
             keep=timedelta(days=2),
@@ -50,7 +52,15 @@ def handle(request: Request, container: Container) -> Response:
         return json_response(200, status="duplicate")
     except Busy:
         return json_response(503, error="this update is being handled; retry later")
+    except MalformedUpdate as exc:
+        container.poison_updates.give_up(update, run_key, f"unreadable ({exc})")
+        return json_response(200, status="ignored")
     except Exception:
         log.exception("telegram update not handled")
+        try:
+            if container.poison_updates.failed(update, run_key):
+                return json_response(200, status="given up")
+        except Exception:  # the store too: Telegram tries again later
+            log.warning("failed attempt not counted", extra={"update_id": update["update_id"]})
         return json_response(500, error="internal error")
     return json_response(200, status="ok")

@@ -39,7 +39,7 @@ def handle(request: Request, container: Container) -> Response:
         provided = request.args.get(settings.tilda_secret_param) or form.pop(
             settings.tilda_secret_param, None
         )
-        if not _secret_ok(provided, settings.secret("tilda_secret")):
+        if not isinstance(provided, str) or not _secret_ok(provided, settings.secret("tilda_secret")):
             return json_response(401, error="wrong or missing secret")
 
     if is_test_ping(form):

@@ -53,3 +53,9 @@ def run_once(
     stored = result if isinstance(result, dict) else None
     store.put(_COLLECTION, key, {"state": "done", "result": stored}, ttl=keep)
     return result
+
+
+def mark_done(store: StateStore, key: str, result: dict[str, Any] | None, *, keep: timedelta) -> None:
+    """Record `key` as done without running anything (work given up for good): a redelivery is a
+    duplicate from now on."""
+    store.put(_COLLECTION, key, {"state": "done", "result": result}, ttl=keep)

@@ -102,6 +102,37 @@ def test_bad_requests_to_the_webhook(system: System) -> None:
     assert system.bot_messages(-1) == []
 
 
+def test_unreadable_updates_are_acknowledged_once_and_reported_once(system: System) -> None:
+    url = system.stack.url("tg_webhook")
+    secret = {"X-Telegram-Bot-Api-Secret-Token": system.env["TELEGRAM_WEBHOOK_SECRET"]}
+    poison = [
+        {"update_id": 991001, "message": "str"},
+        {"update_id": 991002, "callback_query": {"from": {"id": "x"}}},
+        {
+            "update_id": 991003,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 5, "type": "private"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "length": 6}],
+            },
+        },
+    ]
+    for update in poison:
+        first = system.http.post(url, json=update, headers=secret)
+        again = system.http.post(url, json=update, headers=secret)  # Telegram would redeliver a 5xx
+        assert (first.status_code, again.status_code) == (200, 200), (first.text, again.text)
+        assert again.json()["status"] == "duplicate"
+    alerts = [
+        m["text"]
+        for m in system._state("telegram")["messages"]
+        if str(m["chat"]["id"]) == system.env["DEV_CHAT_ID"]
+    ]
+    assert len(alerts) == 1 and "given up" in alerts[0]  # once an hour, however many
+    assert system.store().get("sessions", "5") is None
+
+
 def test_same_update_twice_and_a_huge_message(system: System) -> None:
     system.parent_sends("command", PARENT, command="/start")
     press(system, "consent")

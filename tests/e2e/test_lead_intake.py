@@ -125,7 +125,15 @@ def test_bad_requests_write_nothing(system: System) -> None:
         },
     )
     assert big.status_code == 413
+    for value in (["a", "b"], True, 12345):  # a JSON body's name must be text
+        typed = system.http.post(
+            system.stack.url("tilda_webhook"),
+            json={"Name": value, "Phone": "+79161234567"},
+            headers={"X-Tilda-Secret": system.env["TILDA_SECRET"]},
+        )
+        assert (typed.status_code, typed.json()["error"]) == (400, "Name must be text")
     assert system.pending_tasks() == [] and system.sheet("Leads") == [] and system.sheets_calls() == 0
+    assert system.leads().find_by(phone="+79161234567") is None
 
 
 def test_tilda_is_answered_while_sheets_hangs_and_the_lead_arrives_later(system: System) -> None:

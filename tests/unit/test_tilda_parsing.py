@@ -96,7 +96,32 @@ class TestParseSubmission:
 class TestBodies:
     def test_urlencoded_and_json(self) -> None:
         assert form_from_body("application/x-www-form-urlencoded", urlencoded({"a": "б"})) == {"a": "б"}
-        assert form_from_body("application/json", b'{"a": "x", "n": 5, "z": null}') == {"a": "x", "n": "5"}
+        assert form_from_body("application/json", b'{"a": "x", "n": 5, "z": null}') == {"a": "x", "n": 5}
+
+    def test_json_numbers_are_taken_where_they_make_sense(self) -> None:
+        body = b'{"Name": "Anna", "Phone": 79161234567, "child_age": 8, "tranid": 123456, "extra": [1, 2]}'
+        submission = parse_submission(form_from_body("application/json", body), FIELDS, "RU")
+        assert (submission.phone, submission.child_age, submission.tranid) == ("+79161234567", "8", "123456")
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("Name", ["a", "b"], "Name must be text"),
+            ("Name", True, "Name must be text"),
+            ("Name", 12345, "Name must be text"),
+            ("Email", {"a": 1}, "Email must be text"),
+            ("Phone", False, "Phone must be text or a number"),
+            ("Phone", [79161234567], "Phone must be text or a number"),
+            ("child_age", {"years": 8}, "child_age must be text or a number"),
+            ("utm_source", 5, "utm_source must be text"),
+        ],
+    )
+    def test_other_json_values_are_refused_naming_the_field(
+        self, field: str, value: object, message: str
+    ) -> None:
+        form: dict[str, object] = {"Name": "Anna", "Phone": "+79161234567", field: value}
+        with pytest.raises(InvalidSubmission, match=message):
+            parse_submission(form, FIELDS, "RU")
 
     @pytest.mark.parametrize(
         ("content_type", "body", "message"),
