@@ -113,7 +113,7 @@ class Container:
 
     @cached_property
     def leads(self) -> LeadRepository:
-        return LeadRepository(self.store)
+        return LeadRepository(self.store, timedelta(days=self.settings.data_retention_days))
 
     @cached_property
     def crm(self) -> Crm:
@@ -403,6 +403,7 @@ class Container:
             assistant=lambda: self.assistant,
             voice=lambda: self.voice,
             clock=self.clock,
+            retention=timedelta(days=self.settings.data_retention_days),
         )
 
     @cached_property

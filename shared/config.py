@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # A store operation's limit, retries included (Firestore; Redis: per command): a hanging store fails
     # the request, which Telegram or Cloud Tasks deliver again, instead of holding it.
     store_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A parent's lead (with what finds it) and chat session expire after this many days without activity
+    # (the store's TTL); the CRM keeps its row. The assistant's history keeps its own AI_HISTORY_HOURS.
+    data_retention_days: int = Field(default=365, ge=1, le=3650)
 
     # Cloud Tasks
     cloud_tasks_api_url: str | None = None

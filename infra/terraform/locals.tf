@@ -143,7 +143,8 @@ locals {
 
   # Firestore collections whose documents the store writes with an expiry (`expires_at`, see
   # shared/adapters/store_firestore.py): run-once keys, locks, slot claims and cache, the assistant's
-  # history and rate counters, alert de-duplication. Leads, their index and chat sessions never expire.
+  # history and rate counters, alert de-duplication; leads, their index and chat sessions after
+  # DATA_RETENTION_DAYS without activity.
   ttl_collections = [
     "ai_history",      # shared/flows/assistant.py HISTORY (AI_HISTORY_HOURS)
     "ai_rate",         # shared/bootstrap.py RateLimiter(..., "ai_rate", ...)
@@ -154,6 +155,9 @@ locals {
     "repeat_notices",  # shared/flows/form_effects.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
     "crm_writer",      # shared/flows/crm_flush.py CRM_WRITER: the writer's lock and its waiting flush
     "failing_steps",   # shared/flows/email_chain.py FAILING_STEPS: a failing step's first failure (horizon + 1 day)
+    "leads",           # shared/flows/lead_repository.py LEADS (DATA_RETENTION_DAYS since the last write)
+    "lead_index",      # shared/flows/lead_repository.py INDEX (as long as the lead)
+    "sessions",        # shared/bot/conversation.py SESSIONS (DATA_RETENTION_DAYS since the last message)
     "update_failures", # shared/bot/poison.py UPDATE_FAILURES: failed attempts per Telegram update (2 days)
     "outbox",          # shared/flows/outbox.py: done effects are kept 7 days (pending ones have no expiry)
     "slot_cache",      # shared/flows/booking.py SLOT_CACHE (30 s)

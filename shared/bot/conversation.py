@@ -40,9 +40,11 @@ class Conversation:
         assistant: Callable[[], AssistantFlow],
         voice: Callable[[], VoiceInput],
         clock: Clock | None = None,
+        retention: timedelta | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._retention = retention  # a chat's session expires after this long without a message
         self._scenes = scenes
         self._assistant = assistant
         self._voice = voice
@@ -61,7 +63,7 @@ class Conversation:
             question = assistant_question(session, event)
             replies = [] if question is not None else scenes.advance(self._scenes(), session, event)
             if (changed := session.model_dump(mode="json")) != stored:  # a question changes nothing
-                self._store.put(SESSIONS, key, changed)
+                self._store.put(SESSIONS, key, changed, ttl=self._retention)
         if question is not None:
             answer = self._assistant().answer(
                 event.chat_id,

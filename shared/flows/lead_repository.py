@@ -27,8 +27,11 @@ class Upserted:
 
 
 class LeadRepository:
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, retention: timedelta | None = None) -> None:
+        """`retention` (DATA_RETENTION_DAYS): a lead, and the index entries that find it, expire after this
+        long without a write; every write of the lead starts it again (None: kept for ever)."""
         self._store = store
+        self._retention = retention
 
     def get(self, lead_id: str) -> Lead | None:
         document = self._store.get(LEADS, lead_id)
@@ -52,7 +55,7 @@ class LeadRepository:
             changed = change(Lead.model_validate(data))
             return changed.model_dump(mode="json") if changed is not None else None
 
-        result = update_document(self._store, LEADS, lead_id, apply)
+        result = update_document(self._store, LEADS, lead_id, apply, ttl=self._retention)
         return Lead.model_validate(result) if result else None
 
     def behind_crm(self, until: datetime, limit: int = 200) -> list[Lead]:
@@ -69,7 +72,7 @@ class LeadRepository:
     def ensure_token_index(self, lead: Lead) -> None:
         """Make the deep link resolvable (idempotent; repairs an index lost to a crash)."""
         [key] = self._index_keys(token=lead.link_token)
-        self._store.create(INDEX, key, {"lead_id": lead.lead_id})
+        self._index(key, lead.lead_id)
 
     def upsert_from_tilda(self, submission: TildaSubmission, now: datetime) -> Upserted:
         """A form: the parent's existing lead (same email or phone) is updated, else a lead is created."""
@@ -107,12 +110,23 @@ class LeadRepository:
                 lead = create(target) if data is None else merge(Lead.model_validate(data))
                 return lead.model_dump(mode="json")
 
-            stored = Lead.model_validate(update_document(self._store, LEADS, target, write))
+            stored = Lead.model_validate(
+                update_document(self._store, LEADS, target, write, ttl=self._retention)
+            )
             for key in keys:  # a contact already pointing at another lead stays with it
-                self._store.create(INDEX, key, {"lead_id": target})
+                self._index(key, target)
             if created:
                 self.ensure_token_index(stored)
         return Upserted(stored, created)
+
+    def _index(self, key: str, lead_id: str) -> None:
+        """Point `key` at the lead unless it points at another one; one pointing at it lives on as long."""
+        entry = {"lead_id": lead_id}
+        if self._store.create(INDEX, key, entry, ttl=self._retention) or self._retention is None:
+            return
+        current = self._store.get(INDEX, key)
+        if current is not None and current.data.get("lead_id") == lead_id:
+            self._store.put(INDEX, key, entry, ttl=self._retention)
 
     @staticmethod
     def _index_keys(
