@@ -275,6 +275,7 @@ def _start_tasks_emulator(stack: Stack, auto_dispatch: bool, log_dir: Path | Non
         # Cloud Scheduler's reconciler (infra/terraform/scheduler.tf), on the emulator's clock.
         reconcile = f"http://127.0.0.1:{ports.email_chain}/reconcile"
         command += ["--auto-dispatch", "--every", str(RECONCILE_EVERY_SECONDS), reconcile]
+        command += ["--scheduler-account", env["TASKS_INVOKER_SERVICE_ACCOUNT"]]
     stack.services["cloud-tasks"] = start(
         "cloud-tasks-emulator",
         command,
@@ -285,6 +286,8 @@ def _start_tasks_emulator(stack: Stack, auto_dispatch: bool, log_dir: Path | Non
     env.update(
         CLOUD_TASKS_API_URL=f"http://127.0.0.1:{ports.tasks}",
         LOCAL_CLOCK_URL=f"http://127.0.0.1:{ports.tasks}/_emulator/now",
+        # The task handlers verify their callers' tokens against the emulator's key, as against Google's.
+        TASKS_OIDC_CERTS_URL=f"http://127.0.0.1:{ports.tasks}/_emulator/certs",
         EMAIL_CHAIN_URL=f"http://127.0.0.1:{ports.email_chain}/",
         REMINDERS_URL=f"http://127.0.0.1:{ports.reminders}/",
     )

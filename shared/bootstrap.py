@@ -19,6 +19,7 @@ from shared.ports import Calendar, Clock, Crm, Mailer, Meetings, Notifier, Sched
 
 if TYPE_CHECKING:
     from shared.adapters.openai_ai import OpenAIClient
+    from shared.adapters.task_auth import TaskAuth
     from shared.bot.conversation import Conversation
     from shared.bot.poison import PoisonUpdates
     from shared.bot.runtime import BotRuntime
@@ -189,6 +190,20 @@ class Container:
         )
         outbox.on_stopped = BlockedParent(self.leads, self.clock, outbox.record)
         return outbox
+
+    def task_auth(self, own_url: str | None) -> TaskAuth:
+        """The check of a task handler's callers: the tasks invoker's OIDC token for `own_url`."""
+        from shared.adapters.task_auth import TaskAuth
+
+        auth = self.__dict__.get("_task_auth")
+        if auth is None:
+            s = self.settings
+            auth = self.__dict__["_task_auth"] = TaskAuth(
+                certs_url=s.tasks_oidc_certs_url,
+                invoker=s.tasks_invoker_service_account or "",
+                audiences=[own_url or ""],
+            )
+        return auth
 
     @cached_property
     def flushes(self) -> FlushRequests:

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     tasks_invoker_service_account: str | None = None
     email_chain_url: str | None = None
     reminders_url: str | None = None
+    # Where the task handlers get the certificates that verify the OIDC tokens of their callers: Google's
+    # (what Cloud Tasks and Cloud Scheduler sign with); locally the Cloud Tasks emulator's.
+    tasks_oidc_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     # Local runs only: read "now" from the Cloud Tasks emulator, whose clock tests and `make dev` move on.
     local_clock_url: str | None = None
 
@@ -215,7 +218,7 @@ REQUIRED: dict[FunctionName, tuple[str, ...]] = {
         "openai_api_key",
         "google_cloud_project",
     ),
-    FunctionName.REMINDERS: ("telegram_bot_token", "google_cloud_project"),
+    FunctionName.REMINDERS: ("telegram_bot_token", "reminders_url", "google_cloud_project"),
 }
 _SECRETS = (
     "tilda_secret",
@@ -242,11 +245,11 @@ def load_settings(function: FunctionName | str | None = None, **overrides: objec
     needed = list(REQUIRED[FunctionName(function)]) if function else []
     if settings.state_backend == "redis" and function:
         needed.append("redis_url")
-    if (
-        function in (FunctionName.TILDA_WEBHOOK, FunctionName.EMAIL_CHAIN, FunctionName.TG_WEBHOOK)
-        and not settings.is_local
+    if function in (FunctionName.EMAIL_CHAIN, FunctionName.REMINDERS) or (
+        function in (FunctionName.TILDA_WEBHOOK, FunctionName.TG_WEBHOOK) and not settings.is_local
     ):
-        needed.append("tasks_invoker_service_account")  # task handlers are private: tasks need an OIDC token
+        # Task handlers accept only the tasks invoker's OIDC token; schedulers of tasks send one.
+        needed.append("tasks_invoker_service_account")
     for field in needed:
         if not settings.secret(field):
             raise ConfigError(f"configuration error: {field.upper()} is required by {function}")

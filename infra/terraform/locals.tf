@@ -129,7 +129,9 @@ locals {
       MANAGER_CHAT_ID               = var.manager_chat_id
     }
     reminders = {
-      MANAGER_CHAT_ID = var.manager_chat_id
+      MANAGER_CHAT_ID               = var.manager_chat_id
+      REMINDERS_URL                 = local.function_urls.reminders # the audience its callers' tokens must name
+      TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
     }
   }
 

@@ -40,10 +40,11 @@ def cold_start_run(lab: Lab) -> ColdStartRun:
     tilda, answer = cold_start(lab, "tilda_webhook", lab.post_lead, is_created)
     # The lead's first task: the batched writer's flush, which writes its row and tells the managers.
     task = CrmFlush.after([answer.json()["lead_id"], uuid.uuid4().hex])
+    headers = lab.task_headers("email_chain")
     chain, _ = cold_start(
         lab,
         "email_chain",
-        lambda: lab.http.post(lab.url("email_chain"), json=task.model_dump(mode="json")),
+        lambda: lab.http.post(lab.url("email_chain"), json=task.model_dump(mode="json"), headers=headers),
         is_done,
     )
     parent = lab.new_parent()

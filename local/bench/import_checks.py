@@ -157,12 +157,14 @@ def check_imports(lab: Lab, booking: Booking) -> tuple[dict[str, ImportCheck], I
         ChainStep(step=Step.EMAIL1, lead_id=lead_id),
     ]
     json_headers = {"Content-Type": "application/json"}
+    chain_headers = {**json_headers, **lab.task_headers("email_chain")}  # as Cloud Tasks posts them
     chain, answers = import_check(
-        lab, "email_chain", [{"body": task.model_dump_json(), "headers": json_headers} for task in tasks]
+        lab, "email_chain", [{"body": task.model_dump_json(), "headers": chain_headers} for task in tasks]
     )
     if [a.get("outcome") for a in answers] != ["done", "done"]:
         raise BenchError(f"email_chain import check: {answers}")
-    reminder = {"body": json.dumps(booking.reminder(BENCH_REMINDER)), "headers": json_headers}
+    reminder_headers = {**json_headers, **lab.task_headers("reminders")}
+    reminder = {"body": json.dumps(booking.reminder(BENCH_REMINDER)), "headers": reminder_headers}
     reminders, answers = import_check(lab, "reminders", [reminder])
     if answers[0].get("outcome") != "sent":
         raise BenchError(f"reminders import check: {answers[0]}")

@@ -352,7 +352,14 @@ class Lab:
 
     def post_reminder(self, task: dict[str, str]) -> httpx.Response:
         """A reminder task straight to reminders, as Cloud Tasks posts it."""
-        return self.http.post(self.url("reminders"), json=task)
+        return self.http.post(self.url("reminders"), json=task, headers=self.task_headers("reminders"))
+
+    def task_headers(self, function: str) -> dict[str, str]:
+        """The OIDC token Cloud Tasks sends a task handler (signed by the emulator, which it verifies)."""
+        body = {"email": self.stack.env["TASKS_INVOKER_SERVICE_ACCOUNT"], "audience": self.url(function)}
+        response = self.http.post(f"{self.stack.tasks_url}/_emulator/token", json=body)
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
 
     def check_reminded(self, booking: Booking, kind: str) -> None:
         """The parent's chat ends with the reminder of that kind, with the lesson's time and Zoom link."""

@@ -47,6 +47,10 @@ class EmulatorApp:
       GET  /_emulator/failed                  -> {"tasks": [...]}  (dropped after max attempts)
       POST /_emulator/reset                   -> {}
       GET  /_emulator/now                     -> {"now": RFC 3339, "epochSeconds": float}
+      GET  /_emulator/certs                   -> {key id: X.509 PEM}: verifies the tokens it signs (the
+                                                  format of https://www.googleapis.com/oauth2/v1/certs)
+      POST /_emulator/token  {"email": ..., "audience": ...} -> {"token": ...}: the ID token Cloud Tasks
+                                                  or Cloud Scheduler would send as that account
     A DispatchRecord is {name, queue, url, method, retryCount, status, error, outcome, time,
     nextScheduleTime}.
     """
@@ -67,6 +71,8 @@ class EmulatorApp:
             ("POST", rf"/v2/(?P<name>{_T}):run", self._run_task),
             ("POST", r"/_emulator/advance", self._advance),
             ("POST", r"/_emulator/run-due", self._run_due),
+            ("GET", r"/_emulator/certs", self._certs),
+            ("POST", r"/_emulator/token", self._token),
             ("GET", r"/_emulator/tasks", self._pending),
             ("GET", r"/_emulator/history", self._history),
             ("GET", r"/_emulator/failed", self._failed),
@@ -217,6 +223,16 @@ class EmulatorApp:
         if not isinstance(wait, bool):
             raise ApiError("INVALID_ARGUMENT", '"wait_for_rate_limits" must be true or false')
         return self._dispatched(self.emulator.run_due(wait_for_rate_limits=wait))
+
+    def _certs(self, request: Request, match: re.Match[str]) -> Json:
+        return self.emulator.signer.certs()
+
+    def _token(self, request: Request, match: re.Match[str]) -> Json:
+        body = self._body(request)
+        email, audience = body.get("email"), body.get("audience")
+        if not isinstance(email, str) or not isinstance(audience, str) or not email or not audience:
+            raise ApiError("INVALID_ARGUMENT", '"email" and "audience" must be non-empty strings')
+        return {"token": self.emulator.signer.token(email, audience)}
 
     def _pending(self, request: Request, match: re.Match[str]) -> Json:
         return {"now": format_time(self.emulator.now()), "tasks": self.emulator.pending_tasks()}

@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --auto-dispatch, POST to URL every SECONDS of emulator time (Cloud Scheduler; repeatable)",
     )
     parser.add_argument(
+        "--scheduler-account",
+        metavar="EMAIL",
+        help="the --every calls carry an OIDC token for this service account (Cloud Scheduler's oidc_token)",
+    )
+    parser.add_argument(
         "--max-attempts", type=int, default=100, help="default retryConfig.maxAttempts (-1: no limit)"
     )
     parser.add_argument("--min-backoff", type=float, default=0.1, metavar="SECONDS")
@@ -126,6 +131,7 @@ def emulator_from_args(args: argparse.Namespace) -> CloudTasksEmulator:
         auto_dispatch=args.auto_dispatch,
         auto_dispatch_interval=args.auto_dispatch_interval,
         schedules=[(float(every), url) for every, url in args.every],
+        scheduler_account=args.scheduler_account,
         max_attempts=args.max_attempts,
         min_backoff=args.min_backoff,
         max_backoff=args.max_backoff,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -14,7 +13,6 @@ from local.cloud_tasks_emulator.wire import (
     _GRPC_DEADLINE_EXCEEDED,
     _GRPC_UNAVAILABLE,
     _GRPC_UNKNOWN,
-    fake_oidc_token,
     format_time,
     log,
 )
@@ -111,8 +109,9 @@ class Dispatching:
         if task.oidc_token is not None:
             email = task.oidc_token["serviceAccountEmail"]
             audience = task.oidc_token.get("audience") or task.url
-            # Wall-clock iat/exp: handlers that check expiry compare with their own (real) clock.
-            headers["Authorization"] = f"Bearer {fake_oidc_token(email, audience, time.time())}"
+            # Signed with the emulator's key (its certificate at /_emulator/certs); wall-clock iat/exp:
+            # handlers check expiry against their own (real) clock.
+            headers["Authorization"] = f"Bearer {self.signer.token(email, audience)}"
         elif task.oauth_token is not None:
             headers["Authorization"] = "Bearer ya29.cloud-tasks-emulator-fake-access-token"
         return headers
@@ -214,8 +213,14 @@ class Dispatching:
             if now < next_at:
                 continue
             schedule[2] = now + every
+            headers = {"User-Agent": "Google-Cloud-Scheduler"}
+            if self.scheduler_account:
+                # The job's oidc_token; its audience is the function's URL, the scheduled one without its
+                # route (infra/terraform/scheduler.tf: .../email_chain/reconcile, audience .../email_chain).
+                audience = url.rsplit("/", 1)[0]
+                headers["Authorization"] = f"Bearer {self.signer.token(self.scheduler_account, audience)}"
             try:
-                response = self._http.post(url, timeout=self.dispatch_timeout)
+                response = self._http.post(url, headers=headers, timeout=self.dispatch_timeout)
                 log.info("scheduled POST %s: %s", url, response.status_code)
             except httpx.HTTPError as exc:
                 log.warning("scheduled POST %s failed: %s", url, type(exc).__name__)

@@ -15,6 +15,7 @@ import httpx
 from local.cloud_tasks_emulator.app import EmulatorApp
 from local.cloud_tasks_emulator.dispatch import Dispatching, _due_order
 from local.cloud_tasks_emulator.model import DispatchRecord, RateLimits, RetryConfig, _Queue, _Task
+from local.cloud_tasks_emulator.oidc import TokenSigner
 from local.cloud_tasks_emulator.parsing import TaskParsing
 from local.cloud_tasks_emulator.wire import (
     _QUEUE_ID_RE,
@@ -64,13 +65,16 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
         clock: Callable[[], float] = time.time,
         http_client: httpx.Client | None = None,
         schedules: Sequence[tuple[float, str]] = (),
+        scheduler_account: str | None = None,
     ) -> None:
         """`queues`: full queue names to pre-create, with `queue_settings[name]` (a Queue's REST JSON:
         rateLimits, retryConfig) where given. The retry settings are the defaults for queues that do not
         set their own retryConfig. `dispatch_timeout` applies to tasks without a
         dispatchDeadline. With `auto_dispatch`, a background thread runs due tasks every
         `auto_dispatch_interval` seconds until close(); it also plays Cloud Scheduler for `schedules`
-        ((every seconds, url) pairs: a POST to url every so many seconds of emulator time)."""
+        ((every seconds, url) pairs: a POST to url every so many seconds of emulator time), with an OIDC
+        token for `scheduler_account` when given. Tokens are signed with a key made at start, whose
+        certificate `signer.certs()` publishes (GET /_emulator/certs)."""
         self.default_retry = RetryConfig(
             max_attempts=max_attempts,
             min_backoff=min_backoff,
@@ -97,6 +101,8 @@ class CloudTasksEmulator(TaskParsing, Dispatching):
         for name in queues:
             self.ensure_queue(name, (queue_settings or {}).get(name))
         self._schedules = [[float(every), url, 0.0] for every, url in schedules]  # next run: at once
+        self.scheduler_account = scheduler_account
+        self.signer = TokenSigner()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if auto_dispatch:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from shared.bootstrap import Container
 from shared.domain.jobs import EMAIL_CHAIN_JOB
-from shared.entrypoints.http import json_response
+from shared.entrypoints.http import caller_refused, json_response
 from shared.flows.email_chain import Outcome, RetryLater
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ RECONCILE_PATH = "/reconcile"
 def handle(request: Request, container: Container) -> Response:
     if request.method != "POST":
         return json_response(405, error="use POST")
+    if (refused := caller_refused(request, container, container.settings.email_chain_url)) is not None:
+        return refused
     if request.path.rstrip("/") == RECONCILE_PATH:
         return reconcile(container)
     try:

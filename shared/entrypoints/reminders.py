@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from shared.bootstrap import Container
 from shared.domain.jobs import Reminder
-from shared.entrypoints.http import json_response
+from shared.entrypoints.http import caller_refused, json_response
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,8 @@ def handle(request: Request, container: Container) -> Response:
     and Cloud Tasks tries again."""
     if request.method != "POST":
         return json_response(405, error="use POST")
+    if (refused := caller_refused(request, container, container.settings.reminders_url)) is not None:
+        return refused
     try:
         task = Reminder.model_validate_json(request.get_data(cache=False))
     except ValidationError as exc:

@@ -75,9 +75,22 @@ class System:
             },
         )
 
+    def task_headers(self, function: str, account: str | None = None) -> dict[str, str]:
+        """What Cloud Tasks and Cloud Scheduler send a task handler: an OIDC token for the tasks invoker
+        (or `account`), its audience the function's URL, signed by the emulator."""
+        body = {
+            "email": account or self.env["TASKS_INVOKER_SERVICE_ACCOUNT"],
+            "audience": self.stack.url(function),
+        }
+        response = self.http.post(f"{self.stack.tasks_url}/_emulator/token", json=body)
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
     def reconcile(self) -> dict[str, int]:
         """What Cloud Scheduler does every few minutes: the reconciler re-drives the overdue effects."""
-        response = self.http.post(self.stack.url("email_chain") + "/reconcile")
+        response = self.http.post(
+            self.stack.url("email_chain") + "reconcile", headers=self.task_headers("email_chain")
+        )
         response.raise_for_status()
         return dict(response.json()["delivered"])
 

@@ -269,10 +269,14 @@ def test_tg_webhook_archive_welcomes_and_answers(system: System) -> None:
 
 
 def test_reminders_archive_reminds_and_rejects(system: System) -> None:
-    url = system.stack.url("reminders")
-    unknown = system.http.post(url, json={"kind": "remind24h", "lead_id": "0" * 16, "booking_id": "abcd"})
+    url, headers = system.stack.url("reminders"), system.task_headers("reminders")
+    unknown = system.http.post(
+        url, json={"kind": "remind24h", "lead_id": "0" * 16, "booking_id": "abcd"}, headers=headers
+    )
     assert (unknown.status_code, unknown.json()["outcome"]) == (200, "rejected")
-    malformed = system.http.post(url, json={"kind": "remind1h", "lead_id": "x", "booking_id": "abcd"})
+    malformed = system.http.post(
+        url, json={"kind": "remind1h", "lead_id": "x", "booking_id": "abcd"}, headers=headers
+    )
     assert (malformed.status_code, malformed.json()["outcome"]) == (200, "rejected")
 
     parent = 7009002
@@ -290,7 +294,9 @@ def test_reminders_archive_reminds_and_rejects(system: System) -> None:
             }
         ),
     )
-    sent = system.http.post(url, json={"kind": "remind24h", "lead_id": lead_id, "booking_id": "b00c1e"})
+    sent = system.http.post(
+        url, json={"kind": "remind24h", "lead_id": lead_id, "booking_id": "b00c1e"}, headers=headers
+    )
     assert (sent.status_code, sent.json()["outcome"]) == (200, "sent"), sent.text
     [reminder] = system.bot_messages(parent)
     when = when_label(lesson, "ru", BookingRules(timezone=system.env.get("ACADEMY_TIMEZONE", "Europe/Riga")))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 
+from local.cloud_tasks_emulator import fake_oidc_token
 from shared.domain.leads import LeadStatus
 from tests.e2e.conftest import System
 from tests.factories import tilda_form
@@ -200,16 +202,47 @@ def test_a_task_delivered_twice_sends_one_email(system: System) -> None:
     lead_id = submit(system)
     system.run_due()
     task = {"step": "email1", "lead_id": lead_id}
-    first = system.http.post(system.stack.url("email_chain"), json=task)
-    second = system.http.post(system.stack.url("email_chain"), json=task)
+    headers = system.task_headers("email_chain")
+    first = system.http.post(system.stack.url("email_chain"), json=task, headers=headers)
+    second = system.http.post(system.stack.url("email_chain"), json=task, headers=headers)
     assert (first.json()["outcome"], second.json()["outcome"]) == ("done", "duplicate")
     assert len(system.emails()) == 1
 
 
+def test_forged_task_calls_are_refused_with_nothing_done(system: System) -> None:
+    lead_id = submit(system)
+    task = {"step": "email1", "lead_id": lead_id}
+    url = system.stack.url("email_chain")
+    invoker = system.env["TASKS_INVOKER_SERVICE_ACCOUNT"]
+    unsigned = fake_oidc_token(invoker, url, time.time())  # right claims, no key of the issuer's
+    forged = {
+        "no token": {},
+        "not a token": {"Authorization": "Bearer not-a-jwt"},
+        "unsigned": {"Authorization": f"Bearer {unsigned}"},
+        "another account": system.task_headers(
+            "email_chain", account="intruder@example.iam.gserviceaccount.com"
+        ),
+        "another audience": system.task_headers("reminders"),
+    }
+    for name, headers in forged.items():
+        headers = {**headers, "X-CloudTasks-TaskRetryCount": "99"}
+        for path in ("", "reconcile"):
+            response = system.http.post(url + path, json=task, headers=headers)
+            assert response.status_code == 401, (name, path, response.text)
+    reminder = {"kind": "remind24h", "lead_id": lead_id, "booking_id": "abcd"}
+    assert system.http.post(system.stack.url("reminders"), json=reminder).status_code == 401
+    assert system.emails() == [] and system.sheets_calls() == 0  # nothing was done
+    response = system.http.post(url, json=task, headers=system.task_headers("email_chain"))
+    assert response.json()["outcome"] == "done" and len(system.emails()) == 1  # the invoker's call works
+
+
 def test_malformed_task_is_dropped_for_good(system: System) -> None:
-    response = system.http.post(system.stack.url("email_chain"), content=b"{not json")
+    headers = system.task_headers("email_chain")
+    response = system.http.post(system.stack.url("email_chain"), content=b"{not json", headers=headers)
     assert response.status_code == 200 and response.json()["outcome"] == "rejected"
-    response = system.http.post(system.stack.url("email_chain"), json={"step": "email9", "lead_id": "x"})
+    response = system.http.post(
+        system.stack.url("email_chain"), json={"step": "email9", "lead_id": "x"}, headers=headers
+    )
     assert response.status_code == 200 and response.json()["outcome"] == "rejected"
 
 

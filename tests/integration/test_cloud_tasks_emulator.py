@@ -23,6 +23,7 @@ import httpx
 import pytest
 from google.api_core import exceptions
 from google.api_core.client_options import ClientOptions
+from google.auth import jwt as google_jwt
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import tasks_v2
 from werkzeug.wrappers import Request, Response
@@ -33,8 +34,10 @@ from local.cloud_tasks_emulator import (
     build_parser,
     create_app,
     emulator_from_args,
+    fake_oidc_token,
 )
 from local.httpserver import ServerThread
+from shared.adapters.task_auth import TaskAuth
 
 PROJECT, LOCATION, QUEUE = "test-project", "europe-west1", "emails"
 LOCATION_NAME = f"projects/{PROJECT}/locations/{LOCATION}"
@@ -294,6 +297,25 @@ def test_oidc_audience_defaults_to_the_url_and_methods_are_kept(
     assert jwt_payload(request.headers["Authorization"])["aud"] == f"{target.url}/put"
 
 
+def test_tokens_are_signed_by_the_emulator_and_verify_against_its_certs(
+    client: tasks_v2.CloudTasksClient, control: Control, target: Target, server: ServerThread
+) -> None:
+    client.create_task(parent=QUEUE_NAME, task=http_task(f"{target.url}/signed"))
+    control.run_due()
+    [request] = target.at("/signed")
+    auth = TaskAuth(
+        certs_url=f"{server.url}/_emulator/certs", invoker=INVOKER, audiences=[f"{target.url}/signed"]
+    )
+    assert auth.refusal(request.headers["Authorization"], f"{target.url}/signed") is None
+    # A token of the same shape without the emulator's signature is refused, as Google's would be.
+    unsigned = fake_oidc_token(INVOKER, f"{target.url}/signed", time.time())
+    assert "not found" in (auth.refusal(f"Bearer {unsigned}", f"{target.url}/signed") or "")
+    minted = httpx.post(
+        f"{server.url}/_emulator/token", json={"email": INVOKER, "audience": target.url}
+    ).json()
+    assert auth.refusal(f"Bearer {minted['token']}", target.url) is None
+
+
 def test_create_returns_the_task_and_get_and_list_work(
     client: tasks_v2.CloudTasksClient, control: Control, target: Target
 ) -> None:
@@ -532,7 +554,7 @@ def test_task_is_dropped_after_max_attempts(
     target.statuses["/broken"] = [400] * 10
     task = client.create_task(parent=QUEUE_NAME, task=http_task(f"{target.url}/broken", task_id="broken"))
 
-    outcomes = [control.run_due(), control.advance(3), control.advance(3600)]
+    outcomes = [control.run_due(), control.advance(10), control.advance(3600)]
 
     # Retries 1 s, then 2 s more, later: the clock stops at each on its way through an advance.
     assert [[d["outcome"] for d in run] for run in outcomes] == [["retrying"], ["retrying", "failed"], []]
@@ -725,7 +747,10 @@ def test_schedules_fire_at_once_then_every_interval_of_emulator_time(target: Tar
             time.sleep(0.05)
 
     emulator = CloudTasksEmulator(
-        auto_dispatch=True, auto_dispatch_interval=0.05, schedules=[(300, f"{target.url}/reconcile")]
+        auto_dispatch=True,
+        auto_dispatch_interval=0.05,
+        schedules=[(300, f"{target.url}/reconcile")],
+        scheduler_account=INVOKER,
     )
     try:
         wait_for(1)
@@ -733,9 +758,14 @@ def test_schedules_fire_at_once_then_every_interval_of_emulator_time(target: Tar
         assert len(target.at("/reconcile")) == 1  # not again before 300 s of emulator time
         emulator.advance(300)
         wait_for(2)
+        certs = emulator.signer.certs()
     finally:
         emulator.close()
     assert [r.method for r in target.at("/reconcile")] == ["POST", "POST"]
+    # Cloud Scheduler's oidc_token: the invoker's, its audience the function's URL (without the route).
+    token = target.at("/reconcile")[0].headers["Authorization"].removeprefix("Bearer ")
+    claims = google_jwt.decode(token, certs=certs, audience=target.url)
+    assert claims["email"] == INVOKER
     args = build_parser().parse_args(["--auto-dispatch", "--every", "300", "http://x/reconcile"])
     assert args.every == [["300", "http://x/reconcile"]]
 
