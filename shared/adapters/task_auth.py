@@ -39,7 +39,7 @@ class TaskAuth:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._certs: dict[str, str] = {}
-        self._fetched_at = 0.0
+        self._fetched_at: float | None = None  # monotonic time of the last fetch (None: never)
 
     def refusal(self, authorization: str | None, request_url: str) -> str | None:
         """None when the call is the tasks invoker's; else why it is refused (for the log, no secrets).
@@ -67,11 +67,12 @@ class TaskAuth:
         except (ValueError, TypeError):
             key_id = None
         with self._lock:
-            age = time.monotonic() - self._fetched_at
-            # An unknown key id fetches again, but not more than once a minute (a forger's tokens must not
-            # make every request a fetch).
-            if age < _CERTS_KEPT_SECONDS and (key_id in self._certs or age < _REFETCH_AFTER_SECONDS):
-                return self._certs
+            if self._fetched_at is not None:
+                age = time.monotonic() - self._fetched_at
+                # An unknown key id fetches again, but not more than once a minute (a forger's tokens must
+                # not make every request a fetch).
+                if age < _CERTS_KEPT_SECONDS and (key_id in self._certs or age < _REFETCH_AFTER_SECONDS):
+                    return self._certs
         try:
             response = httpx.get(self._certs_url, timeout=self._timeout)
             response.raise_for_status()

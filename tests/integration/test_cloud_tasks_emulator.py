@@ -316,6 +316,15 @@ def test_tokens_are_signed_by_the_emulator_and_verify_against_its_certs(
     assert auth.refusal(f"Bearer {minted['token']}", target.url) is None
 
 
+def test_the_first_check_fetches_the_certificates_whatever_the_clock_says(
+    server: ServerThread, emulator: CloudTasksEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh instance's monotonic clock may be near zero: "never fetched" is not "fetched at 0".
+    monkeypatch.setattr("shared.adapters.task_auth.time.monotonic", lambda: 1.0)
+    auth = TaskAuth(certs_url=f"{server.url}/_emulator/certs", invoker=INVOKER, audiences=["http://h/"])
+    assert auth.refusal(f"Bearer {emulator.signer.token(INVOKER, 'http://h/')}", "http://h/") is None
+
+
 def test_create_returns_the_task_and_get_and_list_work(
     client: tasks_v2.CloudTasksClient, control: Control, target: Target
 ) -> None:
