@@ -53,7 +53,10 @@ def handle(request: Request, container: Container) -> Response:
     except Busy:
         return json_response(503, error="this update is being handled; retry later")
     except MalformedUpdate as exc:
-        container.poison_updates.give_up(update, run_key, f"unreadable ({exc})")
+        try:
+            container.poison_updates.give_up(update, run_key, f"unreadable ({exc})")
+        except Exception:  # noted or not, it can never be handled: acknowledged all the same
+            log.warning("unreadable update not noted", extra={"update_id": update["update_id"]})
         return json_response(200, status="ignored")
     except Exception:
         log.exception("telegram update not handled")
