@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shared.flows.booking import BookingFlow
     from shared.flows.crm_flush import FlushRequests
     from shared.flows.email_chain import EmailChain
+    from shared.flows.erasure import Erasure
     from shared.flows.intake import Intake
     from shared.flows.outbox import Outbox
     from shared.flows.reminders import Reminders
@@ -341,13 +342,33 @@ class Container:
             clock=self.clock,
             rules=self.booking_rules,
             booking_factory=(lambda: self.booking) if s.google_calendar_id else None,
+            erasure_factory=lambda: self.erasure,
             settings=SceneSettings(
                 manager_link=s.manager_link or "",
                 privacy_policy_url=s.privacy_policy_url,
                 privacy_policy_version=s.privacy_policy_version,
                 welcome_video_note=s.welcome_video_note_file_id,
                 phone_region=s.phone_default_region,
+                retention_days=s.data_retention_days,
+                ai_history_hours=s.ai_history_hours,
             ),
+        )
+
+    @cached_property
+    def erasure(self) -> Erasure:
+        from shared.flows.erasure import Erasure
+
+        s = self.settings
+        return Erasure(
+            store=self.store,
+            leads=self.leads,
+            scheduler=self.scheduler,
+            outbox=lambda: self.outbox,
+            flushes=self.flushes,
+            clock=self.clock,
+            booking=lambda: self.booking if s.google_calendar_id else None,
+            timezone=s.academy_timezone,
+            manager_language=s.manager_language,
         )
 
     @cached_property
@@ -367,7 +388,7 @@ class Container:
 
     @cached_property
     def assistant(self) -> AssistantFlow:
-        from shared.flows.assistant import AssistantFlow, AssistantSettings
+        from shared.flows.assistant import RATE, AssistantFlow, AssistantSettings
         from shared.flows.rate_limit import Limit, RateLimiter
         from shared.knowledge import DEFAULT_DIR
 
@@ -379,7 +400,7 @@ class Container:
         return AssistantFlow(
             store=self.store,
             assistant=lambda: self.openai,
-            limiter=RateLimiter(self.store, "ai_rate", limits, self.clock),
+            limiter=RateLimiter(self.store, RATE, limits, self.clock),
             clock=self.clock,
             settings=AssistantSettings(
                 manager_link=s.manager_link or "",

@@ -49,6 +49,11 @@ class StateStore(Protocol):
 
     def delete(self, collection: str, key: str) -> None: ...
 
+    def keys(self, collection: str, prefix: str, limit: int = 1000) -> list[str]:
+        """Keys of the collection that start with `prefix` (a parent's records, to erase them), sorted;
+        expired documents may be among them."""
+        ...
+
     def due(self, collection: str, until: float, limit: int = 100) -> list[tuple[str, Document]]:
         """Documents whose data holds a numeric `due_at` (epoch seconds) at or before `until`, earliest
         first: the outbox's work list. A document leaves it when written without `due_at`."""
@@ -149,6 +154,10 @@ class Scheduler(Protocol):
 
     def cancel(self, job: Job) -> bool:
         """Delete the pending job; False when there was none."""
+        ...
+
+    def cancel_lead(self, lead_id: str) -> int:
+        """Delete every pending job of the lead (their task names start with its id); how many."""
         ...
 
 

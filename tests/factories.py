@@ -64,6 +64,7 @@ def scene_context(
     booking: Any = None,
     video_note: str | None = None,
     manager_link: str = "https://t.me/allin_manager",
+    erasure: Any = None,
 ) -> Any:
     """The scenes' context on the given fakes; `booking` None: no calendar (a manager arranges lessons)."""
     from shared.bot.scenes.base import SceneContext, SceneSettings
@@ -75,6 +76,7 @@ def scene_context(
         clock=clock,
         rules=booking.rules if booking is not None else BookingRules(timezone="Europe/Riga"),
         booking_factory=(lambda: booking) if booking is not None else None,
+        erasure_factory=(lambda: erasure) if erasure is not None else None,
         settings=SceneSettings(
             manager_link=manager_link,
             privacy_policy_url="https://allinacademy.example/privacy",

@@ -133,6 +133,14 @@ class RecordingScheduler:
         self.cancelled.append(job.task_name())
         return self.jobs.pop(job.task_name(), None) is not None
 
+    def cancel_lead(self, lead_id: str) -> int:
+        if self.fail:
+            raise ConnectionError("cloud tasks down")
+        names = [name for name in self.jobs if name.startswith(f"{lead_id}-")]
+        for name in names:
+            self.cancel(self.jobs[name].job)
+        return len(names)
+
 
 @dataclass
 class RecordingMailer:
@@ -215,6 +223,8 @@ class RecordingCalendar:
         return Slot(slot.event_id, slot.start, slot.end, event["etag"])
 
     def release(self, event_id: str) -> None:
+        if self.fail:
+            raise CalendarUnavailable("calendar down")
         event = self.events[event_id]
         event.update(summary="FREE", description="", etag=str(int(event["etag"]) + 1))
 

@@ -28,6 +28,7 @@ from google.api_core.exceptions import (
 )
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.ports import Document
 
@@ -148,6 +149,22 @@ class FirestoreStore:
 
     def delete(self, collection: str, key: str) -> None:
         self._ref(collection, key).delete(retry=self._write_retry, timeout=self._timeout)
+
+    def keys(self, collection: str, prefix: str, limit: int = 1000) -> list[str]:
+        # A range over document ids; `select([])` fetches the names only.
+        documents = self._db.collection(f"{self._namespace}{collection}")
+        start = prefix.replace("/", "%2F")
+        query = (
+            documents.where(filter=FieldFilter(FieldPath.document_id(), ">=", documents.document(start)))
+            .where(filter=FieldFilter(FieldPath.document_id(), "<", documents.document(start + "\uf8ff")))
+            .order_by(FieldPath.document_id())
+            .select([])
+            .limit(limit)
+        )
+        return [
+            snapshot.id.replace("%2F", "/")
+            for snapshot in query.stream(retry=self._read_retry, timeout=self._timeout)
+        ]
 
     def due(self, collection: str, until: float, limit: int = 100) -> list[tuple[str, Document]]:
         # A range filter matches numbers only: documents without `due_at` (or with null) are not listed.

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
 import redis
 
 from shared.ports import Document
+
+_GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")  # SCAN's MATCH is a glob: a prefix is matched literally
 
 
 class RedisStore:
@@ -104,6 +107,15 @@ class RedisStore:
             pipe.delete(self._key(collection, key))
             pipe.zrem(self._index(collection), key)
             pipe.execute()
+
+    def keys(self, collection: str, prefix: str, limit: int = 1000) -> list[str]:
+        start = len(self._key(collection, ""))
+        pattern = self._key(collection, _GLOB_SPECIAL.sub(r"\\\g<0>", prefix)) + "*"
+        found = {
+            raw.decode()[start:]
+            for raw in cast(Iterable[bytes], self._redis.scan_iter(match=pattern, count=1000))
+        }
+        return sorted(found)[:limit]
 
     def due(self, collection: str, until: float, limit: int = 100) -> list[tuple[str, Document]]:
         index = self._index(collection)

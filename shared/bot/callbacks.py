@@ -71,7 +71,36 @@ class Cancel:
     booking_id: str
 
 
-ButtonData = Consent | Language | AiBack | Day | Time | Book | BackToDays | BackToTimes | Reschedule | Cancel
+@dataclass(frozen=True)
+class AskErase:
+    """Under /privacy: 🗑 Delete my data (asks to confirm)."""
+
+
+@dataclass(frozen=True)
+class ConfirmErase:
+    """The parent confirms: forget everything about them."""
+
+
+@dataclass(frozen=True)
+class KeepData:
+    """The parent changed their mind."""
+
+
+ButtonData = (
+    Consent
+    | Language
+    | AiBack
+    | Day
+    | Time
+    | Book
+    | BackToDays
+    | BackToTimes
+    | Reschedule
+    | Cancel
+    | AskErase
+    | ConfirmErase
+    | KeepData
+)
 OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
 
 _OFFER = r"(?P<offer>[0-9a-f]{6})"
@@ -92,6 +121,9 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (rf"back:times:{_OFFER}:{_DAY}", lambda p: BackToTimes(p["offer"], p["day"])),
         (rf"resched:{_BOOKING}", lambda p: Reschedule(p["booking"])),
         (rf"cancel:{_BOOKING}", lambda p: Cancel(p["booking"])),
+        (r"erase:ask", lambda _: AskErase()),
+        (r"erase:yes", lambda _: ConfirmErase()),
+        (r"erase:no", lambda _: KeepData()),
     )
 ]
 
@@ -119,6 +151,12 @@ def encode(data: ButtonData) -> str:
             raw = f"resched:{booking_id}"
         case Cancel(booking_id):
             raw = f"cancel:{booking_id}"
+        case AskErase():
+            raw = "erase:ask"
+        case ConfirmErase():
+            raw = "erase:yes"
+        case KeepData():
+            raw = "erase:no"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw[:20]}…")
     if decode(raw) != data:  # what we send must be what we accept

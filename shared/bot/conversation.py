@@ -61,8 +61,11 @@ class Conversation:
         with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE, clock=self._clock):
             stored, session = self._session(event)
             question = assistant_question(session, event)
-            replies = [] if question is not None else scenes.advance(self._scenes(), session, event)
-            if (changed := session.model_dump(mode="json")) != stored:  # a question changes nothing
+            turn = None if question is not None else scenes.advance(self._scenes(), session, event)
+            replies = turn.replies if turn else []
+            if turn is not None and turn.forget_session:
+                self._store.delete(SESSIONS, key)
+            elif (changed := session.model_dump(mode="json")) != stored:  # a question changes nothing
                 self._store.put(SESSIONS, key, changed, ttl=self._retention)
         if question is not None:
             answer = self._assistant().answer(

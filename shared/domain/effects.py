@@ -48,6 +48,8 @@ class Effect(BaseModel):
     key: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,80}$")
     columns: tuple[str, ...] = ()  # CRM_ROW
     remember_status: bool = False  # CRM_ROW: keep the managers' status the row had (form events)
+    # CRM_ROW: the parent was forgotten at this time: the row is blanked (the lead is gone from the store)
+    erased_at: datetime | None = None
     text: str = ""  # MANAGERS, PARENT
     chat_id: int | None = None  # PARENT
     booking_id: str | None = None  # PARENT: a reminder of this booking, pointless once the lesson moved

@@ -18,6 +18,7 @@ class LeadStatus(StrEnum):
     ACTIVATED = "ACTIVATED"
     SCHEDULED = "SCHEDULED"
     CANCELLED = "CANCELLED"
+    DELETED = "DELETED"  # the parent asked to be forgotten: the CRM keeps the row, blanked, for the counts
 
 
 class Source(StrEnum):
@@ -171,6 +172,18 @@ LEAD_COLUMNS: tuple[str, ...] = (
     "bot_blocked",
 )
 LOG_COLUMNS: tuple[str, ...] = ("time", "lead_id", "event", "details")
+# What says who the parent and child are (and where to find them): blanked when a parent is forgotten.
+PERSONAL_COLUMNS: tuple[str, ...] = (
+    "name",
+    "phone",
+    "email",
+    "child_age",
+    "tg_id",
+    "tg_username",
+    "lesson_at",
+    "zoom_link",
+    "calendar_event_id",
+)
 
 CellValue = str | int | float | bool
 
@@ -191,6 +204,13 @@ def cell(value: Any) -> CellValue:
 def crm_row(lead: Lead) -> dict[str, CellValue]:
     """Every CRM column of the lead."""
     return {column: cell(getattr(lead, column)) for column in LEAD_COLUMNS}
+
+
+def erased_row(lead_id: str, erased_at: datetime) -> dict[str, CellValue]:
+    """A forgotten parent's row: status DELETED, the personal columns blank, the rest (source, steps,
+    campaign) kept, so managers' counts still hold."""
+    blank: dict[str, CellValue] = dict.fromkeys(PERSONAL_COLUMNS, "")
+    return {"lead_id": lead_id, "updated_at": cell(erased_at), "status": LeadStatus.DELETED.value, **blank}
 
 
 def crm_values(lead: Lead, columns: tuple[str, ...] | list[str]) -> dict[str, CellValue]:

@@ -30,6 +30,7 @@ from shared.ports import (
 
 log = logging.getLogger(__name__)
 HISTORY = "ai_history"
+RATE = "ai_rate"  # the rate limiter's counters, one document per chat
 
 
 @dataclass(frozen=True)

@@ -156,14 +156,8 @@ class BookingFlow:
         now = self.clock.now()
         if not self_service_allowed(lead.lesson_at, now, self.rules):
             return Problem.TOO_LATE
-        if lead.calendar_event_id:
-            try:
-                self.calendar.release(lead.calendar_event_id)
-            except CalendarUnavailable:
-                return Problem.CALENDAR_DOWN
-            self.store.delete(SLOT_CLAIMS, lead.calendar_event_id)
-        if lead.zoom_meeting_id:
-            self._delete_meeting(lead.zoom_meeting_id)
+        if problem := self.release(lead):
+            return problem
         for reminder in reminders_for(lead.lead_id, booking_id):
             self.scheduler.cancel(reminder)
         status = LeadStatus.ACTIVATED if reschedule else LeadStatus.CANCELLED
@@ -186,8 +180,21 @@ class BookingFlow:
         )
         event = SyncEvent.RESCHEDULED if reschedule else SyncEvent.CANCELLED
         self.scheduler.schedule(CrmSync.for_booking(cleared.lead_id, event, booking_id))
-        self._invalidate_cache()
         return cleared
+
+    def release(self, lead: Lead) -> Problem | None:
+        """Free the lead's slot in the calendar (its event back to a free slot: no name or phone left in
+        it) and delete its Zoom meeting; the lead itself is left as it is. CALENDAR_DOWN: nothing done."""
+        if lead.calendar_event_id:
+            try:
+                self.calendar.release(lead.calendar_event_id)
+            except CalendarUnavailable:
+                return Problem.CALENDAR_DOWN
+            self.store.delete(SLOT_CLAIMS, lead.calendar_event_id)
+        if lead.zoom_meeting_id:
+            self._delete_meeting(lead.zoom_meeting_id)
+        self._invalidate_cache()
+        return None
 
     # ---- helpers ------------------------------------------------------------------------------------
     def _meeting(self, lead: Lead, slot: Slot, progress: dict[str, Any]) -> Meeting | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.domain.effects import Effect, EffectKind
-from shared.domain.leads import Lead, LeadStatus, crm_row, crm_values
+from shared.domain.leads import Lead, LeadStatus, crm_row, crm_values, erased_row
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import PermanentFailure
 from shared.ports import Clock, Crm, LogEntry, Notifier, NotifyError, RowChange
@@ -89,6 +89,10 @@ class EffectPerformer:
         changes: list[RowChange] = []
         leads: dict[str, Lead] = {}
         for lead_id, group in by_lead.items():
+            if erased := _erasure(group):  # whatever else was due for the row: it is blanked now
+                values = erased_row(lead_id, erased.erased_at)  # type: ignore[arg-type]
+                changes.append(RowChange(lead_id, values, values))
+                continue
             lead = self.leads.get(lead_id) if lead_id else None
             if lead is None:
                 results.update({e.effect_id: PermanentFailure("the lead is gone") for e in group})
@@ -100,6 +104,7 @@ class EffectPerformer:
             before = self.crm.write_rows(changes) if changes else {}
         except Exception as exc:  # the whole batch waits for the next try
             return {**results, **{e.effect_id: exc for e in effects if e.effect_id not in results}}
+        results.update({e.effect_id: None for e in effects if e.effect_id not in results})
         for lead_id, lead in leads.items():
             record = before.get(lead_id)
             status = record.status if record is not None else ""
@@ -107,7 +112,6 @@ class EffectPerformer:
                 self._remember_status(lead_id, status)
             if lead.due_at is not None:
                 self.leads.caught_up(lead_id)  # the reconciler need not look for its row
-            results.update({e.effect_id: None for e in by_lead[lead_id]})
         return results
 
     def _remember_status(self, lead_id: str, status: str) -> None:
@@ -123,6 +127,10 @@ class EffectPerformer:
     def _crm_row(self, effect: Effect) -> None:
         """The row gets the store's values now (not those of when the effect was recorded): a late
         delivery never writes an older truth over a newer one."""
+        if effect.erased_at is not None and effect.lead_id:
+            values = erased_row(effect.lead_id, effect.erased_at)
+            self.crm.write_lead(effect.lead_id, values, values)
+            return
         lead = self.leads.get(effect.lead_id) if effect.lead_id else None
         if lead is None:
             raise PermanentFailure("the lead is gone")
@@ -164,6 +172,10 @@ class BlockedParent:
                 ),
             ]
         )
+
+
+def _erasure(effects: list[Effect]) -> Effect | None:
+    return next((e for e in effects if e.erased_at is not None), None)
 
 
 def _digests(effects: list[Effect]) -> list[list[Effect]]:

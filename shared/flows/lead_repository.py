@@ -69,6 +69,15 @@ class LeadRepository:
         """The lead's row is in the CRM (or its effect recorded): it is no longer due."""
         self.update(lead_id, lambda lead: lead.model_copy(update={"due_at": None}) if lead.due_at else None)
 
+    def forget(self, lead: Lead) -> None:
+        """Delete the lead and the index entries that find it by email, phone or link token (an entry
+        pointing at another lead stays: it is that lead's)."""
+        for key in self._index_keys(email=lead.email, phone=lead.phone, token=lead.link_token):
+            entry = self._store.get(INDEX, key)
+            if entry is not None and entry.data.get("lead_id") == lead.lead_id:
+                self._store.delete(INDEX, key)
+        self._store.delete(LEADS, lead.lead_id)
+
     def ensure_token_index(self, lead: Lead) -> None:
         """Make the deep link resolvable (idempotent; repairs an index lost to a crash)."""
         [key] = self._index_keys(token=lead.link_token)

@@ -10,7 +10,7 @@ from shared.flows.locks import take_lease
 from shared.ports import Clock, StateStore
 
 T = TypeVar("T")
-_COLLECTION = "once"
+ONCE = "once"
 
 
 class Busy(Exception):
@@ -40,22 +40,22 @@ def run_once(
     start the same work while the first one is still going; a delivery killed mid-way is taken over
     once its lease has ended (on `clock`).
     """
-    if not take_lease(store, _COLLECTION, key, {"state": "running"}, lease=lease, clock=clock):
-        existing = store.get(_COLLECTION, key)
+    if not take_lease(store, ONCE, key, {"state": "running"}, lease=lease, clock=clock):
+        existing = store.get(ONCE, key)
         if existing is not None and existing.data.get("state") == "done":
             raise AlreadyDone(key, existing.data.get("result"))
         raise Busy(key)
     try:
         result = action()
     except BaseException:
-        store.delete(_COLLECTION, key)
+        store.delete(ONCE, key)
         raise
     stored = result if isinstance(result, dict) else None
-    store.put(_COLLECTION, key, {"state": "done", "result": stored}, ttl=keep)
+    store.put(ONCE, key, {"state": "done", "result": stored}, ttl=keep)
     return result
 
 
 def mark_done(store: StateStore, key: str, result: dict[str, Any] | None, *, keep: timedelta) -> None:
     """Record `key` as done without running anything (work given up for good): a redelivery is a
     duplicate from now on."""
-    store.put(_COLLECTION, key, {"state": "done", "result": result}, ttl=keep)
+    store.put(ONCE, key, {"state": "done", "result": result}, ttl=keep)

@@ -71,6 +71,20 @@ class TestCloudTasksScheduler:
         emulator.advance(2 * 3600)
         assert received == []
 
+    def test_cancel_lead_deletes_every_pending_task_of_that_lead_only(self, setup) -> None:  # type: ignore[no-untyped-def]
+        scheduler, emulator, received = setup
+        later = datetime.now(UTC) + timedelta(hours=1)
+        for lead_id in ("abc12345", "abc123456", "fff00000"):  # one id a prefix of another's
+            for step in (Step.EMAIL1, Step.EMAIL2):
+                scheduler.schedule(ChainStep(step=step, lead_id=lead_id), run_at=later)
+        for index in range(5):  # other leads keep theirs
+            scheduler.schedule(ChainStep(step=Step.EMAIL1, lead_id=f"eee0000{index}"), run_at=later)
+        assert scheduler.cancel_lead("abc12345") == 2
+        assert scheduler.cancel_lead("abc12345") == 0
+        left = sorted(t["name"].rsplit("/", 1)[-1] for t in emulator.pending_tasks())
+        assert [n for n in left if n.startswith("abc")] == ["abc123456-email1", "abc123456-email2"]
+        assert len(left) == 4 + 5
+
 
 def message(key: str = "lead1-email1") -> EmailMessage:
     return EmailMessage(

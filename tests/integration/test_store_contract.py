@@ -98,6 +98,18 @@ class TestDocuments:
         assert store.create("index", "email:a/b@пример.рф", {"ok": True})
         assert store.get("index", "email:a/b@пример.рф") is not None
 
+    def test_keys_by_prefix_are_literal_sorted_and_limited(self, store: StateStore) -> None:
+        for key in ("ab12-x", "ab12-y/z", "ab12-*", "ab1-other", "ab12", "ab13-x", "zz"):
+            store.put("records", key, {"k": key})
+        store.put("elsewhere", "ab12-q", {})
+        store.put("records", "ab12-due", {"due_at": 1.0})  # listed in the due index too: one key
+        assert store.keys("records", "ab12-") == ["ab12-*", "ab12-due", "ab12-x", "ab12-y/z"]
+        assert store.keys("records", "ab12-*") == ["ab12-*"]  # a glob character is a character
+        assert store.keys("records", "ab12-", limit=2) == ["ab12-*", "ab12-due"]
+        assert store.keys("records", "none-") == []
+        store.delete("records", "ab12-x")
+        assert store.keys("records", "ab12-x") == []
+
     def test_concurrent_increments_lose_nothing(self, store: StateStore) -> None:
         def bump(data: dict | None) -> dict:
             return {"n": (data or {"n": 0})["n"] + 1}

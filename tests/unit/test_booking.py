@@ -76,7 +76,7 @@ class Parent:
 
     def send(self, kind: str = "text", **fields: object) -> list[Reply]:
         event = Incoming(kind, chat_id=self.user_id, user_id=self.user_id, language_code="ru", **fields)  # type: ignore[arg-type]
-        self.last = scenes.advance(self.academy.scenes, self.session, event)
+        self.last = scenes.advance(self.academy.scenes, self.session, event).replies
         return self.last
 
     def press(self, data: str) -> list[Reply]:

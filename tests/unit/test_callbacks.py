@@ -10,12 +10,15 @@ import pytest
 from shared.bot import callbacks
 from shared.bot.callbacks import (
     AiBack,
+    AskErase,
     BackToDays,
     BackToTimes,
     Book,
     Cancel,
+    ConfirmErase,
     Consent,
     Day,
+    KeepData,
     Language,
     Reschedule,
     Time,
@@ -36,6 +39,9 @@ EVERY_BUTTON = [
     BackToTimes("a1b2c3", "20261125"),
     Reschedule("0badf00d"),
     Cancel("0badf00d"),
+    AskErase(),
+    ConfirmErase(),
+    KeepData(),
 ]
 
 
@@ -61,6 +67,9 @@ def test_the_wire_format_of_buttons_already_on_screens_is_kept() -> None:
         "back:times:a1b2c3:20261125",
         "resched:0badf00d",
         "cancel:0badf00d",
+        "erase:ask",
+        "erase:yes",
+        "erase:no",
     ]
 
 

@@ -37,7 +37,7 @@ class Chat:
         event = Incoming(
             kind, chat_id=USER, user_id=USER, username="anna_p", language_code=language_code, **fields
         )  # type: ignore[arg-type]
-        return scenes.advance(self.scenes, self.session, event)
+        return scenes.advance(self.scenes, self.session, event).replies
 
     def start(self, payload: str = "", **kw: object):
         return self.send("command", text="start", payload=payload, **kw)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.bot import callbacks
-from shared.bot.replies import Reply
 from shared.bot.scenes import (
     commands,
     confirm,
@@ -22,6 +21,7 @@ from shared.bot.scenes import (
     email,
     name,
     phone,
+    privacy,
     registered,
     scheduled,
     times,
@@ -65,6 +65,9 @@ BUTTONS: dict[type[callbacks.ButtonData], OnButton] = {
     callbacks.Reschedule: scheduled.on_reschedule,  # → DATES
     callbacks.Cancel: scheduled.on_cancel,  # → REGISTERED
     callbacks.Language: commands.on_language,  # same scene, other language
+    callbacks.AskErase: privacy.on_ask,  # same scene: "are you sure?"
+    callbacks.ConfirmErase: privacy.on_confirm,  # → WELCOME, the session deleted (or same, on failure)
+    callbacks.KeepData: privacy.on_keep,  # same scene
 }
 _QUESTION_SCENES = (Scene.WELCOME, Scene.PHONE, Scene.EMAIL, Scene.NAME)
 _CHOOSING_SCENES = (Scene.DATES, Scene.TIMES, Scene.CONFIRM)
@@ -74,15 +77,19 @@ _PICKER_BUTTONS = (callbacks.Day, callbacks.Time, callbacks.Book, callbacks.Back
 COMMANDS: dict[str, OnMessage] = {
     "start": commands.on_start,
     "language": commands.on_language_command,
+    "privacy": privacy.on_privacy,
+    "delete_me": privacy.on_delete_command,
+    "delete": privacy.on_delete_command,
+    "forget": privacy.on_delete_command,
 }
 
 
-def advance(ctx: SceneContext, session: Session, event: Incoming) -> list[Reply]:
+def advance(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
     """Apply one event to the session (changed in place) and return what to send."""
     follow_telegram_language(session, event)
     turn = _route(ctx, session, event)
     session.scene = turn.scene
-    return turn.replies
+    return turn
 
 
 def resume(ctx: SceneContext, session: Session) -> Turn:

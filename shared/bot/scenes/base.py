@@ -15,6 +15,7 @@ from shared.ports import Clock
 
 if TYPE_CHECKING:  # built on first use: a plain /start must not pay for the Calendar and Zoom clients
     from shared.flows.booking import BookingFlow
+    from shared.flows.erasure import Erasure
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,11 @@ class Turn:
 
     scene: Scene
     replies: list[Reply] = field(default_factory=list)
+    forget_session: bool = False  # the parent was forgotten: the chat's session is deleted, not saved
 
     def after(self, *intro: Reply) -> Turn:
         """The same turn with `intro` sent first."""
-        return Turn(self.scene, [*intro, *self.replies])
+        return Turn(self.scene, [*intro, *self.replies], self.forget_session)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class SceneSettings:
     privacy_policy_version: str
     welcome_video_note: str | None
     phone_region: str
+    retention_days: int = 365  # DATA_RETENTION_DAYS and AI_HISTORY_HOURS, told by /privacy
+    ai_history_hours: float = 24
 
 
 @dataclass
@@ -48,10 +52,15 @@ class SceneContext:
     settings: SceneSettings
     # None without a calendar: a manager arranges the lesson.
     booking_factory: Callable[[], BookingFlow] | None = None
+    erasure_factory: Callable[[], Erasure] | None = None  # None: /delete_me sends the parent to a manager
 
     @property
     def booking(self) -> BookingFlow | None:
         return self.booking_factory() if self.booking_factory else None
+
+    @property
+    def erasure(self) -> Erasure | None:
+        return self.erasure_factory() if self.erasure_factory else None
 
 
 def say(session: Session, key: str, **values: object) -> Reply:
