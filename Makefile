@@ -8,7 +8,7 @@ TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: dev test lint unit bench package tf-fmt tf-validate clean
+.PHONY: dev test lint unit fuzz bench package tf-fmt tf-validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint $(TOOLS_STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+# Far more fuzzed webhook requests than `make test` sends, fresh ones each run (about 20 minutes).
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=20000 FUZZ_RANDOM=1 $(BIN)/pytest -q -m fuzz tests/e2e/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python -m local.bench

@@ -126,7 +126,15 @@ class BotRuntime:
             update = Update.de_json(data, app.bot)
         except Exception as exc:  # inner objects of the wrong shape: no handler could ever take it
             raise MalformedUpdate(type(exc).__name__) from None
-        await app.process_update(update)
+        try:
+            _check_ids(update)
+            await app.process_update(update)
+        except MalformedUpdate:
+            raise
+        except Exception as exc:
+            # Our handler's errors go to `_on_error`; what escapes is PTB's own bookkeeping choking on
+            # the update (a user id that is a list): it would choke on every redelivery.
+            raise MalformedUpdate(type(exc).__name__) from None
 
     async def _application(self) -> Application:
         if self._app is None:
@@ -233,6 +241,14 @@ class BotRuntime:
             )
         except Exception:
             log.exception("error reply not delivered")
+
+
+def _check_ids(update: Update) -> None:
+    """PTB reads any JSON into its objects without checking types: a chat or user id that is not a
+    number would become a store key and a sendMessage target. Such an update is unreadable."""
+    for found in (update.effective_user, update.effective_chat):
+        if found is not None and (not isinstance(found.id, int) or isinstance(found.id, bool)):
+            raise MalformedUpdate(f"{type(found).__name__} id is not a number")
 
 
 def _markup(reply: Reply) -> Any:
