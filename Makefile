@@ -3,23 +3,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# checkov pins dozens of libraries of its own: it lives in a venv of its own, beside the project's.
+# checkov pins dozens of libraries of its own: it (and pip-audit) live in a venv of their own.
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
-CHECKOV_VERSION := 3.3.30
+# Every install is of the locked versions, each file checked against its hash (`make lock` renews them).
+LOCK := requirements.lock
+TOOLS_LOCK := requirements-tools.lock
+COMPILE := .venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: dev test lint unit fuzz bench package tf-fmt tf-validate clean
+.PHONY: dev test lint unit fuzz audit lock bench package tf-fmt tf-validate clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-$(TOOLS_STAMP):
+$(TOOLS_STAMP): $(TOOLS_LOCK)
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --upgrade pip
-	$(TOOLS)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	$(TOOLS)/bin/pip install --quiet --require-hashes --no-deps -r $(TOOLS_LOCK)
 	touch $(TOOLS_STAMP)
 
 dev: $(STAMP)
@@ -35,6 +38,25 @@ test: lint $(TOOLS_STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+# Known vulnerabilities in every locked version (the functions', the tests' and the tools'). It asks a
+# vulnerability database over the network (PyPI's JSON API, or AUDIT_SERVICE=osv), so it is not part of
+# `make test`; --strict fails it when a package could not be looked up, rather than pass unaudited.
+AUDIT_SERVICE ?= pypi
+AUDIT := $(TOOLS)/bin/pip-audit --strict --vulnerability-service $(AUDIT_SERVICE) --progress-spinner off \
+	--require-hashes --disable-pip
+audit: $(TOOLS_STAMP)
+	$(AUDIT) -r $(LOCK)
+	$(AUDIT) -r $(TOOLS_LOCK)
+
+# After changing pyproject.toml or requirements-tools.in: resolve again, keeping the pins that still fit
+# (`make lock UPGRADE=--upgrade` moves every pin to the newest allowed).
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet 'pip-tools==7.7.0'
+	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) $(UPGRADE) --extra dev --build-deps-for=editable \
+		-o $(LOCK) pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) $(UPGRADE) -o $(TOOLS_LOCK) requirements-tools.in
 
 # Far more fuzzed webhook requests than `make test` sends, fresh ones each run (about 20 minutes).
 fuzz: $(STAMP)
@@ -56,4 +78,4 @@ tf-validate: package
 	terraform -chdir=infra/terraform validate
 
 clean:
-	rm -rf $(VENV) $(TOOLS) dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .venv-lock dist .pytest_cache .mypy_cache .ruff_cache

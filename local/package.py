@@ -4,8 +4,10 @@ Each archive holds, at its root, the function's `main.py`, the `shared/` library
 data files pyproject.toml declares as package data) and a `requirements.txt` pinning the complete
 dependency closure of that function, so `pip install --no-deps -r requirements.txt` is enough. The pins
 are the versions installed in the environment this runs in (the one the tests passed in), resolved for
-the functions' runtime (CPython 3.11 on Linux). Archives are reproducible: sorted entries, fixed
-timestamps and modes, so their hash changes only when the code or the pins change.
+the functions' runtime (CPython 3.11 on Linux), each with its files' hashes from requirements.lock (the
+environment was installed from it), so pip installs them in hash-checking mode. Archives are
+reproducible: sorted entries, fixed timestamps and modes, so their hash changes only when the code or
+the pins change.
 
     python -m local.package [--out dist] [names...]       # build, print each archive's size and hash
     python -m local.package --markdown [--installed]      # also the "Function archives" section
@@ -17,6 +19,7 @@ import argparse
 import hashlib
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +38,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parent.parent
+LOCK = REPO / "requirements.lock"
 FUNCTIONS = ("tilda_webhook", "tg_webhook", "email_chain", "reminders")
 TARGET_PYTHON = (3, 11)  # the functions' runtime (python311)
 
@@ -142,14 +146,37 @@ def pins(requirements: Iterable[str], environment: Mapping[str, str] | None = No
     return sorted(found.values(), key=lambda pin: pin.name)
 
 
-def requirements_txt(function: str) -> str:
+def locked_hashes(lock: Path = LOCK) -> dict[Pin, list[str]]:
+    """Each pin of requirements.lock (pip-compile's format) with its files' hashes."""
+    hashes: dict[Pin, list[str]] = {}
+    current: list[str] = []
+    for line in lock.read_text().splitlines():
+        if found := re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", line):
+            current = hashes.setdefault(Pin(canonicalize_name(found[1]), found[2]), [])
+        elif found := re.match(r"^\s+--hash=(sha256:[0-9a-f]{64})", line):
+            current.append(found[1])
+    return hashes
+
+
+def requirements_txt(function: str, lock: Path = LOCK) -> str:
+    """Every pin with the hashes requirements.lock has for it: pip installs them in hash-checking mode,
+    so the function runs on exactly the files the tests ran on."""
+    hashes = locked_hashes(lock)
     lines = [
         f"# {function}: the complete dependency closure, pinned by `python -m local.package` from the",
-        "# build environment for CPython {}.{} on Linux. Generated: do not edit.".format(*TARGET_PYTHON),
-        "# Top level: " + ", ".join(sorted(set(REQUIREMENTS[function]))),
-        "# Install with: pip install --no-deps -r requirements.txt",
+        "# build environment for CPython {}.{} on Linux, with the hashes of requirements.lock.".format(
+            *TARGET_PYTHON
+        ),
+        "# Generated: do not edit. Top level: " + ", ".join(sorted(set(REQUIREMENTS[function]))),
+        "# Install with: pip install --no-deps --require-hashes -r requirements.txt",
     ]
-    return "\n".join([*lines, *map(str, pins(REQUIREMENTS[function]))]) + "\n"
+    for pin in pins(REQUIREMENTS[function]):
+        if not hashes.get(pin):
+            raise PackagingError(
+                f"{pin} is installed but not in {lock.name}: run `make lock`, then reinstall"
+            )
+        lines.append(" \\\n".join([str(pin), *(f"    --hash={digest}" for digest in hashes[pin])]))
+    return "\n".join(lines) + "\n"
 
 
 def library_files(root: Path = REPO) -> list[Path]:
@@ -232,7 +259,8 @@ def install(archive: Path, workdir: Path) -> Installed:
     venv.EnvBuilder(with_pip=False, clear=True).create(environment)
     python = environment / "bin" / "python"
     command = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-    command += ["--disable-pip-version-check", "--no-deps", "--no-compile", "-r", "requirements.txt"]
+    command += ["--disable-pip-version-check", "--no-deps", "--no-compile", "--require-hashes"]
+    command += ["-r", "requirements.txt"]
     result = subprocess.run(command, cwd=source, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise PackagingError(f"installing {archive.name}'s requirements failed:\n{result.stderr[-4000:]}")
@@ -270,7 +298,8 @@ def sizes_table(archives: Sequence[Path], installed_bytes: Mapping[str, int] | N
         "## Function archives",
         "",
         "`make package` → `dist/<function>.zip` (main.py, shared/, pinned requirements.txt). Installed: the",
-        "site-packages of a fresh venv after `pip install --no-deps --no-compile -r requirements.txt`.",
+        "site-packages of a fresh venv after `pip install --no-deps --no-compile --require-hashes -r",
+        "requirements.txt`.",
         "",
         "| function | archive | sha256 (first 12) | pinned packages | installed requirements |",
         "| --- | ---: | --- | ---: | ---: |",
@@ -279,7 +308,7 @@ def sizes_table(archives: Sequence[Path], installed_bytes: Mapping[str, int] | N
         data = archive.read_bytes()
         with zipfile.ZipFile(archive) as opened:
             text = opened.read("requirements.txt").decode()
-        count = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+        count = sum(1 for line in text.splitlines() if line and not line.startswith(("#", " ")))
         size = (installed_bytes or {}).get(archive.stem)
         lines.append(
             f"| {archive.stem} | {len(data) / 1e3:.1f} kB ({len(data)} B) | "

@@ -34,6 +34,10 @@ from tests.factories import tilda_form
 
 HALF_HOUR = 30 * 60
 PIN = re.compile(r"^[a-z0-9][a-z0-9.-]*==[A-Za-z0-9.+!-]+$")
+PINNED = re.compile(r"^[a-z0-9][a-z0-9.-]*==[A-Za-z0-9.+!-]+ \\$")  # continued by its hashes
+HASHED = re.compile(
+    r"==\S+ \\\n(?:    --hash=sha256:[0-9a-f]{64} \\\n)*    --hash=sha256:[0-9a-f]{64}(?:\n|$)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +131,12 @@ def test_archives_hold_main_the_library_and_pinned_requirements(archives: dict[s
             assert on_disk - library == set(), f"{name}: not in the archive"
             assert library - on_disk == set()
             assert set(names) == library | {"main.py", "requirements.txt"}
-            lines = opened.read("requirements.txt").decode().splitlines()
-        pins = [line for line in lines if line and not line.startswith("#")]
+            text = opened.read("requirements.txt").decode()
+        # Each pin with the hashes of its files (pip then installs in hash-checking mode).
+        entries = [e for e in text.split("\n") if e and not e.startswith(("#", " "))]
+        assert all(PINNED.match(e) for e in entries), entries
+        pins = [entry.removesuffix(" \\") for entry in entries]
+        assert len(HASHED.findall(text)) == len(pins), text
         assert all(PIN.match(line) for line in pins), pins
         assert [line.split("==")[0] for line in pins] == sorted(line.split("==")[0] for line in pins)
         pinned = {line.split("==")[0] for line in pins}
@@ -149,11 +157,28 @@ def test_every_function_and_project_dependency_is_packaged() -> None:
     assert {canonicalize_name(Requirement(r).name) for r in declared} - shipped == set()
 
 
+def test_the_lock_pins_what_pyproject_asks_and_the_environment_is_the_lock() -> None:
+    from importlib import metadata
+
+    locked = {pin.name: pin.version for pin, hashes in package.locked_hashes().items() if hashes}
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    for text in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in locked and requirement.specifier.contains(locked[name]), f"{text}: run `make lock`"
+    installed = {
+        canonicalize_name(d.metadata["Name"]): d.version
+        for d in metadata.distributions()
+        if canonicalize_name(d.metadata["Name"]) not in ("pip", canonicalize_name(project["name"]))
+    }
+    assert {n: v for n, v in installed.items() if locked.get(n) != v} == {}, "not installed from the lock"
+
+
 def test_only_the_functions_own_sdks_are_pinned(archives: dict[str, Path]) -> None:
     def pinned(name: str) -> set[str]:
         with zipfile.ZipFile(archives[name]) as opened:
             text = opened.read("requirements.txt").decode()
-        return {line.split("==")[0] for line in text.splitlines() if line and not line.startswith("#")}
+        return {line.split("==")[0] for line in text.splitlines() if line and not line.startswith(("#", " "))}
 
     assert {"openai", "python-telegram-bot"} <= pinned("tg_webhook")
     assert "resend" in pinned("email_chain")
