@@ -7,16 +7,19 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 # Every install is of the locked versions, each file checked against its hash (`make lock` renews them).
+# requirements.lock: what the functions need (and the image of local/docker-compose.yml installs);
+# requirements-dev.lock: the same pins and the tests' tools, what .venv installs.
 LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
 TOOLS_LOCK := requirements-tools.lock
 COMPILE := .venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
 .PHONY: dev test lint unit fuzz audit lock bench package tf-fmt tf-validate clean
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(DEV_LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -46,7 +49,7 @@ AUDIT_SERVICE ?= pypi
 AUDIT := $(TOOLS)/bin/pip-audit --strict --vulnerability-service $(AUDIT_SERVICE) --progress-spinner off \
 	--require-hashes --disable-pip
 audit: $(TOOLS_STAMP)
-	$(AUDIT) -r $(LOCK)
+	$(AUDIT) -r $(DEV_LOCK)
 	$(AUDIT) -r $(TOOLS_LOCK)
 
 # After changing pyproject.toml or requirements-tools.in: resolve again, keeping the pins that still fit
@@ -54,8 +57,9 @@ audit: $(TOOLS_STAMP)
 lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet 'pip-tools==7.7.0'
-	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) $(UPGRADE) --extra dev --build-deps-for=editable \
-		-o $(LOCK) pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) $(UPGRADE) --all-build-deps -o $(LOCK) pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) $(UPGRADE) --all-build-deps --extra dev \
+		--constraint $(LOCK) -o $(DEV_LOCK) pyproject.toml
 	CUSTOM_COMPILE_COMMAND="make lock" $(COMPILE) $(UPGRADE) -o $(TOOLS_LOCK) requirements-tools.in
 
 # Far more fuzzed webhook requests than `make test` sends, fresh ones each run (about 20 minutes).

@@ -160,12 +160,20 @@ def test_every_function_and_project_dependency_is_packaged() -> None:
 def test_the_lock_pins_what_pyproject_asks_and_the_environment_is_the_lock() -> None:
     from importlib import metadata
 
-    locked = {pin.name: pin.version for pin, hashes in package.locked_hashes().items() if hashes}
+    def pins(lock: str) -> dict[str, str]:
+        return {pin.name: pin.version for pin, hashes in package.locked_hashes(REPO / lock).items() if hashes}
+
+    functions, locked = pins("requirements.lock"), pins("requirements-dev.lock")
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    for text in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
-        requirement = Requirement(text)
-        name = canonicalize_name(requirement.name)
-        assert name in locked and requirement.specifier.contains(locked[name]), f"{text}: run `make lock`"
+    for texts, lock in (
+        (project["dependencies"], functions),
+        (project["optional-dependencies"]["dev"], locked),
+    ):
+        for text in texts:
+            requirement = Requirement(text)
+            name = canonicalize_name(requirement.name)
+            assert name in lock and requirement.specifier.contains(lock[name]), f"{text}: run `make lock`"
+    assert {n: v for n, v in functions.items() if locked.get(n) != v} == {}  # the tests run the same pins
     installed = {
         canonicalize_name(d.metadata["Name"]): d.version
         for d in metadata.distributions()
