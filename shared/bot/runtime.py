@@ -37,9 +37,14 @@ log = logging.getLogger(__name__)
 
 
 def to_incoming(update: Update) -> Incoming | None:
-    """What the conversation understands of an update; None for update types the bot does not handle."""
+    """What the conversation understands of an update; None for update types the bot does not handle.
+
+    A parent's chat with the bot is private, and its id is the parent's user id: a message or a button
+    press whose chat is anyone else's (another parent's, a group's) is not the sender's to act on."""
     if (query := update.callback_query) is not None:
         chat_id = query.message.chat.id if query.message else query.from_user.id
+        if chat_id != query.from_user.id:
+            return None
         return Incoming(
             "callback",
             chat_id=chat_id,
@@ -50,6 +55,8 @@ def to_incoming(update: Update) -> Incoming | None:
         )
     message = update.message
     if message is None or message.from_user is None or message.chat.type != "private":
+        return None
+    if message.chat.id != message.from_user.id:
         return None
     user = message.from_user
     common: dict[str, Any] = {

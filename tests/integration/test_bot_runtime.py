@@ -92,6 +92,27 @@ def test_group_messages_and_edits_are_ignored(telegram) -> None:  # type: ignore
     assert [m["text"] for m in fake.messages(503)] == ["echo text"]
 
 
+def test_a_press_or_message_in_someone_elses_chat_is_ignored(telegram) -> None:  # type: ignore[no-untyped-def]
+    fake, url = telegram
+    echo = Echo()
+    bot = runtime(url, echo)
+    victim = {"id": 601, "type": "private", "first_name": "A"}
+    attacker = {"id": 602, "is_bot": False, "first_name": "M"}
+    bot_message = {
+        "message_id": 7,
+        "date": 0,
+        "chat": victim,
+        "from": {"id": 123456, "is_bot": True, "first_name": "Bot"},
+    }
+    press = {"id": "1", "from": attacker, "chat_instance": "1", "message": bot_message, "data": "erase:yes"}
+    bot.process({"update_id": 1, "callback_query": press})
+    message = {"message_id": 8, "date": 0, "chat": victim, "from": attacker, "text": "/delete_me"}
+    bot.process({"update_id": 2, "message": message})
+    assert echo.events == []
+    bot.process({"update_id": 3, "callback_query": {**press, "from": {**attacker, "id": 601}}})
+    assert [(e.kind, e.chat_id) for e in echo.events] == [("callback", 601)]  # the chat's own parent
+
+
 def test_voice_notes_and_long_ai_commands_reach_the_conversation_whole(telegram) -> None:  # type: ignore[no-untyped-def]
     fake, url = telegram
     echo = Echo()
