@@ -39,7 +39,7 @@ _PAGE = 500
 @dataclass(frozen=True)
 class Erased:
     lead_id: str | None  # None: the chat never became a lead
-    released_lesson: datetime | None  # the booked lesson that was cancelled
+    released_lesson: datetime | None  # the booked lesson (still ahead) that was cancelled
 
 
 @dataclass
@@ -62,7 +62,9 @@ class Erasure:
             booking = self.booking()
             if booking is not None and (problem := booking.release(lead)):
                 return problem
-            released = lead.lesson_at
+            # A past lesson's event is scrubbed too, but only a lesson still ahead is cancelled.
+            if lead.lesson_at is not None and lead.lesson_at > self.clock.now():
+                released = lead.lesson_at
         if lead is not None:
             self._forget_lead(lead, released)
         self._forget_chat(chat_id)

@@ -173,3 +173,16 @@ def test_a_row_still_due_is_written_blank_when_the_erasure_comes_in_the_same_bat
     results = desk.outbox.perform_batch([older, erased])  # type: ignore[misc]
     assert results == {older.effect_id: None, erased.effect_id: None}
     assert academy.crm.row(lead_id)["status"] == "DELETED" and academy.crm.row(lead_id)["name"] == ""
+
+
+def test_a_past_lesson_is_scrubbed_from_the_calendar_but_not_announced_as_cancelled(desk: Desk) -> None:
+    academy = desk.academy
+    parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+    parent.book_first_slot()
+    lead = parent.lead
+    academy.clock.advance(days=3)  # the lesson took place
+    erased = desk.erasure.erase(1, lead.lead_id)
+    assert erased.released_lesson is None  # type: ignore[union-attr]
+    assert academy.calendar.events[lead.calendar_event_id]["description"] == ""
+    desk.deliver()
+    assert "слот" not in desk.notifier.managers[-1] and academy.crm.log[-1].details == ""
