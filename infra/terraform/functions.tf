@@ -28,7 +28,7 @@ resource "google_cloudfunctions2_function" "fn" {
     available_memory               = each.value.memory
     timeout_seconds                = each.value.timeout
     max_instance_count             = each.value.max_instances
-    min_instance_count             = 0
+    min_instance_count             = lookup(var.min_instances, each.key, 0)
     all_traffic_on_latest_revision = true
     # Tilda, Telegram and Cloud Tasks all call from outside any VPC: IAM decides who gets in.
     ingress_settings      = "ALLOW_ALL"

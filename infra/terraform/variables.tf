@@ -66,6 +66,20 @@ variable "artifact_retention_days" {
   }
 }
 
+variable "min_instances" {
+  type        = map(number)
+  description = "Instances kept warm per function (min_instance_count), e.g. { tg_webhook = 1 }; others scale to zero. A warm tg_webhook spares parents the cold start, at the cost of one idle instance billed all month."
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name, count in var.min_instances :
+      contains(["tilda_webhook", "tg_webhook", "email_chain", "reminders"], name) && count >= 0 && count <= 3
+    ])
+    error_message = "min_instances takes tilda_webhook, tg_webhook, email_chain or reminders, each 0 to 3."
+  }
+}
+
 variable "register_telegram_webhook" {
   type        = bool
   description = "Run `python -m local.telegram_webhook set` after tg_webhook is deployed (needs gcloud authenticated and the repository's .venv)."

@@ -6,8 +6,10 @@ terraform {
 
   required_providers {
     google = {
-      source  = "hashicorp/google"
-      version = ">= 6.20.0, < 8.0.0"
+      source = "hashicorp/google"
+      # The lower bound is the version tests/infra/test_terraform_schema.py checks every resource
+      # against (local/tf_schema.py: @cdktf/provider-google 16.12.1 is generated from it).
+      version = ">= 6.50.0, < 7.0.0"
     }
   }
 }
