@@ -43,6 +43,9 @@ locals {
     "tg_webhook:reminders:enqueuer" = { function = "tg_webhook", queue = "reminders", role = "roles/cloudtasks.enqueuer" }
     # ...and deletes them when the lesson is rescheduled or cancelled.
     "tg_webhook:reminders:deleter" = { function = "tg_webhook", queue = "reminders", role = "roles/cloudtasks.taskDeleter" }
+    # A parent's /delete_me lists both queues for the lead's pending tasks, to delete them.
+    "tg_webhook:email_chain:viewer" = { function = "tg_webhook", queue = "email_chain", role = "roles/cloudtasks.viewer" }
+    "tg_webhook:reminders:viewer"   = { function = "tg_webhook", queue = "reminders", role = "roles/cloudtasks.viewer" }
     # email_chain schedules the chain's next step (email1 -> email2 -> call_alert).
     "email_chain:email_chain:enqueuer" = { function = "email_chain", queue = "email_chain", role = "roles/cloudtasks.enqueuer" }
   }
