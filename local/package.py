@@ -48,8 +48,8 @@ _COMMON = (
     "flask",  # main.py and shared.entrypoints: Request/Response (functions-framework's own web framework)
     "pydantic",  # shared.config, shared.domain.*, the task payloads of shared.entrypoints
     "pydantic-settings",  # shared.config.Settings
-    "phonenumbers",  # shared.domain.leads, imported by every path (bootstrap → LeadRepository)
-    "email-validator",  # shared.domain.leads
+    "phonenumbers",  # shared.domain.leads.normalise_phone (imported on first use)
+    "email-validator",  # shared.domain.leads.normalise_email (imported on first use)
     "google-cloud-firestore",  # Container.store: the production state backend (STATE_BACKEND=firestore)
     "google-api-core",  # shared.adapters.store_firestore imports its exceptions and datetime helpers
     "redis",  # Container.store when STATE_BACKEND=redis, a supported setting for every function

@@ -8,8 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
 
 
@@ -40,6 +38,8 @@ class InvalidContact(ValueError):
 
 def normalise_phone(raw: str, default_region: str) -> str:
     """Return the number in E.164, or raise InvalidContact."""
+    import phonenumbers  # on first use: email_chain and reminders never validate a contact
+
     try:
         number = phonenumbers.parse(raw.strip(), default_region.upper())
     except phonenumbers.NumberParseException:
@@ -51,6 +51,8 @@ def normalise_phone(raw: str, default_region: str) -> str:
 
 def normalise_email(raw: str) -> str:
     """Return the address with its domain lower-cased, or raise InvalidContact."""
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
