@@ -27,7 +27,8 @@ def cold_start(
 
 
 def cold_start_run(lab: Lab) -> ColdStartRun:
-    """One interleaved round: bare, tilda_webhook creating a lead, email_chain writing it (its CRM flush),
+    """One interleaved round: bare, the floor (bare + the Firestore and Cloud Tasks clients, one call each),
+    tilda_webhook creating a lead, email_chain writing it (its CRM flush),
     tg_webhook welcoming a new parent (its first correct answer: a 200 to /start, the welcome messages
     checked after), reminders sending the −24 h reminder of a lesson that parent then books (tg_webhook,
     already warm, stopped before reminders is spawned), then a fresh tg_webhook answering another new
@@ -37,6 +38,7 @@ def cold_start_run(lab: Lab) -> ColdStartRun:
     lab.script_ai_reply()
     (slot,) = lab.add_free_slots(1)
     bare, _ = cold_start(lab, "bare", lambda: lab.http.get(lab.url("bare")), lambda r: r.text == "ok")
+    floor, _ = cold_start(lab, "floor", lambda: lab.http.get(lab.url("floor")), lambda r: r.text == "ok")
     tilda, answer = cold_start(lab, "tilda_webhook", lab.post_lead, is_created)
     # The lead's first task: the batched writer's flush, which writes its row and tells the managers.
     task = CrmFlush.after([answer.json()["lead_id"], uuid.uuid4().hex])
@@ -63,6 +65,7 @@ def cold_start_run(lab: Lab) -> ColdStartRun:
     lab.check_reminded(booking, BENCH_REMINDER)
     return ColdStartRun(
         bare=bare,
+        floor=floor,
         tilda_webhook=tilda,
         email_chain=chain,
         tg_webhook=bot,

@@ -25,6 +25,7 @@ from local.bench.constants import (
     BARE_SOURCE,
     CONSENT,
     DAY,
+    FLOOR_SOURCE,
     HALF_HOUR,
     PARENT_LANGUAGE,
     PARENT_NAME,
@@ -57,6 +58,8 @@ class Lab:
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
     bare_source: Path = field(init=False)
     bare_port: int = field(init=False)
+    floor_source: Path = field(init=False)
+    floor_port: int = field(init=False)
     _leads: int = 0
     _phone_base: int = field(default_factory=lambda: uuid.uuid4().int % 9_000_000)
     _parents: int = 0
@@ -70,6 +73,10 @@ class Lab:
         self.bare_source.parent.mkdir(parents=True, exist_ok=True)
         self.bare_source.write_text(BARE_SOURCE)
         self.bare_port = free_port()
+        self.floor_source = self.log_dir / "floor" / "main.py"
+        self.floor_source.parent.mkdir(parents=True, exist_ok=True)
+        self.floor_source.write_text(FLOOR_SOURCE)
+        self.floor_port = free_port()
         self.cleanup.callback(lambda: self.http.close())
 
     @property
@@ -98,16 +105,20 @@ class Lab:
             raise BenchError(f"the OpenAI fake refuses the functions' key: {response.text}")
 
     def url(self, function: str) -> str:
-        if function == "bare":
-            return f"http://127.0.0.1:{self.bare_port}/"
+        if function in ("bare", "floor"):
+            return f"http://127.0.0.1:{self.port(function)}/"
         return self.stack.url(function)
 
     def port(self, function: str) -> int:
-        return self.bare_port if function == "bare" else int(getattr(self.stack.ports, function))
+        if function in ("bare", "floor"):
+            return self.bare_port if function == "bare" else self.floor_port
+        return int(getattr(self.stack.ports, function))
 
     def _source(self, function: str) -> tuple[Path, str]:
         if function == "bare":
             return self.bare_source, "hello"
+        if function == "floor":
+            return self.floor_source, "floor"
         return REPO / "functions" / function / "main.py", function
 
     # ---- processes ----

@@ -274,8 +274,11 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         f"`{AI_BACK}`) (`openai` imported, the SDK client built, one chat completion from the OpenAI fake, "
         "which answers a fixed text, so the fallback of a failed call cannot pass). Each is divided by the "
         "cold start of a bare functions-framework `hello` function started the same way in the same round; "
-        "rounds interleave bare, tilda_webhook, email_chain, tg_webhook, reminders and tg_webhook on a "
-        f"question, {len(results.runs)} rounds, median ratio.",
+        "rounds interleave bare, floor, tilda_webhook, email_chain, tg_webhook, reminders and tg_webhook on "
+        f"a question, {len(results.runs)} rounds, median ratio. The **floor** is a bare function that, on "
+        "its first request as ours do, builds the two Google clients every function of ours uses (Firestore "
+        "over gRPC, Cloud Tasks) and makes one call with each: what a function costs above "
+        "`floor.cold_start` is ours to cut, what lies below it is the chosen clients'.",
         f"- **Peak RSS**: VmHWM of each process of the function's tree after its scenario — {SCENARIO_LEADS} "
         "Tilda leads, and every task they make (sync, email1, email2, call_alert) delivered through the "
         f"Cloud Tasks emulator; for tg_webhook, {SCENARIO_PARENTS} new parents each going /start → consent "
