@@ -117,6 +117,10 @@ class Stack:
         for url in self.fakes_url.values():
             httpx.post(f"{url}/_fake/reset", timeout=5).raise_for_status()
         httpx.post(f"{self.tasks_url}/_emulator/reset", timeout=5).raise_for_status()
+        self.wipe_store()
+
+    def wipe_store(self) -> None:
+        """Every document of the store gone (the emulator's or redis-server's own reset)."""
         if self.store == "firestore":
             project = self.env["GOOGLE_CLOUD_PROJECT"]
             httpx.delete(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from string import Template
 
@@ -84,13 +85,17 @@ def new_lead_text(lead: Lead, event: SyncEvent, language: str) -> str:
     return f"{title}\n{_contacts(lead, language)}"
 
 
-def booking_text(lead: Lead, event: SyncEvent, timezone: str, language: str) -> str:
-    """The managers' chat message when a parent books, reschedules or cancels a trial lesson."""
+def manager_time(moment: datetime, timezone: str) -> str:
+    """A lesson's time as the managers' messages give it: 07.12.2026 09:00, in the academy's zone."""
     from zoneinfo import ZoneInfo
 
+    return f"{moment.astimezone(ZoneInfo(timezone)):%d.%m.%Y %H:%M}"
+
+
+def booking_text(lead: Lead, event: SyncEvent, timezone: str, language: str) -> str:
+    """The managers' chat message when a parent books, reschedules or cancels a trial lesson."""
     if event is SyncEvent.SCHEDULED and lead.lesson_at:
-        local = lead.lesson_at.astimezone(ZoneInfo(timezone))
-        title = t(language, "manager_booked", when=f"{local:%d.%m.%Y %H:%M}", timezone=timezone)
+        title = t(language, "manager_booked", when=manager_time(lead.lesson_at, timezone), timezone=timezone)
         if not lead.zoom_link:
             title += "\n" + t(language, "manager_booked_no_zoom")
     elif event is SyncEvent.RESCHEDULED:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from shared.domain.effects import OUTBOX, Effect, EffectKind
+from shared.domain.email_chain import manager_time
 from shared.domain.leads import Lead
 from shared.flows.crm_flush import FlushRequests
 from shared.flows.lead_repository import LeadRepository
@@ -109,9 +109,8 @@ class Erasure:
         text = t(language, "manager_deleted", lead_id=lead_id)
         details = ""
         if released is not None:
-            local = released.astimezone(ZoneInfo(self.timezone))
             details = f"lesson {released.isoformat(timespec='minutes')} released"
-            text += "\n" + t(language, "manager_deleted_lesson", when=f"{local:%d.%m.%Y %H:%M}")
+            text += "\n" + t(language, "manager_deleted_lesson", when=manager_time(released, self.timezone))
         return [
             Effect(kind=EffectKind.CRM_ROW, lead_id=lead_id, key=ERASED_KEY, erased_at=now),
             Effect(

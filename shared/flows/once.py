@@ -50,8 +50,7 @@ def run_once(
     except BaseException:
         store.delete(ONCE, key)
         raise
-    stored = result if isinstance(result, dict) else None
-    store.put(ONCE, key, {"state": "done", "result": stored}, ttl=keep)
+    mark_done(store, key, result if isinstance(result, dict) else None, keep=keep)
     return result
 
 

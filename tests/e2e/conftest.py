@@ -198,6 +198,16 @@ class System:
     def leads(self) -> LeadRepository:
         return LeadRepository(self.store())
 
+    def documents(self, *, names_only: bool = False) -> list[tuple[str, Any]]:
+        """Every document the functions keep, as (collection/id, its snapshot); `names_only`: fetched
+        without their data (the write time is still there)."""
+        client = self.store()._db
+        return [
+            (f"{collection.id}/{snapshot.id}", snapshot)
+            for collection in client.collections()
+            for snapshot in (collection.select([]) if names_only else collection).stream()
+        ]
+
 
 @pytest.fixture
 def system(stack: Stack) -> Iterator[System]:

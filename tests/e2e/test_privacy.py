@@ -12,18 +12,13 @@ ANNA, BORIS = 7003001, 7003002
 ANNA_PHONE, ANNA_EMAIL = "79161234567", "anna@example.com"
 
 
-def documents(system: System) -> list[tuple[str, str]]:
-    """Every document the functions keep, as (collection/id, its JSON)."""
-    client = system.store()._db  # the same emulator the functions write to
-    return [
-        (f"{collection.id}/{snapshot.id}", json.dumps(snapshot.to_dict(), ensure_ascii=False, default=str))
-        for collection in client.collections()
-        for snapshot in collection.stream()
-    ]
-
-
 def mentioning(system: System, *needles: str) -> list[str]:
-    return [path for path, text in documents(system) if any(n in path or n in text for n in needles)]
+    """The documents whose path or content holds one of `needles`."""
+    texts = [
+        (path, json.dumps(snapshot.to_dict(), ensure_ascii=False, default=str))
+        for path, snapshot in system.documents()
+    ]
+    return [path for path, text in texts if any(n in path or n in text for n in needles)]
 
 
 def last_text(system: System, chat_id: int) -> str:
