@@ -22,7 +22,10 @@ class Document:
 
 
 class StateStore(Protocol):
-    """A document store with atomic create and compare-and-set; expired documents read as absent."""
+    """A document store with atomic create and compare-and-set; expired documents read as absent.
+
+    Every operation is one round trip to the store (`create` over an expired document excepted), which
+    is what `make bench` counts."""
 
     def get(self, collection: str, key: str) -> Document | None: ...
 
@@ -41,6 +44,18 @@ class StateStore(Protocol):
         ttl: timedelta | None = None,
     ) -> bool:
         """Overwrite only if the stored version is still `expected_version`; True on success."""
+        ...
+
+    def compare_and_set(
+        self,
+        collection: str,
+        key: str,
+        data: Mapping[str, Any],
+        expected_version: int | None,
+        ttl: timedelta | None = None,
+    ) -> int | None:
+        """`create` (`expected_version` None) or `replace`, returning the version written (None: refused),
+        so the next compare-and-set on the document needs no read."""
         ...
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:

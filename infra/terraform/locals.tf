@@ -17,7 +17,7 @@ locals {
       description   = "Telegram updates: onboarding, booking, the assistant and voice notes"
       public        = true    # Telegram cannot present a Google identity: the handler checks the secret token header
       memory        = "512Mi" # python-telegram-bot, the OpenAI SDK and a voice note of up to 20 MB
-      timeout       = 90      # an assistant answer or a transcription; below the 2-minute run-once lease per update
+      timeout       = 90      # an assistant answer or a transcription; below the 2-minute lease of a question being answered
       max_instances = 10
       secrets       = ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ZOOM_CLIENT_SECRET", "OPENAI_API_KEY"]
     }
@@ -151,9 +151,8 @@ locals {
     "ai_history",      # shared/flows/assistant.py HISTORY (AI_HISTORY_HOURS)
     "ai_rate",         # shared/bootstrap.py RateLimiter(..., "ai_rate", ...)
     "alerts",          # shared/flows/outbox.py alert_once, email_chain.py: one alert per hour and key
-    "chat_locks",      # shared/flows/conversation.py CHAT_LOCKS (lease)
     "lead_locks",      # shared/flows/lead_repository.py LOCKS (lease)
-    "once",            # shared/flows/once.py: run-once keys of updates, submissions and task steps
+    "once",            # shared/flows/once.py: run-once keys of submissions and task steps
     "repeat_notices",  # shared/flows/form_effects.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
     "crm_writer",      # shared/flows/crm_flush.py CRM_WRITER: the writer's lock and its waiting flush
     "failing_steps",   # shared/flows/email_chain.py FAILING_STEPS: a failing step's first failure (horizon + 1 day)

@@ -101,19 +101,7 @@ class FirestoreStore:
     def create(
         self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None
     ) -> bool:
-        ref = self._ref(collection, key)
-        try:
-            ref.create(self._encode(data, ttl), retry=self._write_retry, timeout=self._timeout)
-            return True
-        except (AlreadyExists, Conflict):
-            pass
-        # It exists: only an expired document may be overwritten, and only if nobody else did first.
-        snapshot = ref.get(retry=self._read_retry, timeout=self._timeout)
-        if not snapshot.exists:
-            return self.create(collection, key, data, ttl)
-        if not self._expired(snapshot.to_dict() or {}):
-            return False
-        return self.replace(collection, key, data, _version(snapshot.update_time), ttl)
+        return self._create(collection, key, data, ttl) is not None
 
     def replace(
         self,
@@ -123,24 +111,63 @@ class FirestoreStore:
         expected_version: int,
         ttl: timedelta | None = None,
     ) -> bool:
+        return self._replace(collection, key, data, expected_version, ttl) is not None
+
+    def compare_and_set(
+        self,
+        collection: str,
+        key: str,
+        data: Mapping[str, Any],
+        expected_version: int | None,
+        ttl: timedelta | None = None,
+    ) -> int | None:
+        if expected_version is None:
+            return self._create(collection, key, data, ttl)
+        return self._replace(collection, key, data, expected_version, ttl)
+
+    def _create(
+        self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None
+    ) -> int | None:
+        ref = self._ref(collection, key)
+        try:
+            result = ref.create(self._encode(data, ttl), retry=self._write_retry, timeout=self._timeout)
+            return _version(result.update_time)
+        except (AlreadyExists, Conflict):
+            pass
+        # It exists: only an expired document may be overwritten, and only if nobody else did first.
+        snapshot = ref.get(retry=self._read_retry, timeout=self._timeout)
+        if not snapshot.exists:
+            return self._create(collection, key, data, ttl)
+        if not self._expired(snapshot.to_dict() or {}):
+            return None
+        return self._replace(collection, key, data, _version(snapshot.update_time), ttl)
+
+    def _replace(
+        self,
+        collection: str,
+        key: str,
+        data: Mapping[str, Any],
+        expected_version: int,
+        ttl: timedelta | None,
+    ) -> int | None:
         if expected_version < _NS:
             # Not a version this store handed out; an epoch-zero time would be sent as "no precondition".
-            return False
+            return None
         ref = self._ref(collection, key)
         # A version comes from `get`, which never returns an expired document; expiring in the moment
         # between that read and this write is harmless (the write sets a new expiry).
         try:
             # Firestore refuses the write unless the document exists with exactly this update time;
             # `update` replaces each named top-level field whole, so this overwrites the document.
-            ref.update(
+            result = ref.update(
                 self._encode(data, ttl),
                 option=self._db.write_option(last_update_time=_update_time(expected_version)),
                 retry=self._write_retry,
                 timeout=self._timeout,
             )
         except (FailedPrecondition, NotFound):
-            return False
-        return True
+            return None
+        return _version(result.update_time)
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
         self._ref(collection, key).set(

@@ -1,4 +1,4 @@
-"""State store on Redis: JSON documents with a version, SET NX for create, WATCH/MULTI for compare-and-set."""
+"""State store on Redis: JSON documents with a version; every write is one Lua script (one round trip)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,40 @@ from shared.ports import Document
 _GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")  # SCAN's MATCH is a glob: a prefix is matched literally
 
 
+# The check (create: absent; replace: at `expected`), the write with its new version and expiry, and the
+# due index in one script: atomic, and one round trip. Returns the new version, or 0 when refused.
+_WRITE = """
+local raw = redis.call('GET', KEYS[1])
+local mode = ARGV[1]
+local version = 1
+if raw then
+  if mode == 'create' then return 0 end
+  local old = cjson.decode(raw)['v']
+  if mode == 'replace' and old ~= tonumber(ARGV[2]) then return 0 end
+  version = old + 1
+elseif mode == 'replace' then
+  return 0
+end
+local document = '{"v": ' .. string.format('%d', version) .. ', "data": ' .. ARGV[3] .. '}'
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[1], document, 'PX', ARGV[4])
+else
+  redis.call('SET', KEYS[1], document)
+end
+if ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6])
+else
+  redis.call('ZREM', KEYS[2], ARGV[6])
+end
+return version
+"""
+
+
 class RedisStore:
     def __init__(self, client: redis.Redis, namespace: str = "") -> None:
         self._redis = client
         self._namespace = namespace
+        self._script = client.register_script(_WRITE)  # EVALSHA; the script is loaded on first use
 
     def _key(self, collection: str, key: str) -> str:
         return f"{self._namespace}{collection}:{key}"
@@ -26,10 +56,6 @@ class RedisStore:
     def _index(self, collection: str) -> str:
         """The sorted set of a collection's documents that have a `due_at` (the outbox's work list)."""
         return f"{self._namespace}{collection}#due"
-
-    @staticmethod
-    def _encode(data: Mapping[str, Any], version: int) -> str:
-        return json.dumps({"v": version, "data": dict(data)}, ensure_ascii=False)
 
     @staticmethod
     def _ttl_ms(ttl: timedelta | None) -> int | None:
@@ -45,22 +71,7 @@ class RedisStore:
     def create(
         self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None
     ) -> bool:
-        name = self._key(collection, key)
-        if _due_at(data) is None:  # the common case: one SET NX
-            return bool(self._redis.set(name, self._encode(data, 1), nx=True, px=self._ttl_ms(ttl)))
-        with self._redis.pipeline() as pipe:
-            try:
-                pipe.watch(name)
-                if pipe.exists(name):
-                    pipe.unwatch()
-                    return False
-                pipe.multi()
-                pipe.set(name, self._encode(data, 1), px=self._ttl_ms(ttl))
-                self._reindex(pipe, collection, key, None, data)
-                pipe.execute()
-                return True
-            except redis.WatchError:
-                return False
+        return self._write(collection, key, data, "create", 0, ttl) is not None
 
     def replace(
         self,
@@ -70,37 +81,22 @@ class RedisStore:
         expected_version: int,
         ttl: timedelta | None = None,
     ) -> bool:
-        name = self._key(collection, key)
-        with self._redis.pipeline() as pipe:
-            try:
-                pipe.watch(name)
-                raw = pipe.get(name)
-                if raw is None or json.loads(raw)["v"] != expected_version:
-                    pipe.unwatch()
-                    return False
-                pipe.multi()
-                pipe.set(name, self._encode(data, expected_version + 1), px=self._ttl_ms(ttl))
-                self._reindex(pipe, collection, key, json.loads(raw)["data"], data)
-                pipe.execute()
-                return True
-            except redis.WatchError:
-                return False
+        return self._write(collection, key, data, "replace", expected_version, ttl) is not None
+
+    def compare_and_set(
+        self,
+        collection: str,
+        key: str,
+        data: Mapping[str, Any],
+        expected_version: int | None,
+        ttl: timedelta | None = None,
+    ) -> int | None:
+        if expected_version is None:
+            return self._write(collection, key, data, "create", 0, ttl)
+        return self._write(collection, key, data, "replace", expected_version, ttl)
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
-        name = self._key(collection, key)
-        with self._redis.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(name)
-                    raw = pipe.get(name)
-                    old = json.loads(raw) if raw is not None else None
-                    pipe.multi()
-                    pipe.set(name, self._encode(data, old["v"] + 1 if old else 1), px=self._ttl_ms(ttl))
-                    self._reindex(pipe, collection, key, old["data"] if old else None, data)
-                    pipe.execute()
-                    return
-                except redis.WatchError:
-                    continue
+        self._write(collection, key, data, "put", 0, ttl)
 
     def delete(self, collection: str, key: str) -> None:
         with self._redis.pipeline(transaction=False) as pipe:
@@ -132,20 +128,29 @@ class RedisStore:
             found.append((key, Document(stored["data"], stored["v"])))
         return found
 
-    def _reindex(
+    def _write(
         self,
-        pipe: Any,
         collection: str,
         key: str,
-        old: Mapping[str, Any] | None,
-        new: Mapping[str, Any],
-    ) -> None:
-        """Queue the index change of a write inside its MULTI (so both happen or neither)."""
-        due_at = _due_at(new)
-        if due_at is not None:
-            pipe.zadd(self._index(collection), {key: due_at})
-        elif old is not None and _due_at(old) is not None:
-            pipe.zrem(self._index(collection), key)
+        data: Mapping[str, Any],
+        mode: str,
+        expected_version: int,
+        ttl: timedelta | None,
+    ) -> int | None:
+        """One script, so one round trip: the check, the write and the due index change together."""
+        due_at = _due_at(data)
+        written = self._script(
+            keys=[self._key(collection, key), self._index(collection)],
+            args=[
+                mode,
+                expected_version,
+                json.dumps(dict(data), ensure_ascii=False),
+                self._ttl_ms(ttl) or "",
+                repr(due_at) if due_at is not None else "",
+                key,
+            ],
+        )
+        return int(written) or None
 
 
 def _due_at(data: Mapping[str, Any]) -> float | None:

@@ -1,34 +1,50 @@
-"""One update of a parent's chat: the scenes under the chat's lock, the assistant and voice around them.
+"""One update of a parent's chat: the scenes on the chat's document, the assistant and voice around them.
 
-The scenes (shared/bot/scenes) run under the chat's lock, loading and saving only that chat's session, so
-a button and a message of one parent arriving together are applied one after the other. The slow, paid
-parts (transcribing a voice note, asking the model) run outside the lock: a parent's buttons stay
-responsive while the assistant thinks, and the rate limit, not the lock, is what bounds the cost.
+The chat's document (shared/bot/chat_document.py) holds the session and the update bookkeeping, so an
+ordinary message or button press costs one read and one compare-and-set write, and two updates of one
+chat arriving together are applied one after the other. A step that reaches outside the session (books,
+registers, erases) first takes the chat's lock in that document (`SceneContext.claim`), so its effects
+happen once. The slow, paid parts (transcribing a voice note, asking the model) run without the lock: a
+parent's buttons stay responsive while the assistant thinks, and the rate limit, not the lock, is what
+bounds the cost.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import random
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.bot import scenes
 from shared.bot.callbacks import AiBack
+from shared.bot.chat_document import ChatDocument, UpdateBusy, UpdateHandled
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes.base import SceneContext, follow_telegram_language
 from shared.domain.conversation import Incoming, Session, assistant_question
-from shared.flows.locks import hold_locks
 from shared.i18n import t
-from shared.ports import Clock, StateStore
+from shared.ports import Clock, StateStore, StoreConflict
 
 if TYPE_CHECKING:  # built on first use: a /start pays neither for the AI filters nor for the model
     from shared.flows.assistant import AssistantFlow
     from shared.flows.voice import Unheard, VoiceInput
 
+__all__ = ["SESSIONS", "Conversation", "UpdateBusy", "UpdateHandled"]
+log = logging.getLogger(__name__)
+
 SESSIONS = "sessions"
-CHAT_LOCKS = "chat_locks"
 # Longer than the slowest step under the lock (store and Cloud Tasks calls, the Calendar when booking).
 _CHAT_LEASE = timedelta(seconds=60)
+# Longer than the slowest answer (BotRuntime.process gives an update 80 s).
+_ASK_LEASE = timedelta(minutes=2)
+_WAIT_FOR_LOCK = 10.0  # seconds an update waits for another one's step before failing
+
+
+class _Lost(Exception):
+    """The document changed since it was read, before this update did anything outside it: read again."""
 
 
 class Conversation:
@@ -50,24 +66,53 @@ class Conversation:
         self._voice = voice
 
     def handle(self, event: Incoming) -> list[Reply]:
-        """What to send back for `event`."""
+        """What to send back for `event`; UpdateHandled for a duplicate, UpdateBusy while another delivery
+        of it is being handled."""
         if event.kind == "voice":
-            language = self._language(event)
-            heard = self._voice().hear(event, language)
-            if not isinstance(heard, Incoming):
-                return [self._unheard(heard, language)]
-            event = heard
+            return self._voice_note(event)
+        return self._in_chat(event, noted=False)
+
+    def _in_chat(self, event: Incoming, *, noted: bool) -> list[Reply]:
+        """A step or a question (`noted`: a voice note's text, already noted as being answered)."""
+        while True:
+            chat = self._read(event, noted=noted)
+            session = _session(chat, event)
+            try:
+                if (question := assistant_question(session, event)) is not None:
+                    return self._answer(chat, session, event, question, noted=noted)
+                return self._step(chat, session, event)
+            except _Lost:
+                continue
+
+    def _step(self, chat: ChatDocument, session: Session, event: Incoming) -> list[Reply]:
+        """One scene step, saved with the update marked handled in one compare-and-set write. Losing
+        that write before the step claimed the chat means it changed nothing else: it runs again."""
         key = str(event.chat_id)
-        with hold_locks(self._store, CHAT_LOCKS, [key], lease=_CHAT_LEASE, clock=self._clock):
-            stored, session = self._session(event)
-            question = assistant_question(session, event)
-            turn = None if question is not None else scenes.advance(self._scenes(), session, event)
-            replies = turn.replies if turn else []
-            if turn is not None and turn.forget_session:
-                self._store.delete(SESSIONS, key)
-            elif (changed := session.model_dump(mode="json")) != stored:  # a question changes nothing
-                self._store.put(SESSIONS, key, changed, ttl=self._retention)
-        if question is not None:
+        claim = _Claim(self, chat, event.update_id, key)
+        try:
+            turn = scenes.advance(dataclasses.replace(self._scenes(), claim=claim), session, event)
+        except _Lost:
+            raise
+        except BaseException:
+            claim.release()
+            raise
+        if turn.forget_session:
+            self._store.delete(SESSIONS, key)
+            return turn.replies
+        saved = claim.document.with_(session.model_dump(mode="json"), done=event.update_id, now=self._now())
+        if self._write(key, saved, claim.document.version) is None:
+            if claim.held:  # the step outlived its lease and another update took the chat
+                raise StoreConflict("the chat's lock was taken over during a step")
+            raise _Lost
+        return turn.replies
+
+    def _answer(
+        self, chat: ChatDocument, session: Session, event: Incoming, question: str, *, noted: bool
+    ) -> list[Reply]:
+        """The assistant's answer; the update is noted as being answered meanwhile."""
+        if not noted:
+            chat = self._note_asking(chat, event)
+        try:
             answer = self._assistant().answer(
                 event.chat_id,
                 question,
@@ -76,9 +121,85 @@ class Conversation:
                 # Before consenting, a parent's messages are answered but not kept.
                 remember=session.consent_at is not None,
             )
-            back = Button(t(session.language, "ai_back"), AiBack())
-            replies.append(Reply(answer, buttons=[[back]]))
-        return replies
+        finally:
+            self._done(event, chat)
+        back = Button(t(session.language, "ai_back"), AiBack())
+        return [Reply(answer, buttons=[[back]])]
+
+    def _voice_note(self, event: Incoming) -> list[Reply]:
+        """Hear the note (noted as being answered meanwhile), then handle its text like a typed one."""
+        while True:
+            chat = self._read(event, noted=False)
+            language = _session(chat, event).language
+            try:
+                chat = self._note_asking(chat, event)
+                break
+            except _Lost:
+                continue
+        try:
+            heard = self._voice().hear(event, language)
+        except BaseException:
+            self._done(event, chat)
+            raise
+        if not isinstance(heard, Incoming):
+            self._done(event, chat)
+            return [self._unheard(heard, language)]
+        return self._in_chat(heard, noted=True)
+
+    # ---- the chat's document ------------------------------------------------------------------------
+    def _read(self, event: Incoming, *, noted: bool) -> ChatDocument:
+        """The chat's document once no other update's step holds its lock. Raises UpdateHandled for a
+        duplicate, UpdateBusy when another delivery of this update is at work (`noted`: this delivery
+        noted it as being answered itself)."""
+        key = str(event.chat_id)
+        deadline = time.monotonic() + _WAIT_FOR_LOCK
+        while True:
+            found = self._store.get(SESSIONS, key)
+            chat = ChatDocument(found.data, found.version) if found else ChatDocument({}, None)
+            now = self._now()
+            if chat.handled(event.update_id):
+                raise UpdateHandled(event.update_id)
+            holder = chat.lock_holder(now)
+            if holder == event.update_id or (not noted and chat.asked(event.update_id, now)):
+                raise UpdateBusy(event.update_id)
+            if holder is None:
+                return chat
+            if time.monotonic() > deadline:
+                raise StoreConflict("the chat stayed locked")
+            time.sleep(random.uniform(0.01, 0.03))
+
+    def _write(self, key: str, data: dict[str, Any], version: int | None) -> int | None:
+        """Compare-and-set on the chat's document: its new version, or None if it was not `version`."""
+        return self._store.compare_and_set(SESSIONS, key, data, version, ttl=self._retention)
+
+    def _note_asking(self, chat: ChatDocument, event: Incoming) -> ChatDocument:
+        now = self._now()
+        noted = chat.with_(asking=(event.update_id, now + _ASK_LEASE.total_seconds()), now=now)
+        version = self._write(str(event.chat_id), noted, chat.version)
+        if version is None:
+            raise _Lost
+        return ChatDocument(noted, version)
+
+    def _done(self, event: Incoming, chat: ChatDocument) -> None:
+        """Note an answered update handled (best effort: else its lease ends and a redelivery after that
+        would be answered again). A chat forgotten meanwhile stays forgotten."""
+        key = str(event.chat_id)
+        try:
+            for _ in range(10):
+                if self._write(key, chat.with_(done=event.update_id, now=self._now()), chat.version):
+                    return
+                found = self._store.get(SESSIONS, key)
+                if found is None:
+                    return
+                chat = ChatDocument(found.data, found.version)
+            log.warning(
+                "answered update not noted: the chat kept changing", extra={"update_id": event.update_id}
+            )
+        except Exception as exc:
+            log.warning("answered update not noted", extra={"update_id": event.update_id, "reason": str(exc)})
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp() if self._clock is not None else time.time()
 
     def _unheard(self, why: Unheard, language: str) -> Reply:
         """Why a voice note was not heard, in words."""
@@ -93,13 +214,44 @@ class Conversation:
         }
         return Reply(texts[why])
 
-    def _session(self, event: Incoming) -> tuple[dict[str, Any] | None, Session]:
-        """The chat's session as stored (None: new chat) and as this update sees it."""
-        document = self._store.get(SESSIONS, str(event.chat_id))
-        session = Session.model_validate(document.data) if document else Session(chat_id=event.chat_id)
-        follow_telegram_language(session, event)
-        return (document.data if document else None), session
 
-    def _language(self, event: Incoming) -> str:
-        """The parent's language for a voice note, read without the lock (a stale read is harmless)."""
-        return self._session(event)[1].language
+def _session(chat: ChatDocument, event: Incoming) -> Session:
+    """The chat's session as this update sees it (in the parent's Telegram language until they chose)."""
+    session = chat.session(event.chat_id)
+    follow_telegram_language(session, event)
+    return session
+
+
+class _Claim:
+    """`SceneContext.claim` for one step: takes the chat's lock, by compare-and-set on the document as
+    this update read it, before the step's first effect outside the session. Losing means the chat
+    changed since: nothing was done yet, so the step is run again on a fresh read."""
+
+    def __init__(self, conversation: Conversation, chat: ChatDocument, update_id: int, key: str) -> None:
+        self._conversation = conversation
+        self._update_id = update_id
+        self._key = key
+        self.document = chat
+        self.held = False
+
+    def __call__(self) -> None:
+        if self.held:
+            return
+        c = self._conversation
+        lock = {"update_id": self._update_id, "until": c._now() + _CHAT_LEASE.total_seconds()}
+        data = self.document.with_(lock=lock, now=c._now())
+        version = c._write(self._key, data, self.document.version)
+        if version is None:
+            raise _Lost
+        self.document = ChatDocument(data, version)
+        self.held = True
+
+    def release(self) -> None:
+        """After a failed step: the lock is freed at once (best effort: else its lease frees it)."""
+        if not self.held:
+            return
+        c = self._conversation
+        try:
+            c._write(self._key, self.document.with_(now=c._now()), self.document.version)
+        except Exception as exc:
+            log.warning("chat lock left to its lease", extra={"reason": str(exc)})

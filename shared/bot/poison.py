@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from shared.flows.once import mark_done
 from shared.ports import StateStore, update_document
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ class PoisonUpdates:
     store: StateStore
     alert: Callable[[str, str], None]  # (incident key, text): once per incident and hour
 
-    def failed(self, update: dict[str, Any], run_key: str) -> bool:
+    def failed(self, update: dict[str, Any]) -> bool:
         """This attempt failed: True when the update has failed too often and is now given up."""
         key = str(update.get("update_id"))
 
@@ -46,12 +45,11 @@ class PoisonUpdates:
         )
         if attempts < POISON_AFTER:
             return False
-        self.give_up(update, run_key, f"failed {attempts} times")
+        self.give_up(update, f"failed {attempts} times")
         return True
 
-    def give_up(self, update: dict[str, Any], run_key: str, reason: str) -> None:
-        """Acknowledged for good: a redelivery is a duplicate from now on."""
-        mark_done(self.store, run_key, {"ignored": reason}, keep=_KEEP)
+    def give_up(self, update: dict[str, Any], reason: str) -> None:
+        """Acknowledged for good (Telegram does not deliver an acknowledged update again)."""
         fields = sorted(k for k in update if k != "update_id")[:5]
         log.warning(
             "telegram update given up",

@@ -14,7 +14,7 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from telegram import (
     InlineKeyboardButton,
@@ -27,13 +27,16 @@ from telegram import (
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from shared.bot.conversation import Conversation
+from shared.bot.conversation import Conversation, UpdateBusy, UpdateHandled
 from shared.bot.poison import MalformedUpdate
 from shared.bot.replies import Reply
 from shared.domain.conversation import Incoming
 from shared.i18n import language_for, t
 
 log = logging.getLogger(__name__)
+
+# handled (or given to the error handler), a duplicate of a handled one, or being handled elsewhere now
+Outcome = Literal["handled", "duplicate", "busy"]
 
 
 def to_incoming(update: Update) -> Incoming | None:
@@ -47,6 +50,7 @@ def to_incoming(update: Update) -> Incoming | None:
             return None
         return Incoming(
             "callback",
+            update_id=update.update_id,
             chat_id=chat_id,
             user_id=query.from_user.id,
             username=query.from_user.username,
@@ -60,6 +64,7 @@ def to_incoming(update: Update) -> Incoming | None:
         return None
     user = message.from_user
     common: dict[str, Any] = {
+        "update_id": update.update_id,
         "chat_id": message.chat.id,
         "user_id": user.id,
         "username": user.username,
@@ -110,24 +115,28 @@ class BotRuntime:
         self._conversation = conversation
         self._manager_link = manager_link
         self._app: Application | None = None
+        # What `_route` made of an update other than handling it (read back by `_process`: PTB's
+        # process_update returns nothing).
+        self._outcomes: dict[int, Outcome] = {}
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="ptb-loop", daemon=True).start()
 
     # The slowest update: a voice note sent on to the assistant (download ≤ 10 s, then transcription and
     # a chat completion, each ≤ 2 × OPENAI_TIMEOUT_SECONDS with the SDK's retry). Below the function's
-    # 90 s timeout (infra/terraform) and the 2-minute run-once lease of an update.
-    def process(self, data: dict[str, Any], timeout: float = 80.0) -> None:
-        """Handle one update (already checked for its secret and duplicates); errors end in a reply.
+    # 90 s timeout (infra/terraform) and the 2-minute lease of a question being answered.
+    def process(self, data: dict[str, Any], timeout: float = 80.0) -> Outcome:
+        """Handle one update (already checked for its secret); errors end in a reply.
 
         An update still running after `timeout` goes on in the background and counts as handled: failing
         it would make Telegram deliver it again and the parent pay for (and get) the answer twice."""
         future = asyncio.run_coroutine_threadsafe(self._process(data), self._loop)
         try:
-            future.result(timeout)
+            return future.result(timeout)
         except concurrent.futures.TimeoutError:
             log.warning("update still being handled", extra={"update_id": data.get("update_id")})
+            return "handled"
 
-    async def _process(self, data: dict[str, Any]) -> None:
+    async def _process(self, data: dict[str, Any]) -> Outcome:
         app = await self._application()
         try:
             update = Update.de_json(data, app.bot)
@@ -136,6 +145,7 @@ class BotRuntime:
         try:
             _check_ids(update)
             await app.process_update(update)
+            return self._outcomes.pop(update.update_id, "handled")
         except MalformedUpdate:
             raise
         except Exception as exc:
@@ -167,7 +177,14 @@ class BotRuntime:
         if update.callback_query is not None:
             await self._answer(update)
         # The store, Cloud Tasks and the assistant are blocking clients: keep them off the event loop.
-        replies = await asyncio.to_thread(self._conversation().handle, event)
+        try:
+            replies = await asyncio.to_thread(self._conversation().handle, event)
+        except UpdateHandled:
+            self._outcomes[update.update_id] = "duplicate"
+            return
+        except UpdateBusy:
+            self._outcomes[update.update_id] = "busy"
+            return
         await self._send_all(context, event.chat_id, update.update_id, replies)
 
     @staticmethod

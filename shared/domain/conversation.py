@@ -62,6 +62,7 @@ class Incoming:
     kind: Literal["command", "text", "contact", "callback", "voice", "other"]
     chat_id: int
     user_id: int
+    update_id: int = 0  # Telegram's: a redelivery of a handled update is a duplicate
     username: str | None = None
     language_code: str | None = None
     text: str = ""  # message text, or the command without its slash

@@ -450,7 +450,8 @@ def check_queues(stack: Stack) -> list[str]:
 
 def collections_with_ttl(root: Path = ROOT / "shared") -> set[str]:
     """Collections the code writes with an expiry, found in its source: `create`/`put(..., ttl=...)`,
-    `update_document(..., ttl=...)`, `hold_locks(store, collection)`, `RateLimiter(store, collection)`."""
+    `compare_and_set(..., ttl=...)`, `update_document(..., ttl=...)`, `hold_locks(store, collection)`,
+    `RateLimiter(store, collection)`."""
     trees = {path: ast.parse(path.read_text()) for path in root.rglob("*.py")}
     # Module-level string constants (SLOT_CLAIMS = "slot_claims"), per module; imported ones by name.
     constants: dict[Path, dict[str, str]] = {
@@ -474,7 +475,11 @@ def collections_with_ttl(root: Path = ROOT / "shared") -> set[str]:
                 k.arg == "ttl" and not (isinstance(k.value, ast.Constant) and k.value.value is None)
                 for k in call.keywords
             )
-            position = {"create": 0, "put": 0, "update_document": 1}.get(name) if has_ttl else None
+            position = (
+                {"create": 0, "put": 0, "compare_and_set": 0, "update_document": 1}.get(name)
+                if has_ttl
+                else None
+            )
             if name in ("hold_locks", "RateLimiter"):  # both always write with an expiry (lease, window)
                 position = 1
             if position is None or len(call.args) <= position:
@@ -718,7 +723,7 @@ class TestWiring:
 
     def test_the_code_writes_expiring_documents_where_the_scanner_looks(self) -> None:
         # The TTL scanner must keep finding what it is meant to find, or the TTL test would pass vacuously.
-        assert {"once", "chat_locks", "slot_claims", "ai_history", "ai_rate"} <= collections_with_ttl()
+        assert {"once", "lead_locks", "slot_claims", "ai_history", "ai_rate"} <= collections_with_ttl()
         # DATA_RETENTION_DAYS: a parent's lead, its index and chat session expire too.
         assert {"leads", "lead_index", "sessions"} <= collections_with_ttl()
 

@@ -18,7 +18,7 @@ from shared.flows.lead_repository import LeadRepository
 from shared.flows.locks import take_lease
 from shared.flows.once import AlreadyDone, Busy, run_once
 from shared.flows.rate_limit import Limit, RateLimiter
-from shared.ports import StateStore, update_document
+from shared.ports import Document, StateStore, update_document
 from tests.factories import assistant_settings
 from tests.fakes import FixedClock, ScriptedAssistant
 
@@ -73,6 +73,24 @@ class TestDocuments:
         assert not store.replace("things", "a", {"n": 3}, first.version)  # stale version
         now = store.get("things", "a")
         assert now is not None and now.data == {"n": 2} and now.version > first.version
+
+    def test_compare_and_set_returns_the_version_the_next_one_needs(self, store: StateStore) -> None:
+        created = store.compare_and_set("things", "c", {"n": 1}, None)
+        assert created is not None and store.compare_and_set("things", "c", {"n": 9}, None) is None
+        assert store.get("things", "c") == Document({"n": 1}, created)
+        changed = store.compare_and_set("things", "c", {"n": 2}, created)
+        assert changed is not None and changed > created
+        assert store.compare_and_set("things", "c", {"n": 3}, created) is None  # stale: refused
+        again = store.compare_and_set("things", "c", {"n": 3}, changed, ttl=timedelta(hours=1))
+        assert again is not None and store.get("things", "c") == Document({"n": 3}, again)
+        assert store.compare_and_set("things", "ghost", {"n": 1}, changed) is None
+        assert store.get("things", "ghost") is None
+
+    def test_writes_keep_the_due_index(self, store: StateStore) -> None:
+        version = store.compare_and_set("work", "w", {"due_at": 5.0}, None)
+        assert [k for k, _ in store.due("work", 10)] == ["w"]
+        store.compare_and_set("work", "w", {"done": True}, version)  # leaves the work list
+        assert store.due("work", 10) == []
 
     def test_replace_of_missing_document_fails(self, store: StateStore) -> None:
         assert not store.replace("things", "ghost", {"n": 1}, 1)

@@ -53,6 +53,7 @@ class Parent:
             admit=assistant.admit,
             limits=VoiceLimits(max_seconds=120, max_bytes=20 * 1024 * 1024),
         )
+        self.update_id = 100
         self.conversation = Conversation(
             store=self.store,
             scenes=lambda: scenes,
@@ -61,7 +62,15 @@ class Parent:
         )
 
     def send(self, kind: str = "text", language_code: str = "ru", **fields: object) -> list[Reply]:
-        event = Incoming(kind, chat_id=USER, user_id=USER, language_code=language_code, **fields)  # type: ignore[arg-type]
+        self.update_id += 1
+        event = Incoming(
+            kind,  # type: ignore[arg-type]
+            chat_id=USER,
+            user_id=USER,
+            update_id=self.update_id,
+            language_code=language_code,
+            **fields,  # type: ignore[arg-type]
+        )
         return self.conversation.handle(event)
 
     def ask(self, question: str, **kw: object) -> Reply:

@@ -53,6 +53,9 @@ class SceneContext:
     # None without a calendar: a manager arranges the lesson.
     booking_factory: Callable[[], BookingFlow] | None = None
     erasure_factory: Callable[[], Erasure] | None = None  # None: /delete_me sends the parent to a manager
+    # Called by a step before its first effect outside the session (booking, registering, erasing): the
+    # conversation takes the chat's lock then, so the effect happens once (see shared/bot/chat_document.py).
+    claim: Callable[[], None] = lambda: None
 
     @property
     def booking(self) -> BookingFlow | None:

@@ -16,7 +16,10 @@ def on_start(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
     """Welcome (and the video note); a known token links its Tilda lead and skips what it answered."""
     welcome_text = t(session.language, "welcome")
     token = event.payload[:MAX_TOKEN]
-    lead = ctx.registration.follow_link(token, parent_of(event)) if token else None
+    lead = None
+    if token:
+        ctx.claim()
+        lead = ctx.registration.follow_link(token, parent_of(event))
     if lead is not None:
         session.lead_id = lead.lead_id
         session.phone = session.phone or lead.phone

@@ -32,6 +32,7 @@ def on_book(ctx: SceneContext, session: Session, event: Incoming, button: Book) 
     if booking is None:
         return Turn(session.scene, [say(session, "use_buttons")])
     offered = session.offer[button.index]
+    ctx.claim()
     result = booking.book(
         session.lead_id or "", Slot(offered.event_id, offered.start, offered.end, offered.etag)
     )

@@ -39,6 +39,7 @@ def on_confirm(ctx: SceneContext, session: Session, event: Incoming, button: Con
     from shared.flows.erasure import Erased
 
     erasure = ctx.erasure
+    ctx.claim()
     result = erasure.erase(session.chat_id, session.lead_id) if erasure else None
     if not isinstance(result, Erased):  # the calendar did not answer: nothing was deleted
         return Turn(session.scene, [say(session, "erase_failed", manager_link=ctx.settings.manager_link)])

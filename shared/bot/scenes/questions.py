@@ -23,6 +23,7 @@ def next_question(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
     if not session.name:
         return name.show(ctx, session)
     contacts = Contacts(session.phone, session.email, session.name, session.language)
+    ctx.claim()
     lead = ctx.registration.register(contacts, parent_of(event), session.lead_id)
     session.lead_id = lead.lead_id
     thanks = Reply(t(session.language, "registered", name=session.name), remove_keyboard=True)

@@ -50,6 +50,7 @@ def on_cancel(ctx: SceneContext, session: Session, event: Incoming, button: Canc
 
 def _change(ctx: SceneContext, session: Session, booking_id: str, *, reschedule: bool) -> Turn:
     booking = ctx.booking
+    ctx.claim()
     result = booking.change(session.lead_id, booking_id, reschedule=reschedule) if booking else None
     link = ctx.settings.manager_link
     if result is None or result is Problem.NOT_CURRENT:
