@@ -21,6 +21,27 @@ class Document:
     version: int  # bumps on every write; the compare-and-set token
 
 
+@dataclass(frozen=True)
+class Write:
+    """One document's part of an atomic `commit`: `create` (it must be absent), a compare-and-set
+    (`version`: it must be at that version; without `data` only checked, left as it is), or a plain put."""
+
+    collection: str
+    key: str
+    data: Mapping[str, Any] | None = None
+    version: int | None = None
+    create: bool = False
+    ttl: timedelta | None = None
+
+    @property
+    def mode(self) -> str:
+        if self.create:
+            return "create"
+        if self.version is None:
+            return "put"
+        return "replace" if self.data is not None else "check"
+
+
 class StateStore(Protocol):
     """A document store with atomic create and compare-and-set; expired documents read as absent.
 
@@ -60,6 +81,15 @@ class StateStore(Protocol):
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
         """Store `data` whatever is there."""
+        ...
+
+    def get_many(self, documents: Sequence[tuple[str, str]]) -> list[Document | None]:
+        """Several documents (collection, key) in one round trip, in the order asked."""
+        ...
+
+    def commit(self, writes: Sequence[Write]) -> bool:
+        """All the writes or none, in one round trip; False when a write's condition did not hold (an
+        expired document the store still holds counts as present: the caller takes its slower path)."""
         ...
 
     def delete(self, collection: str, key: str) -> None: ...

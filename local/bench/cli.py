@@ -28,6 +28,7 @@ from local.bench.scenarios import (
     reminders_scenario,
     scenario,
 )
+from local.bench.warm import warm_path
 from local.processes import REPO
 from local.run import Ports, start_stack
 
@@ -65,6 +66,8 @@ def measure(args: argparse.Namespace) -> Results:
         # After the imports: it resets the stack, and the reminders' check needs `kept` in the store.
         step("assistant scenario: peak RSS and OpenAI calls per question")
         results.assistant = assistant_scenario(lab)
+        step("warm path: tg_webhook on Redis and Firestore against a bare python-telegram-bot function")
+        results.warm = warm_path(lab)
         for run in range(1, args.runs + 1):
             step(f"cold starts, round {run}/{args.runs}")
             results.runs.append(cold_start_run(lab))

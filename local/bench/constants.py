@@ -85,6 +85,57 @@ def floor(request):
     return "ok"
 """
 
+# The warm path's anchor: a bare functions-framework function wrapping a python-telegram-bot Application
+# with one handler that sends one message, served the way tg_webhook is (the Application on an event loop
+# thread of its own, both made on the first request). What tg_webhook takes above it is ours.
+ANCHOR_SOURCE = """import asyncio
+import os
+import threading
+
+import functions_framework
+from telegram import Update
+from telegram.ext import Application, TypeHandler
+
+built = []  # the loop and the Application, made on the first request (gunicorn forks after the import)
+
+
+async def reply(update, context):
+    await context.bot.send_message(update.effective_chat.id, "ok")
+
+
+async def application():
+    api = os.environ["TELEGRAM_API_URL"]
+    app = (
+        Application.builder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(f"{api}/bot")
+        .updater(None)
+        .build()
+    )
+    app.add_handler(TypeHandler(Update, reply))
+    await app.initialize()
+    return app
+
+
+async def handle(app, data):
+    await app.process_update(Update.de_json(data, app.bot))
+
+
+@functions_framework.http
+def anchor(request):
+    if not built:
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, daemon=True).start()
+        built.extend([loop, asyncio.run_coroutine_threadsafe(application(), loop).result(30)])
+    loop, app = built
+    asyncio.run_coroutine_threadsafe(handle(app, request.get_json()), loop).result(30)
+    return "ok"
+"""
+# Warm path: requests to each of the anchor and tg_webhook on each store, interleaved, after a warm-up.
+WARM_ROUNDS = 60
+WARM_UP = 5
+WARM_TEXT = "hello"  # typed at the phone step: not a number, so the step asks again (one sendMessage)
+
 # Runs in a separate interpreter (under -X importtime): load a function as functions-framework does, send
 # it requests through Flask's test client, write the answers and the loaded modules to a JSON file.
 CHECK_SCRIPT = """

@@ -92,6 +92,16 @@ BUDGETS = (
     Budget(
         "Sheets calls in tg_webhook (assistant scenario)", 0, "calls", "assistant.sheets_calls_in_tg_webhook"
     ),
+    Budget(
+        "tg_webhook store round trips per update", 2, "round trips", "tg_webhook.store_round_trips_per_update"
+    ),
+    Budget(
+        "tilda_webhook store round trips per lead",
+        2,
+        "round trips",
+        "tilda_webhook.store_round_trips_per_lead",
+    ),
+    Budget("tg_webhook warm p50 on Redis, ÷ the anchor", 3, "x", "tg_webhook.warm_p50_ratio"),
     Budget("tilda_webhook imports openai", 0, "bool", "tilda_webhook.openai_imported"),
     Budget("tilda_webhook imports telegram", 0, "bool", "tilda_webhook.telegram_imported"),
     Budget("email_chain imports openai", 0, "bool", "email_chain.openai_imported"),
@@ -111,6 +121,7 @@ BUDGET_TEXT = {
     "reminders cold start": "≤ 2.5× bare",
     "tg_webhook cold start": "≤ 3× bare",
     "tg_webhook cold start, assistant question": "≤ 3× bare",
+    "tg_webhook warm p50 on Redis, ÷ the anchor": "≤ 3× anchor",
     f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} registrations)": "none",
     f"Sheets calls in tg_webhook ({SCENARIO_PARENTS} bookings)": "none",
     f"Calendar calls of a listing within {SLOT_CACHE_SECONDS} s of the previous one": "none",
@@ -294,6 +305,22 @@ class ImportCheck:
         return [e for e in self.slowest(len(self.entries)) if e.depth == 0][:count]
 
 
+@dataclass(frozen=True)
+class WarmPath:
+    """Seconds per request of the anchor and of tg_webhook on each store ("redis", "firestore"), and the
+    store round trips each function logged per request."""
+
+    seconds: dict[str, list[float]]
+    store_round_trips: dict[str, list[int]]  # by store: one per timed text update
+    tilda_round_trips: list[int]  # one per lead
+
+    def p50_ms(self, target: str) -> float:
+        return statistics.median(self.seconds[target]) * 1000
+
+    def ratio(self, store: str) -> float:
+        return self.p50_ms(store) / self.p50_ms("anchor")
+
+
 @dataclass
 class Results:
     started: datetime
@@ -306,6 +333,7 @@ class Results:
     assistant: AssistantScenarioResult | None = None
     imports: dict[str, ImportCheck] = field(default_factory=dict)
     ai_imports: ImportCheck | None = None  # tg_webhook answering a question: proves the check sees openai
+    warm: WarmPath | None = None
     archives: list[Path] = field(default_factory=list)  # dist/<function>.zip, as `make package` builds them
     installed_bytes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -390,4 +418,28 @@ class Results:
                 figures.append(Figure(function, f"{module}_imported{suffix}", int(imported), "bool"))
         with_ai = self.ai_imports.forbidden["openai"]
         figures.append(Figure("tg_webhook", "openai_imported_with_ai", int(with_ai), "bool"))
+        if self.warm is not None:
+            figures += warm_figures(self.warm)
         return figures
+
+
+def warm_figures(warm: WarmPath) -> list[Figure]:
+    """The warm path's figures; a store this machine could not run has none."""
+    trips = [max(t) for t in warm.store_round_trips.values() if t]  # the most any text update made
+    figures = [
+        Figure("tg_webhook", "store_round_trips_per_update", max(trips), "round trips"),
+        Figure(
+            "tilda_webhook",
+            "store_round_trips_per_lead",
+            statistics.median(warm.tilda_round_trips),
+            "round trips",
+        ),
+        Figure("anchor", "warm_p50", warm.p50_ms("anchor"), "ms", 1),
+    ]
+    for store, suffix in (("redis", ""), ("firestore", "_firestore")):
+        if store in warm.seconds:
+            figures += [
+                Figure("tg_webhook", f"warm_p50_ratio{suffix}", warm.ratio(store), "x", 2),
+                Figure("tg_webhook", f"warm_p50{suffix}", warm.p50_ms(store), "ms", 1),
+            ]
+    return figures

@@ -10,7 +10,7 @@ day later), so reads treat an expired document as absent themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,8 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from shared.ports import Document
+from shared.adapters import round_trips
+from shared.ports import Document, Write
 
 _NS = 10**9
 
@@ -92,6 +93,7 @@ class FirestoreStore:
         return {"data": dict(data), "expires_at": datetime.now(UTC) + ttl if ttl else None}
 
     def get(self, collection: str, key: str) -> Document | None:
+        round_trips.count()
         snapshot = self._ref(collection, key).get(retry=self._read_retry, timeout=self._timeout)
         stored = snapshot.to_dict() if snapshot.exists else None
         if stored is None or self._expired(stored):
@@ -129,12 +131,14 @@ class FirestoreStore:
         self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None
     ) -> int | None:
         ref = self._ref(collection, key)
+        round_trips.count()
         try:
             result = ref.create(self._encode(data, ttl), retry=self._write_retry, timeout=self._timeout)
             return _version(result.update_time)
         except (AlreadyExists, Conflict):
             pass
         # It exists: only an expired document may be overwritten, and only if nobody else did first.
+        round_trips.count()
         snapshot = ref.get(retry=self._read_retry, timeout=self._timeout)
         if not snapshot.exists:
             return self._create(collection, key, data, ttl)
@@ -156,6 +160,7 @@ class FirestoreStore:
         ref = self._ref(collection, key)
         # A version comes from `get`, which never returns an expired document; expiring in the moment
         # between that read and this write is harmless (the write sets a new expiry).
+        round_trips.count()
         try:
             # Firestore refuses the write unless the document exists with exactly this update time;
             # `update` replaces each named top-level field whole, so this overwrites the document.
@@ -170,11 +175,47 @@ class FirestoreStore:
         return _version(result.update_time)
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
+        round_trips.count()
         self._ref(collection, key).set(
             self._encode(data, ttl), retry=self._write_retry, timeout=self._timeout
         )
 
+    def get_many(self, documents: Sequence[tuple[str, str]]) -> list[Document | None]:
+        if not documents:
+            return []
+        refs = [self._ref(collection, key) for collection, key in documents]
+        round_trips.count()
+        found: dict[str, Document] = {}
+        for snapshot in self._db.get_all(refs, retry=self._read_retry, timeout=self._timeout):
+            stored = snapshot.to_dict() if snapshot.exists else None
+            if stored is not None and not self._expired(stored):
+                found[snapshot.reference.path] = Document(stored["data"], _version(snapshot.update_time))
+        return [found.get(ref.path) for ref in refs]
+
+    def commit(self, writes: Sequence[Write]) -> bool:
+        batch = self._db.batch()
+        for write in writes:
+            ref = self._ref(write.collection, write.key)
+            if write.mode == "create":
+                batch.create(ref, self._encode(write.data or {}, write.ttl))
+            elif write.mode == "put":
+                batch.set(ref, self._encode(write.data or {}, write.ttl))
+            elif write.version is None or write.version < _NS:
+                return False  # not a version this store handed out
+            else:
+                option = self._db.write_option(last_update_time=_update_time(write.version))
+                # A check rewrites nothing of the document: `checked` is a field only it writes.
+                fields = self._encode(write.data, write.ttl) if write.data is not None else {"checked": True}
+                batch.update(ref, fields, option=option)
+        round_trips.count()
+        try:
+            batch.commit(retry=self._write_retry, timeout=self._timeout)
+        except (AlreadyExists, Conflict, FailedPrecondition, NotFound):
+            return False
+        return True
+
     def delete(self, collection: str, key: str) -> None:
+        round_trips.count()
         self._ref(collection, key).delete(retry=self._write_retry, timeout=self._timeout)
 
     def keys(self, collection: str, prefix: str, limit: int = 1000) -> list[str]:
@@ -188,6 +229,7 @@ class FirestoreStore:
             .select([])
             .limit(limit)
         )
+        round_trips.count()
         return [
             snapshot.id.replace("%2F", "/")
             for snapshot in query.stream(retry=self._read_retry, timeout=self._timeout)
@@ -203,6 +245,7 @@ class FirestoreStore:
             .limit(limit)
         )
         found: list[tuple[str, Document]] = []
+        round_trips.count()
         for snapshot in query.stream(retry=self._read_retry, timeout=self._timeout):
             stored = snapshot.to_dict()
             if stored is None or self._expired(stored):

@@ -4,43 +4,57 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
 import redis
 
-from shared.ports import Document
+from shared.adapters import round_trips
+from shared.ports import Document, Write
 
 _GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")  # SCAN's MATCH is a glob: a prefix is matched literally
 
 
-# The check (create: absent; replace: at `expected`), the write with its new version and expiry, and the
-# due index in one script: atomic, and one round trip. Returns the new version, or 0 when refused.
+# Writes of one or more documents in one script: atomic, and one round trip. First every write's check
+# (create: absent; replace and check: at the expected version), then, if all pass, each write with its new
+# version and expiry and its due index change. Returns the new versions, or 0 when a check failed.
+# Per write: KEYS document, due index; ARGV mode, expected version, data, ttl ms, due_at, key.
 _WRITE = """
-local raw = redis.call('GET', KEYS[1])
-local mode = ARGV[1]
-local version = 1
-if raw then
-  if mode == 'create' then return 0 end
-  local old = cjson.decode(raw)['v']
-  if mode == 'replace' and old ~= tonumber(ARGV[2]) then return 0 end
-  version = old + 1
-elseif mode == 'replace' then
-  return 0
+local versions = {}
+for i = 1, #KEYS / 2 do
+  local raw = redis.call('GET', KEYS[2 * i - 1])
+  local mode, expected = ARGV[6 * i - 5], tonumber(ARGV[6 * i - 4])
+  local version = 1
+  if raw then
+    if mode == 'create' then return 0 end
+    local old = cjson.decode(raw)['v']
+    if mode ~= 'put' and old ~= expected then return 0 end
+    version = old + 1
+  elseif mode ~= 'create' and mode ~= 'put' then
+    return 0
+  end
+  versions[i] = version
 end
-local document = '{"v": ' .. string.format('%d', version) .. ', "data": ' .. ARGV[3] .. '}'
-if ARGV[4] ~= '' then
-  redis.call('SET', KEYS[1], document, 'PX', ARGV[4])
-else
-  redis.call('SET', KEYS[1], document)
+for i = 1, #KEYS / 2 do
+  local a = 6 * i - 6
+  if ARGV[a + 1] ~= 'check' then
+    local document = '{"v": ' .. string.format('%d', versions[i]) .. ', "data": ' .. ARGV[a + 3] .. '}'
+    if ARGV[a + 4] ~= '' then
+      redis.call('SET', KEYS[2 * i - 1], document, 'PX', ARGV[a + 4])
+    else
+      redis.call('SET', KEYS[2 * i - 1], document)
+    end
+    if ARGV[a + 5] ~= '' then
+      redis.call('ZADD', KEYS[2 * i], ARGV[a + 5], ARGV[a + 6])
+    else
+      redis.call('ZREM', KEYS[2 * i], ARGV[a + 6])
+    end
+  else
+    versions[i] = versions[i] - 1
+  end
 end
-if ARGV[5] ~= '' then
-  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6])
-else
-  redis.call('ZREM', KEYS[2], ARGV[6])
-end
-return version
+return versions
 """
 
 
@@ -62,6 +76,7 @@ class RedisStore:
         return max(1, int(ttl.total_seconds() * 1000)) if ttl else None
 
     def get(self, collection: str, key: str) -> Document | None:
+        round_trips.count()
         raw = self._redis.get(self._key(collection, key))
         if raw is None:
             return None
@@ -99,6 +114,7 @@ class RedisStore:
         self._write(collection, key, data, "put", 0, ttl)
 
     def delete(self, collection: str, key: str) -> None:
+        round_trips.count()
         with self._redis.pipeline(transaction=False) as pipe:
             pipe.delete(self._key(collection, key))
             pipe.zrem(self._index(collection), key)
@@ -107,26 +123,43 @@ class RedisStore:
     def keys(self, collection: str, prefix: str, limit: int = 1000) -> list[str]:
         start = len(self._key(collection, ""))
         pattern = self._key(collection, _GLOB_SPECIAL.sub(r"\\\g<0>", prefix)) + "*"
-        found = {
-            raw.decode()[start:]
-            for raw in cast(Iterable[bytes], self._redis.scan_iter(match=pattern, count=1000))
-        }
+        found: set[str] = set()
+        cursor = None
+        while cursor != 0:  # SCAN walks the whole keyspace, a thousand keys per round trip
+            round_trips.count()
+            cursor, batch = cast(
+                tuple[int, list[bytes]], self._redis.scan(cursor or 0, match=pattern, count=1000)
+            )
+            found.update(raw.decode()[start:] for raw in batch)
         return sorted(found)[:limit]
 
     def due(self, collection: str, until: float, limit: int = 100) -> list[tuple[str, Document]]:
         index = self._index(collection)
+        round_trips.count()
         members = cast(list[bytes], self._redis.zrangebyscore(index, "-inf", until, start=0, num=limit))
         keys = [member.decode() for member in members]
         if not keys:
             return []
         found: list[tuple[str, Document]] = []
+        round_trips.count()
         for key, raw in zip(keys, self._redis.mget([self._key(collection, k) for k in keys]), strict=True):
             if raw is None:  # expired with its TTL: drop it from the index too
+                round_trips.count()
                 self._redis.zrem(index, key)
                 continue
             stored = json.loads(raw)
             found.append((key, Document(stored["data"], stored["v"])))
         return found
+
+    def get_many(self, documents: Sequence[tuple[str, str]]) -> list[Document | None]:
+        if not documents:
+            return []
+        round_trips.count()
+        raws = self._redis.mget([self._key(collection, key) for collection, key in documents])
+        return [_document(raw) if raw is not None else None for raw in cast(list[bytes | None], raws)]
+
+    def commit(self, writes: Sequence[Write]) -> bool:
+        return self._run(writes) is not None
 
     def _write(
         self,
@@ -137,20 +170,38 @@ class RedisStore:
         expected_version: int,
         ttl: timedelta | None,
     ) -> int | None:
-        """One script, so one round trip: the check, the write and the due index change together."""
-        due_at = _due_at(data)
-        written = self._script(
-            keys=[self._key(collection, key), self._index(collection)],
-            args=[
-                mode,
-                expected_version,
-                json.dumps(dict(data), ensure_ascii=False),
-                self._ttl_ms(ttl) or "",
+        if mode == "create":
+            write = Write(collection, key, data, create=True, ttl=ttl)
+        elif mode == "replace":
+            write = Write(collection, key, data, version=expected_version, ttl=ttl)
+        else:
+            write = Write(collection, key, data, ttl=ttl)
+        versions = self._run([write])
+        return versions[0] if versions else None
+
+    def _run(self, writes: Sequence[Write]) -> list[int] | None:
+        """The writes in one script; their new versions, or None when a check failed."""
+        keys: list[str] = []
+        args: list[Any] = []
+        for write in writes:
+            due_at = _due_at(write.data or {})
+            keys += [self._key(write.collection, write.key), self._index(write.collection)]
+            args += [
+                write.mode,
+                write.version or 0,
+                json.dumps(dict(write.data or {}), ensure_ascii=False),
+                self._ttl_ms(write.ttl) or "",
                 repr(due_at) if due_at is not None else "",
-                key,
-            ],
-        )
-        return int(written) or None
+                write.key,
+            ]
+        round_trips.count()
+        versions = self._script(keys=keys, args=args)
+        return [int(v) for v in versions] if versions else None
+
+
+def _document(raw: bytes) -> Document:
+    stored = json.loads(raw)
+    return Document(stored["data"], stored["v"])
 
 
 def _due_at(data: Mapping[str, Any]) -> float | None:

@@ -129,6 +129,8 @@ class BotRuntime:
 
         An update still running after `timeout` goes on in the background and counts as handled: failing
         it would make Telegram deliver it again and the parent pay for (and get) the answer twice."""
+        # The task starts in a copy of this thread's context (its round-trip counter), and the threads
+        # `asyncio.to_thread` runs the conversation in copy the task's.
         future = asyncio.run_coroutine_threadsafe(self._process(data), self._loop)
         try:
             return future.result(timeout)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import Any
 
 from flask import Request, Response
 
+from shared.adapters import round_trips
 from shared.bootstrap import Container
 from shared.bot.poison import MalformedUpdate
 from shared.entrypoints.http import json_response
@@ -35,6 +37,20 @@ def handle(request: Request, container: Container) -> Response:
         return json_response(400, error="body is not valid JSON")
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return json_response(400, error="not a Telegram update: update_id missing")
+    with round_trips.counting() as store_round_trips:
+        response = _answer(update, container)
+    log.info(
+        "telegram update answered",
+        extra={
+            "update_id": update["update_id"],
+            "http_status": response.status_code,
+            "store_round_trips": store_round_trips(),
+        },
+    )
+    return response
+
+
+def _answer(update: dict[str, Any], container: Container) -> Response:
     try:
         # Telegram redelivers an update until it gets a 2xx: the conversation handles each one once.
         outcome = container.bot.process(update)

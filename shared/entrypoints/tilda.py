@@ -7,8 +7,15 @@ import logging
 
 from flask import Request, Response
 
+from shared.adapters import round_trips
 from shared.bootstrap import Container
-from shared.domain.tilda import InvalidSubmission, form_from_body, is_test_ping, parse_submission
+from shared.domain.tilda import (
+    InvalidSubmission,
+    TildaSubmission,
+    form_from_body,
+    is_test_ping,
+    parse_submission,
+)
 from shared.entrypoints.http import json_response
 from shared.flows.once import Busy
 
@@ -50,6 +57,16 @@ def handle(request: Request, container: Container) -> Response:
     except InvalidSubmission as exc:
         log.info("tilda submission refused", extra={"reason": str(exc)})
         return json_response(400, error=str(exc))
+    with round_trips.counting() as store_round_trips:
+        response = _accept(submission, container)
+    log.info(
+        "tilda submission answered",
+        extra={"http_status": response.status_code, "store_round_trips": store_round_trips()},
+    )
+    return response
+
+
+def _accept(submission: TildaSubmission, container: Container) -> Response:
     try:
         result = container.intake.accept(submission)
     except Busy:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 from shared.domain.effects import Effect
 from shared.domain.jobs import CrmFlush
-from shared.ports import Clock, Scheduler, StateStore
+from shared.ports import Clock, Document, Scheduler, StateStore, Write
 
 CRM_WRITER = "crm_writer"  # the writer's lock, and the mark of a flush waiting to start
 WRITER_LEASE = timedelta(minutes=2)
@@ -40,6 +41,22 @@ class FlushRequests:
         except Exception:
             self.store.delete(CRM_WRITER, _WAITING)  # the next effect asks again
             raise
+
+    # The mark of a waiting flush, read with the rest of a form's documents by the intake's fast path.
+    WAITING: ClassVar[tuple[str, str]] = (CRM_WRITER, _WAITING)
+
+    def request_in_commit(
+        self, effects: list[Effect], waiting: Document | None
+    ) -> tuple[Write, CrmFlush | None]:
+        """`request` as part of an atomic commit with the effects, `waiting` the mark as read before it:
+        with none waiting, the write that sets the mark and the flush to schedule (before the commit: a
+        flush of effects not yet committed finds less to write, never loses them); with one waiting, a
+        check that it has not started meanwhile (if it had, the commit is refused and read again)."""
+        if waiting is None:
+            mark = {"at": self.clock.now().isoformat()}
+            flush = CrmFlush.after([e.effect_id for e in effects])
+            return Write(CRM_WRITER, _WAITING, mark, create=True, ttl=self.delay + WRITER_LEASE), flush
+        return Write(CRM_WRITER, _WAITING, version=waiting.version), None
 
     def starting(self) -> None:
         """The flush starts: effects recorded from now on need the next one."""

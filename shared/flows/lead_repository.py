@@ -11,7 +11,7 @@ from typing import Any
 from shared.domain.leads import Lead, LeadStatus, Source, new_lead_id
 from shared.domain.tilda import TildaSubmission
 from shared.flows.locks import hold_locks
-from shared.ports import StateStore, update_document
+from shared.ports import StateStore, Write, update_document
 
 LEADS = "leads"
 # How long after a form its row may take to reach the CRM before the reconciler records it again.
@@ -78,6 +78,19 @@ class LeadRepository:
                 self._store.delete(INDEX, key)
         self._store.delete(LEADS, lead.lead_id)
 
+    def index_documents(self, *, email: str | None, phone: str | None) -> list[tuple[str, str]]:
+        """The index entries (collection, key) that would find a parent by email or phone."""
+        return [(INDEX, key) for key in self._index_keys(email=email, phone=phone)]
+
+    def creation(self, lead: Lead) -> list[Write]:
+        """A new lead with the index entries that find it, as writes of an atomic commit that is refused if
+        any of them exists already (another form of the same parent came first)."""
+        keys = self._index_keys(email=lead.email, phone=lead.phone, token=lead.link_token)
+        return [
+            Write(LEADS, lead.lead_id, lead.model_dump(mode="json"), create=True, ttl=self._retention),
+            *(Write(INDEX, key, {"lead_id": lead.lead_id}, create=True, ttl=self._retention) for key in keys),
+        ]
+
     def ensure_token_index(self, lead: Lead) -> None:
         """Make the deep link resolvable (idempotent; repairs an index lost to a crash)."""
         [key] = self._index_keys(token=lead.link_token)
@@ -88,7 +101,7 @@ class LeadRepository:
         return self.upsert(
             email=submission.email,
             phone=submission.phone,
-            create=lambda lead_id: _lead_from_submission(lead_id, submission, now),
+            create=lambda lead_id: lead_from_submission(lead_id, submission, now),
             merge=lambda lead: _merge_submission(lead, submission, now),
         )
 
@@ -156,7 +169,7 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:40]
 
 
-def _lead_from_submission(lead_id: str, submission: TildaSubmission, now: datetime) -> Lead:
+def lead_from_submission(lead_id: str, submission: TildaSubmission, now: datetime) -> Lead:
     return Lead(
         lead_id=lead_id,
         created_at=now,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.fakes import TelegramFake
+from shared.adapters import round_trips
 from shared.bot.replies import Reply
 from shared.bot.runtime import BotRuntime
 from shared.domain.conversation import Incoming
@@ -144,3 +145,22 @@ def test_an_update_outliving_its_time_is_finished_in_the_background_not_failed(t
             break
         deadline.wait(0.05)
     assert [m["text"] for m in fake.messages(505)] == ["late but once"]
+
+
+class Duplicates:
+    """A conversation that has handled every update already, after touching the store once."""
+
+    def handle(self, event: Incoming) -> list[Reply]:
+        from shared.bot.conversation import UpdateHandled
+
+        round_trips.count()  # in the conversation's worker thread, counted for the caller's request
+        raise UpdateHandled(event.update_id)
+
+
+def test_an_update_runs_in_its_callers_context_and_reports_a_duplicate(telegram) -> None:  # type: ignore[no-untyped-def]
+    fake, url = telegram
+    parent = fake.user(503)
+    with round_trips.counting() as counted:
+        outcome = runtime(url, Duplicates()).process(fake.command_update(parent, "/start"))
+    assert (outcome, counted()) == ("duplicate", 1)
+    assert fake.messages(503) == []  # a duplicate is not answered, not even with the error message

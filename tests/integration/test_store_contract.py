@@ -18,7 +18,7 @@ from shared.flows.lead_repository import LeadRepository
 from shared.flows.locks import take_lease
 from shared.flows.once import AlreadyDone, Busy, run_once
 from shared.flows.rate_limit import Limit, RateLimiter
-from shared.ports import Document, StateStore, update_document
+from shared.ports import Document, StateStore, Write, update_document
 from tests.factories import assistant_settings
 from tests.fakes import FixedClock, ScriptedAssistant
 
@@ -91,6 +91,44 @@ class TestDocuments:
         assert [k for k, _ in store.due("work", 10)] == ["w"]
         store.compare_and_set("work", "w", {"done": True}, version)  # leaves the work list
         assert store.due("work", 10) == []
+
+    def test_get_many_reads_in_the_order_asked(self, store: StateStore) -> None:
+        store.put("things", "a", {"n": 1})
+        store.put("other", "b", {"n": 2})
+        a, missing, b = store.get_many([("things", "a"), ("things", "nope"), ("other", "b")])
+        assert (a and a.data, missing, b and b.data) == ({"n": 1}, None, {"n": 2})
+        assert a == store.get("things", "a") and store.get_many([]) == []
+
+    def test_commit_writes_all_or_nothing(self, store: StateStore) -> None:
+        version = store.compare_and_set("things", "kept", {"n": 1}, None)
+        assert version is not None
+        store.put("things", "taken", {"n": 0})
+        refused = [
+            Write("things", "new", {"n": 1}, create=True),
+            Write("things", "kept", {"n": 2}, version=version),
+            Write("things", "taken", {"n": 9}, create=True),  # exists: the whole commit is refused
+        ]
+        assert not store.commit(refused)
+        assert store.get("things", "new") is None and store.get("things", "kept") == Document(
+            {"n": 1}, version
+        )
+        moved = store.compare_and_set("things", "moved", {"n": 1}, None)
+        assert moved is not None and store.compare_and_set("things", "moved", {"n": 2}, moved)
+        stale = [Write("things", "new", {"n": 1}, create=True), Write("things", "moved", version=moved)]
+        assert not store.commit(stale)  # a check of a version the document is no longer at
+        assert store.get("things", "new") is None
+        done = [
+            Write("things", "new", {"n": 1, "due_at": 5.0}, create=True, ttl=timedelta(hours=1)),
+            Write("things", "kept", version=version),  # checked, left as it is
+            Write("things", "taken", {"n": 3}),
+        ]
+        assert store.commit(done)
+        assert [d and d.data for d in store.get_many([("things", k) for k in ("new", "kept", "taken")])] == [
+            {"n": 1, "due_at": 5.0},
+            {"n": 1},
+            {"n": 3},
+        ]
+        assert [k for k, _ in store.due("things", 10)] == ["new"]
 
     def test_replace_of_missing_document_fails(self, store: StateStore) -> None:
         assert not store.replace("things", "ghost", {"n": 1}, 1)

@@ -149,7 +149,80 @@ class TestIntake:
         with pytest.raises(ConnectionError):
             pipeline.submit()
         pipeline.scheduler.fail = False
-        assert pipeline.submit().outcome == "updated"  # the lead was kept; the retry completes it
+        # The tasks go first: with Cloud Tasks down nothing was stored, and the retry makes the lead.
+        assert pipeline.store.keys("leads", "") == [] and pipeline.store.keys("once", "") == []
+        assert pipeline.submit().outcome == "created"
+
+
+class TestNewParentFastPath:
+    """A new parent's form: one read, the tasks enqueued together, one atomic commit; a race falls back."""
+
+    @staticmethod
+    def before_commit(pipeline: Pipeline, hook) -> list[str]:  # type: ignore[no-untyped-def]
+        """Run `hook` once just before the next commit; returns the store calls made from now on."""
+        calls: list[str] = []
+        pending = [hook] if hook is not None else []
+        store = pipeline.store
+        commit, get_many = store.commit, store.get_many
+
+        def hooked_commit(writes):  # type: ignore[no-untyped-def]
+            calls.append("commit")
+            if pending:
+                pending.pop()()  # its own commits, if any, go straight to the store
+            return commit(writes)
+
+        def counted_get_many(documents):  # type: ignore[no-untyped-def]
+            calls.append("get_many")
+            return get_many(documents)
+
+        store.commit = hooked_commit  # type: ignore[method-assign]
+        store.get_many = counted_get_many  # type: ignore[method-assign]
+        return calls
+
+    def test_a_new_parent_is_one_read_and_one_commit(self, pipeline: Pipeline) -> None:
+        calls = self.before_commit(pipeline, None)
+        result = pipeline.submit()
+        assert result.outcome == "created" and calls == ["get_many", "commit"]
+        assert pipeline.leads.find_by(email="anna.petrova@example.com").lead_id == result.lead_id  # type: ignore[union-attr]
+        assert {n.split("-")[0] for n in pipeline.scheduler.jobs} >= {"crm", result.lead_id}
+        assert pipeline.submit().outcome == "duplicate"
+
+    def test_the_same_parent_committing_first_sends_the_form_down_the_slower_path(
+        self, pipeline: Pipeline
+    ) -> None:
+        other = parse_submission(tilda_form(tranid="other:1", Name="Анна"), TildaFields(), "RU")
+        self.before_commit(pipeline, lambda: pipeline.intake.accept(other))
+        result = pipeline.submit()
+        assert result.outcome == "updated"
+        assert pipeline.store.keys("leads", "") == [result.lead_id]  # one lead, not two
+        pipeline.run_job(pipeline.flush_job())
+        assert len(pipeline.crm.rows) == 1
+
+    def test_a_flush_starting_before_the_commit_makes_the_form_ask_for_the_next_one(
+        self, pipeline: Pipeline
+    ) -> None:
+        pipeline.submit(tranid="first:1", Email="first@example.com", Phone="+79160000001")
+        calls = self.before_commit(pipeline, pipeline.flushes.starting)  # the waiting flush begins
+        result = pipeline.submit()
+        assert result.outcome == "created" and calls == ["get_many", "commit", "get_many", "commit"]
+        flushes = [name for name in pipeline.scheduler.jobs if name.startswith("crm-flush-")]
+        assert len(flushes) == 2  # this form's effects are not left to the flush that had started
+        pipeline.run_job(flushes[-1])
+        assert result.lead_id in [row["lead_id"] for row in pipeline.crm.rows]
+
+    def test_a_crash_between_the_tasks_and_the_commit_is_made_whole_by_tildas_retry(
+        self, pipeline: Pipeline
+    ) -> None:
+        def crash() -> None:
+            raise ConnectionError("the instance dies")
+
+        self.before_commit(pipeline, crash)
+        with pytest.raises(ConnectionError):
+            pipeline.submit()
+        assert pipeline.store.keys("leads", "") == [] and len(pipeline.scheduler.jobs) == 2
+        result = pipeline.submit()  # Tilda's retry: the same lead, the tasks it enqueued before
+        assert result.outcome == "created" and len(pipeline.scheduler.jobs) == 2
+        assert f"{result.lead_id}-email1" in pipeline.scheduler.jobs
 
 
 class TestSync:
