@@ -47,7 +47,6 @@ _COMMON = (
     "functions-framework",  # main.py: @functions_framework.http, and the server Cloud Functions runs
     "flask",  # main.py and shared.entrypoints: Request/Response (functions-framework's own web framework)
     "pydantic",  # shared.config, shared.domain.*, the task payloads of shared.entrypoints
-    "pydantic-settings",  # shared.config.Settings
     "phonenumbers",  # shared.domain.leads.normalise_phone (imported on first use)
     "email-validator",  # shared.domain.leads.normalise_email (imported on first use)
     "google-cloud-firestore",  # Container.store: the production state backend (STATE_BACKEND=firestore)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shared.domain.tilda_form import DEFAULT_FIELDS, TildaFields
 
@@ -23,10 +24,13 @@ class FunctionName(StrEnum):
     REMINDERS = "reminders"
 
 
-class Settings(BaseSettings):
-    """Every variable of the configuration contract; names are the upper-cased field names."""
+class Settings(BaseModel):
+    """Every variable of the configuration contract; names are the upper-cased field names.
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    A plain model read from the environment by `load_settings` (pydantic's lax mode turns the strings
+    into numbers and the like): pydantic-settings did the same at twice the import cost of a cold start."""
+
+    model_config = ConfigDict(extra="ignore")
 
     app_env: Literal["production", "local", "test"] = "production"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -234,10 +238,16 @@ class ConfigError(Exception):
     """A missing or malformed variable; the message names it in one line."""
 
 
+def environment(variables: Mapping[str, str]) -> dict[str, str]:
+    """The contract's variables among `variables`, by field name (names are case-insensitive)."""
+    fields = Settings.model_fields
+    return {name: value for key, value in variables.items() if (name := key.lower()) in fields}
+
+
 def load_settings(function: FunctionName | str | None = None, **overrides: object) -> Settings:
     """Read and validate the environment; raise ConfigError naming the first bad variable."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings.model_validate({**environment(os.environ), **overrides})
     except ValidationError as exc:
         first = exc.errors()[0]
         variable = str(first["loc"][0]).upper() if first["loc"] else "?"

@@ -134,6 +134,7 @@ def anchor(request):
 # Warm path: requests to each of the anchor and tg_webhook on each store, interleaved, after a warm-up.
 WARM_ROUNDS = 60
 WARM_UP = 5
+WARM_LEADS = 5  # new parents' forms to a warm tilda_webhook, for its store round trips
 WARM_TEXT = "hello"  # typed at the phone step: not a number, so the step asks again (one sendMessage)
 
 # Runs in a separate interpreter (under -X importtime): load a function as functions-framework does, send

@@ -24,6 +24,10 @@ from local.bench.constants import (
     SPARE_SLOTS,
     VOICE_NOTE,
     VOICE_SECONDS,
+    WARM_LEADS,
+    WARM_ROUNDS,
+    WARM_TEXT,
+    WARM_UP,
 )
 from local.bench.results import (
     BUDGET_TEXT,
@@ -180,6 +184,28 @@ def reminders_text(reminders: RemindersScenarioResult) -> str:
     )
 
 
+def warm_rows(results: Results) -> list[tuple[str, str]]:
+    """The warm path's own figures beside the budgets': each p50 and round trips per store."""
+    warm = results.warm
+    if warm is None:
+        return []
+    rows = [
+        (
+            "warm p50 of the anchor (bare python-telegram-bot, one sendMessage)",
+            f"{warm.p50_ms('anchor'):.1f} ms",
+        )
+    ]
+    for store, trips in warm.store_round_trips.items():
+        rows.append(
+            (
+                f"tg_webhook on {store}: warm p50 / store round trips per text update",
+                f"{warm.p50_ms(store):.1f} ms ({warm.ratio(store):.2f}× the anchor) / {max(trips)}",
+            )
+        )
+    rows.append(("tilda_webhook: store round trips per new parent's form", str(warm.tilda_round_trips)))
+    return rows
+
+
 def markdown(results: Results, figures: list[Figure]) -> str:
     assert results.scenario is not None and results.bot is not None and results.reminders is not None
     assert results.assistant is not None
@@ -236,6 +262,7 @@ def markdown(results: Results, figures: list[Figure]) -> str:
             "Telegram calls, one assistant question",
             f"{len(assistant.telegram_per_question)} ({counted(assistant.telegram_per_question)})",
         ),
+        *warm_rows(results),
         (
             "tg_webhook imports openai on an assistant question (the check can see it)",
             "yes" if results.ai_imports and results.ai_imports.forbidden["openai"] else "no",
@@ -343,6 +370,20 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         "may import `openai` only to ask the model, so its figure is `openai_imported_without_ai`; a second "
         "fresh interpreter answers one assistant question, and must have imported it "
         "(`openai_imported_with_ai`: the check can see the import).",
+        "",
+        f"- **Warm path**: tg_webhook is started twice, on Redis (a real redis-server) and on the Firestore "
+        "emulator (whichever the stack does not run is started for it), beside the **anchor**: a bare "
+        "functions-framework function wrapping a python-telegram-bot Application with one handler that sends "
+        "one message, served the same way (the Application on an event loop thread of its own, made on the "
+        "first request). Each tg_webhook gets a new parent to the phone step (/start, the consent button); "
+        f"then, after {WARM_UP} warm-up rounds, {WARM_ROUNDS} rounds post one update to each of the three "
+        "in turn (the order rotating), timed from the client: to tg_webhook the parent typing "
+        f"“{WARM_TEXT}” at the phone step (not a number: the step asks again, one sendMessage, the "
+        "session unchanged), to the anchor a new user's message. The figure is each one's median, as a "
+        "ratio to the anchor's. **Store round trips** are what the functions log per request "
+        "(`store_round_trips`, counted by the store adapters: one per Redis command or script, one per "
+        "Firestore RPC): the most any of those text updates made, and for tilda_webhook the median of "
+        f"{WARM_LEADS} new parents' forms posted to a warm instance.",
         "",
         "## Budgets",
         "",

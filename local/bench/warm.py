@@ -19,6 +19,7 @@ from local.bench.constants import (
     ANCHOR_SOURCE,
     CONSENT,
     PARENT_LANGUAGE,
+    WARM_LEADS,
     WARM_ROUNDS,
     WARM_TEXT,
     WARM_UP,
@@ -37,7 +38,6 @@ from local.processes import (
 from shared.i18n import t
 
 ANSWERED = "telegram update answered"
-LEADS = 5
 
 
 def warm_path(lab: Lab) -> WarmPath:
@@ -170,7 +170,7 @@ def _logged_round_trips(log_path: Path | None, update_ids: set[int]) -> list[int
 def _tilda_round_trips(lab: Lab, running: ExitStack) -> list[int]:
     """`store_round_trips` of fresh leads posted to a warm tilda_webhook (one warm-up lead first)."""
     tilda = _start(running, "tilda_webhook", lab, lab.env)
-    for _ in range(LEADS + 1):
+    for _ in range(WARM_LEADS + 1):
         response = lab.http.post(tilda.url, content=urlencode(lab.lead_form()), headers=lab.tilda_headers)
         if not is_created(response):
             raise _failed("tilda_webhook", response)

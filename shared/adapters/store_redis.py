@@ -77,11 +77,8 @@ class RedisStore:
 
     def get(self, collection: str, key: str) -> Document | None:
         round_trips.count()
-        raw = self._redis.get(self._key(collection, key))
-        if raw is None:
-            return None
-        stored = json.loads(raw)
-        return Document(stored["data"], stored["v"])
+        raw = cast(bytes | None, self._redis.get(self._key(collection, key)))
+        return _document(raw) if raw is not None else None
 
     def create(
         self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None
@@ -147,8 +144,7 @@ class RedisStore:
                 round_trips.count()
                 self._redis.zrem(index, key)
                 continue
-            stored = json.loads(raw)
-            found.append((key, Document(stored["data"], stored["v"])))
+            found.append((key, _document(raw)))
         return found
 
     def get_many(self, documents: Sequence[tuple[str, str]]) -> list[Document | None]:
@@ -199,7 +195,7 @@ class RedisStore:
         return [int(v) for v in versions] if versions else None
 
 
-def _document(raw: bytes) -> Document:
+def _document(raw: bytes | str) -> Document:
     stored = json.loads(raw)
     return Document(stored["data"], stored["v"])
 
