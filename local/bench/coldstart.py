@@ -28,6 +28,7 @@ def cold_start(
 
 def cold_start_run(lab: Lab) -> ColdStartRun:
     """One interleaved round: bare, the floor (bare + the Firestore and Cloud Tasks clients, one call each),
+    the anchor (bare + python-telegram-bot: its Application built with getMe, one message sent),
     tilda_webhook creating a lead, email_chain writing it (its CRM flush),
     tg_webhook welcoming a new parent (its first correct answer: a 200 to /start, the welcome messages
     checked after), reminders sending the −24 h reminder of a lesson that parent then books (tg_webhook,
@@ -39,6 +40,12 @@ def cold_start_run(lab: Lab) -> ColdStartRun:
     (slot,) = lab.add_free_slots(1)
     bare, _ = cold_start(lab, "bare", lambda: lab.http.get(lab.url("bare")), lambda r: r.text == "ok")
     floor, _ = cold_start(lab, "floor", lambda: lab.http.get(lab.url("floor")), lambda r: r.text == "ok")
+    anchor, _ = cold_start(
+        lab,
+        "anchor",
+        lambda: lab.http.post(lab.url("anchor"), json=lab.message_update(lab.new_parent(), "hi")),
+        lambda r: r.text == "ok",
+    )
     tilda, answer = cold_start(lab, "tilda_webhook", lab.post_lead, is_created)
     # The lead's first task: the batched writer's flush, which writes its row and tells the managers.
     task = CrmFlush.after([answer.json()["lead_id"], uuid.uuid4().hex])
@@ -66,6 +73,7 @@ def cold_start_run(lab: Lab) -> ColdStartRun:
     return ColdStartRun(
         bare=bare,
         floor=floor,
+        anchor=anchor,
         tilda_webhook=tilda,
         email_chain=chain,
         tg_webhook=bot,

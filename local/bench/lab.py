@@ -22,6 +22,7 @@ import httpx
 from local.bench.constants import (
     AI_BACK,
     AI_REPLY,
+    ANCHOR_SOURCE,
     BARE_SOURCE,
     CONSENT,
     DAY,
@@ -48,6 +49,9 @@ from shared.i18n import t
 # ---- the running system --------------------------------------------------------------------------------
 
 
+_OWN = ("bare", "floor", "anchor")  # the bench's own functions (constants.py), beside the project's
+
+
 @dataclass
 class Lab:
     """The stack (store, fakes, Cloud Tasks emulator) and the function processes started on top of it."""
@@ -60,6 +64,8 @@ class Lab:
     bare_port: int = field(init=False)
     floor_source: Path = field(init=False)
     floor_port: int = field(init=False)
+    anchor_source: Path = field(init=False)
+    anchor_port: int = field(init=False)
     _leads: int = 0
     _phone_base: int = field(default_factory=lambda: uuid.uuid4().int % 9_000_000)
     _parents: int = 0
@@ -77,6 +83,10 @@ class Lab:
         self.floor_source.parent.mkdir(parents=True, exist_ok=True)
         self.floor_source.write_text(FLOOR_SOURCE)
         self.floor_port = free_port()
+        self.anchor_source = self.log_dir / "anchor" / "main.py"
+        self.anchor_source.parent.mkdir(parents=True, exist_ok=True)
+        self.anchor_source.write_text(ANCHOR_SOURCE)
+        self.anchor_port = free_port()
         self.cleanup.callback(lambda: self.http.close())
 
     @property
@@ -105,13 +115,13 @@ class Lab:
             raise BenchError(f"the OpenAI fake refuses the functions' key: {response.text}")
 
     def url(self, function: str) -> str:
-        if function in ("bare", "floor"):
+        if function in _OWN:
             return f"http://127.0.0.1:{self.port(function)}/"
         return self.stack.url(function)
 
     def port(self, function: str) -> int:
-        if function in ("bare", "floor"):
-            return self.bare_port if function == "bare" else self.floor_port
+        if function in _OWN:
+            return {"bare": self.bare_port, "floor": self.floor_port, "anchor": self.anchor_port}[function]
         return int(getattr(self.stack.ports, function))
 
     def _source(self, function: str) -> tuple[Path, str]:
@@ -119,6 +129,8 @@ class Lab:
             return self.bare_source, "hello"
         if function == "floor":
             return self.floor_source, "floor"
+        if function == "anchor":
+            return self.anchor_source, "anchor"
         return REPO / "functions" / function / "main.py", function
 
     # ---- processes ----

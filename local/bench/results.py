@@ -137,6 +137,7 @@ BUDGET_TEXT = {
 class ColdStartRun:
     bare: float
     floor: float  # a bare function building the Firestore and Cloud Tasks clients, one call each
+    anchor: float  # a bare function with python-telegram-bot: the Application built (getMe), one message
     tilda_webhook: float
     email_chain: float
     tg_webhook: float
@@ -159,6 +160,7 @@ class ColdStart:
 
 COLD_STARTS = (
     ColdStart("floor", "floor"),
+    ColdStart("anchor", "anchor"),
     ColdStart("tilda_webhook", "tilda_webhook", column="tilda"),
     ColdStart("email_chain", "email_chain"),
     ColdStart("tg_webhook", "tg_webhook", column="tg"),

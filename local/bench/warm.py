@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 import httpx
 
 from local.bench.constants import (
-    ANCHOR_SOURCE,
     CONSENT,
     PARENT_LANGUAGE,
     WARM_LEADS,
@@ -44,7 +43,7 @@ def warm_path(lab: Lab) -> WarmPath:
     lab.stack.reset()
     with ExitStack() as running:
         stores = _stores(lab, running)
-        anchor = _start(running, "anchor", lab, lab.env, source=_anchor_source(lab))
+        anchor = _start(running, "anchor", lab, lab.env, source=lab.anchor_source)
         bots = {store: _start(running, "tg_webhook", lab, env) for store, env in stores.items()}
         parents = {store: _at_the_phone_step(lab, bot) for store, bot in bots.items()}
 
@@ -107,13 +106,6 @@ def _start(
     return running.enter_context(
         _stopping(start_function(name, env, free_port(), lab.log_dir, source=source))
     )
-
-
-def _anchor_source(lab: Lab) -> Path:
-    path = lab.log_dir / "anchor" / "main.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(ANCHOR_SOURCE)
-    return path
 
 
 def _post(lab: Lab, service: Service, update: dict[str, Any]) -> httpx.Response:
