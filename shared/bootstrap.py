@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shared.adapters.openai_ai import OpenAIClient
     from shared.adapters.task_auth import TaskAuth
     from shared.bot.conversation import Conversation
+    from shared.bot.desk import ManagerDesk
     from shared.bot.poison import PoisonUpdates
     from shared.bot.runtime import BotRuntime
     from shared.bot.scenes.base import SceneContext
@@ -463,6 +464,24 @@ class Container:
             conversation=lambda: self.conversation,
             manager_link=s.manager_link or "",
             undelivered=LateReplies(self.store, lambda: self.outbox),
+            desk=lambda: self.desk,
+            managers_chat=s.manager_chat_id,
+        )
+
+    @cached_property
+    def desk(self) -> ManagerDesk:
+        from shared.bot.desk import DeskSettings, ManagerDesk
+
+        s = self.settings
+        sheet = s.sheets_spreadsheet_id
+        return ManagerDesk(
+            self.leads,
+            DeskSettings(
+                language=s.manager_language,
+                timezone=s.academy_timezone,
+                phone_region=s.phone_default_region,
+                sheet_url=f"https://docs.google.com/spreadsheets/d/{sheet}/edit" if sheet else None,
+            ),
         )
 
 

@@ -28,6 +28,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from shared.bot.conversation import Conversation, UpdateBusy, UpdateHandled
+from shared.bot.desk import ManagerDesk
 from shared.bot.poison import MalformedUpdate
 from shared.bot.replies import Reply
 from shared.domain.conversation import Incoming
@@ -105,9 +106,14 @@ class BotRuntime:
         manager_link: str,
         undelivered: Callable[[int, int, list[tuple[Reply, dict[str, Any] | None]]], None] | None = None,
         wait_budget: float = 3.0,
+        desk: Callable[[], ManagerDesk] | None = None,
+        managers_chat: str | None = None,
     ) -> None:
         """`undelivered(chat_id, update_id, replies)`: what to do with the replies Telegram refused even
-        after waiting `wait_budget` seconds (the bootstrap records them in the outbox)."""
+        after waiting `wait_budget` seconds (the bootstrap records them in the outbox). `desk` answers the
+        commands typed in `managers_chat` (MANAGER_CHAT_ID: a numeric id or an @username)."""
+        self._desk = desk
+        self._managers_chat = (managers_chat or "").lower() or None
         self._undelivered = undelivered
         self._wait_budget = wait_budget
         self._token = token
@@ -172,6 +178,9 @@ class BotRuntime:
         return self._app
 
     async def _route(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if self._desk is not None and update.effective_chat is not None and self._is_managers(update):
+            await self._managers_update(update, context)
+            return
         event = to_incoming(update)
         if event is None:
             log.info("update ignored", extra={"update_id": update.update_id})
@@ -188,6 +197,29 @@ class BotRuntime:
             self._outcomes[update.update_id] = "busy"
             return
         await self._send_all(context, event.chat_id, update.update_id, replies)
+
+    def _is_managers(self, update: Update) -> bool:
+        chat = update.effective_chat
+        if chat is None or chat.type == "private":
+            return False
+        names = {str(chat.id), f"@{chat.username}".lower() if chat.username else ""}
+        return self._managers_chat in names
+
+    async def _managers_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command typed in the managers' chat (anything else there is the managers' own talk)."""
+        message = update.message
+        if self._desk is None or message is None or not message.text or not message.text.startswith("/"):
+            return
+        command, _, payload = message.text[1:4096].partition(" ")
+        name, _, addressee = command.partition("@")
+        if addressee and addressee.lower() != (context.bot.username or "").lower():
+            return  # another bot's command
+        replies = await asyncio.to_thread(self._desk().command, name.lower(), payload.strip())
+        for reply in replies:
+            try:  # a manager can ask again: nothing is kept for later
+                await self._send(context, message.chat.id, reply)
+            except TelegramError as exc:
+                log.warning("desk answer not sent", extra={"reason": str(exc)})
 
     @staticmethod
     async def _answer(update: Update) -> None:

@@ -51,7 +51,7 @@ def render_email(step: Step, lead: Lead, link: str) -> RenderedEmail:
     )
 
 
-def _contacts(lead: Lead, language: str) -> str:
+def contacts_text(lead: Lead, language: str) -> str:
     def line(field: str, value: object) -> str:
         return f"{t(language, 'manager_field_' + field)}: {value}"
 
@@ -82,7 +82,7 @@ def new_lead_text(lead: Lead, event: SyncEvent, language: str) -> str:
     title = t(language, _NEW_LEAD_TITLES.get(event, "manager_new_lead"))
     if event is SyncEvent.ACTIVATED and lead.tg_username:
         title += f" (@{lead.tg_username})"
-    return f"{title}\n{_contacts(lead, language)}"
+    return f"{title}\n{contacts_text(lead, language)}"
 
 
 def manager_time(moment: datetime, timezone: str) -> str:
@@ -102,9 +102,9 @@ def booking_text(lead: Lead, event: SyncEvent, timezone: str, language: str) -> 
         title = t(language, "manager_rescheduling")
     else:
         title = t(language, "manager_cancelled")
-    return f"{title}\n{_contacts(lead, language)}"
+    return f"{title}\n{contacts_text(lead, language)}"
 
 
 def call_alert_text(lead: Lead, language: str) -> str:
     """The managers' chat message two days after the form when the parent never opened the bot."""
-    return f"{t(language, 'manager_call_alert')}\n{_contacts(lead, language)}"
+    return f"{t(language, 'manager_call_alert')}\n{contacts_text(lead, language)}"

@@ -613,6 +613,30 @@ def test_bot_and_user_messages_share_the_chat_sequence(
     )
 
 
+def test_a_groups_members_write_there_and_others_cannot(
+    url: str, fake: TelegramFake, webhook: Webhook
+) -> None:
+    set_webhook(url, webhook)
+    group = -1002000000001
+    fake.add_group(group, "Managers", members=[USER_ID])
+    anna, stranger = fake.user(USER_ID), fake.user(USER_ID + 1)
+
+    async def post() -> Any:
+        async with make_bot(url) as bot:
+            return await bot.send_message(group, "🆕 new lead")
+
+    assert run(post()).chat.type == "supergroup"
+    fake.send_command(anna, "/lead@allin_bot", "+79161234567", chat_id=group)
+    [update] = webhook.updates(make_bot(url))
+    message = update.message
+    assert (message.chat.id, message.chat.title, message.from_user.id) == (group, "Managers", USER_ID)
+    assert message.message_id == 2 and message.text == "/lead@allin_bot +79161234567"  # the group's sequence
+    with pytest.raises(ValueError, match="not a member"):
+        fake.send_text(stranger, "hello", chat_id=group)
+    with pytest.raises(ValueError, match="negative"):
+        fake.add_group(5, "not a group", members=[])
+
+
 def test_callback_round_trip_through_the_webhook(url: str, fake: TelegramFake, webhook: Webhook) -> None:
     set_webhook(url, webhook)
     anna = fake.user(USER_ID)

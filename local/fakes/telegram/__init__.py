@@ -33,7 +33,8 @@ endpoints of `local.fakes.base`:
     POST /_fake/updates   {"kind": "text"|"command"|"contact"|"callback"|"voice"|"raw",
                            "user": {...} | "user_id": N, ...fields}
                           -> {"update": {...}, "webhook_status": N[, "webhook_error": "..."]}
-        text: "text"; command: "command" ("/start"), "payload"; contact: "phone_number", "contact_user_id",
+        text: "text"; command: "command" ("/start"), "payload" (both: "chat_id" of a group, else the
+        user's private chat); contact: "phone_number", "contact_user_id",
         "first_name"; callback: "message_id", "callback_data"; voice: "file_id", "duration",
         "content_base64"; raw: "update" (any JSON, posted as is)
     GET  /_fake/updates                the updates built or delivered so far
@@ -43,6 +44,8 @@ endpoints of `local.fakes.base`:
     POST /_fake/files                  {"file_id": "...", "file_type": "voice", "content_base64": "...",
                                         "duration": N} -> {"ok": true, "file": {...}}
     GET  /_fake/callback_answers       the answerCallbackQuery calls that succeeded
+    POST /_fake/groups                 {"chat_id": -100N, "title": "...", "members": [user ids]}: a group
+                                       the bot is in, where only its members can write
 
     api.py        limits, errors, parameters and the method registry (`telegram_method`)
     entities.py   the HTML parse mode (a port of tdlib's parse_html) and message entities

@@ -38,6 +38,15 @@ class ControlEndpoints:
                 return json_response(self.messages(request.args.get("chat_id"), with_markup=True))
             if action == "callback_answers" and method == "GET":
                 return json_response(self.callback_answers())
+            if action == "groups" and method == "POST":
+                spec = request.get_json(silent=True)
+                if not isinstance(spec, dict) or not isinstance(spec.get("chat_id"), int):
+                    raise ValueError('body must be {"chat_id": N, "title": "...", "members": [user ids]}')
+                members = spec.get("members") or []
+                if not all(isinstance(m, int) for m in members):
+                    raise ValueError("members must be user ids")
+                self.add_group(spec["chat_id"], str(spec.get("title") or "Group"), members)
+                return json_response({"ok": True})
             if action == "files" and method == "POST":
                 return json_response(
                     {"ok": True, "file": self._file_from_control(request.get_json(silent=True))}
@@ -70,10 +79,14 @@ class ControlEndpoints:
                 raise ValueError('kind raw needs "update"')
             return spec["update"]
         user = self._control_user(spec)
+        chat_id = spec.get("chat_id")  # a group made with POST /_fake/groups; default: the private chat
+        if chat_id is not None and not isinstance(chat_id, int):
+            raise ValueError("chat_id must be a number")
         if kind == "text":
-            return self.text_update(user, str(spec.get("text", "")))
+            return self.text_update(user, str(spec.get("text", "")), chat_id=chat_id)
         if kind == "command":
-            return self.command_update(user, str(spec.get("command", "/start")), spec.get("payload"))
+            command = str(spec.get("command", "/start"))
+            return self.command_update(user, command, spec.get("payload"), chat_id=chat_id)
         if kind == "contact":
             if not isinstance(spec.get("phone_number"), str):
                 raise ValueError('kind contact needs "phone_number"')

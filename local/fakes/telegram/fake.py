@@ -129,6 +129,14 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
         with self.lock:
             self._chats[chat_id] = {"id": chat_id, "type": chat_type or self._chat_type(chat_id), **fields}
 
+    def add_group(self, chat_id: int, title: str, members: list[int]) -> None:
+        """A group the bot is in (a supergroup for -100… ids), whose `members` may write in it."""
+        if chat_id >= 0:
+            raise ValueError("a group's chat id is negative")
+        with self.lock:
+            self._chats[chat_id] = {"id": chat_id, "type": self._chat_type(chat_id), "title": title}
+            self._members[chat_id] = set(members)
+
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: sends to them fail with 403 like the real API (until they write)."""
         with self.lock:
@@ -204,6 +212,7 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
         self._keyboards: dict[int, JSONDict] = {}
         self._last_id: dict[int, int] = {}
         self._chats: dict[int, JSONDict] = {}
+        self._members: dict[int, set[int]] = {}  # groups made with add_group: who may write there
         self._users: dict[int, JSONDict] = {}
         self._blocked: set[int] = set()
         self._files: dict[str, FakeFile] = {}
@@ -383,13 +392,20 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
         self._chats[user["id"]] = chat
         return chat
 
-    def _user_message(self, user: Mapping[str, Any], **content: Any) -> JSONDict:
-        """A message from `user` in their private chat with the bot (the chat becomes known, unblocked)."""
+    def _user_message(self, user: Mapping[str, Any], chat_id: int | None = None, **content: Any) -> JSONDict:
+        """A message from `user` in their private chat with the bot (the chat becomes known, unblocked),
+        or in the group `chat_id` (made with add_group; Telegram lets only its members write there)."""
         sender = self._normalize_user(user)
-        chat = self._remember_user(sender)
-        self._blocked.discard(sender["id"])
+        if chat_id is None:
+            chat = self._remember_user(sender)
+            self._blocked.discard(sender["id"])
+        else:
+            if sender["id"] not in self._members.get(chat_id, set()):
+                raise ValueError(f"user {sender['id']} is not a member of group {chat_id} (see add_group)")
+            self._users[sender["id"]] = dict(sender)
+            chat = self._chats[chat_id]
         message: JSONDict = {
-            "message_id": self._next_message_id(sender["id"]),
+            "message_id": self._next_message_id(chat["id"]),
             "from": sender,
             "chat": dict(chat),
             "date": int(self.clock()),

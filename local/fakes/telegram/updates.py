@@ -55,13 +55,17 @@ class Updates:
             known = self._users.get(int(user_id))
         return dict(known) if known else self.user(user_id)
 
-    def send_text(self, user: Mapping[str, Any], text: str) -> int:
-        """The user writes `text` to the bot; returns the webhook's HTTP status (0 if not delivered)."""
-        return self.deliver(self.text_update(user, text))
+    def send_text(self, user: Mapping[str, Any], text: str, *, chat_id: int | None = None) -> int:
+        """The user writes `text` to the bot (or in the group `chat_id`); returns the webhook's HTTP status
+        (0 if not delivered)."""
+        return self.deliver(self.text_update(user, text, chat_id=chat_id))
 
-    def send_command(self, user: Mapping[str, Any], command: str, payload: str | None = None) -> int:
-        """The user sends a command, e.g. `"/start"` with the deep-link `payload` (`/start TOKEN`)."""
-        return self.deliver(self.command_update(user, command, payload))
+    def send_command(
+        self, user: Mapping[str, Any], command: str, payload: str | None = None, *, chat_id: int | None = None
+    ) -> int:
+        """The user sends a command, e.g. `"/start"` with the deep-link `payload` (`/start TOKEN`), in
+        their private chat or the group `chat_id`."""
+        return self.deliver(self.command_update(user, command, payload, chat_id=chat_id))
 
     def send_contact(
         self,
@@ -158,23 +162,33 @@ class Updates:
             return [dict(d) for d in self._deliveries]
 
     # ---- building updates ---------------------------------------------------------------------------------
-    def text_update(self, user: Mapping[str, Any], text: str) -> JSONDict:
-        """A new message update with `text` from `user` (bot commands in it get their entities)."""
+    def text_update(self, user: Mapping[str, Any], text: str, *, chat_id: int | None = None) -> JSONDict:
+        """A new message update with `text` from `user`, in their private chat or the group `chat_id` (bot
+        commands in it get their entities)."""
         if not text:
             raise ValueError("a message text can't be empty")
         with self.lock:
-            message = self._user_message(user, text=text, entities=_command_entities(text))
+            message = self._user_message(user, chat_id, text=text, entities=_command_entities(text))
             self._keyboard_used(message["chat"]["id"], lambda b: b.get("text") == text and len(b) == 1)
             return self._new_update("message", message)
 
-    def command_update(self, user: Mapping[str, Any], command: str, payload: str | None = None) -> JSONDict:
+    def command_update(
+        self,
+        user: Mapping[str, Any],
+        command: str,
+        payload: str | None = None,
+        *,
+        chat_id: int | None = None,
+    ) -> JSONDict:
         command = command if command.startswith("/") else f"/{command}"
         if not re.fullmatch(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{3,32})?", command):
             raise ValueError(f"not a bot command: {command!r}")
         text = f"{command} {payload}" if payload else command
         entities = [{"offset": 0, "length": len(command), "type": "bot_command"}]
         with self.lock:
-            return self._new_update("message", self._user_message(user, text=text, entities=entities))
+            return self._new_update(
+                "message", self._user_message(user, chat_id, text=text, entities=entities)
+            )
 
     def contact_update(
         self,
