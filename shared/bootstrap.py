@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from shared.flows.email_chain import EmailChain
     from shared.flows.erasure import Erasure
     from shared.flows.intake import Intake
+    from shared.flows.marks import Marks
     from shared.flows.outbox import Outbox
     from shared.flows.reminders import Reminders
     from shared.flows.voice import VoiceInput
@@ -475,14 +476,23 @@ class Container:
         s = self.settings
         sheet = s.sheets_spreadsheet_id
         return ManagerDesk(
-            self.leads,
-            DeskSettings(
+            leads=self.leads,
+            marks=lambda: self.marks,
+            clock=self.clock,
+            settings=DeskSettings(
                 language=s.manager_language,
                 timezone=s.academy_timezone,
                 phone_region=s.phone_default_region,
                 sheet_url=f"https://docs.google.com/spreadsheets/d/{sheet}/edit" if sheet else None,
+                manager_ids=s.manager_user_ids(),
             ),
         )
+
+    @cached_property
+    def marks(self) -> Marks:
+        from shared.flows.marks import Marks
+
+        return Marks(store=self.store, flushes=self.flushes, clock=self.clock)
 
 
 def link_hosts(settings: Settings) -> frozenset[str]:

@@ -41,6 +41,9 @@ class Settings(BaseModel):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_bot_username: str | None = None
     manager_chat_id: str | None = None
+    # Comma-separated Telegram user ids who may press the buttons of lead cards; empty: anyone in the
+    # managers' chat (Telegram shows the chat's messages to its members only).
+    manager_ids: str = ""
     manager_link: str | None = None
     dev_chat_id: str | None = None
     telegram_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -165,6 +168,16 @@ class Settings(BaseModel):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("manager_ids")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        if any(not re.fullmatch(r"\d+", part.strip()) for part in value.split(",") if part.strip()):
+            raise ValueError("must be comma-separated numeric Telegram user ids")
+        return value
+
+    def manager_user_ids(self) -> frozenset[int]:
+        return frozenset(int(part) for part in self.manager_ids.split(",") if part.strip())
 
     @field_validator("manager_chat_id", "dev_chat_id")
     @classmethod

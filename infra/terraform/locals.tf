@@ -110,6 +110,8 @@ locals {
       TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
       TELEGRAM_BOT_USERNAME         = var.telegram_bot_username
       MANAGER_CHAT_ID               = var.manager_chat_id
+      MANAGER_IDS                   = var.manager_ids
+      SHEETS_SPREADSHEET_ID         = var.sheets_spreadsheet_id # the CRM link on lead cards
       MANAGER_LINK                  = var.manager_link
       GOOGLE_CALENDAR_ID            = var.google_calendar_id
       ZOOM_ACCOUNT_ID               = var.zoom_account_id

@@ -182,6 +182,17 @@ variable "manager_chat_id" {
   }
 }
 
+variable "manager_ids" {
+  type        = string
+  default     = ""
+  description = "MANAGER_IDS: comma-separated Telegram user ids who may press lead cards' buttons (empty: anyone in the managers' chat)."
+
+  validation {
+    condition     = can(regex("^([0-9]+(,[0-9]+)*)?$", replace(var.manager_ids, " ", "")))
+    error_message = "manager_ids must be comma-separated numeric Telegram user ids."
+  }
+}
+
 variable "manager_link" {
   type        = string
   description = "MANAGER_LINK: the link parents get to reach a manager (e.g. https://t.me/<manager>)."

@@ -86,6 +86,18 @@ class KeepData:
     """The parent changed their mind."""
 
 
+@dataclass(frozen=True)
+class Mark:
+    """On a lead's card in the managers' chat: what happened (called, no answer, attended, no-show)."""
+
+    status: str  # a LeadStatus a manager may set: MARKS
+    lead_id: str
+
+
+# What each Mark button sets, by its short name on the wire.
+MARKS = {"called": "CALLED", "noanswer": "NO_ANSWER", "attended": "ATTENDED", "noshow": "NO_SHOW"}
+_MARK_NAMES = {status: name for name, status in MARKS.items()}
+
 ButtonData = (
     Consent
     | Language
@@ -100,6 +112,7 @@ ButtonData = (
     | AskErase
     | ConfirmErase
     | KeepData
+    | Mark
 )
 OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
 
@@ -124,6 +137,7 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (r"erase:ask", lambda _: AskErase()),
         (r"erase:yes", lambda _: ConfirmErase()),
         (r"erase:no", lambda _: KeepData()),
+        (r"mark:(?P<name>[a-z]{4,10}):(?P<lead>[0-9a-f]{20})", lambda p: _mark(p["name"], p["lead"])),
     )
 ]
 
@@ -157,11 +171,17 @@ def encode(data: ButtonData) -> str:
             raw = "erase:yes"
         case KeepData():
             raw = "erase:no"
+        case Mark(status, lead_id):
+            raw = f"mark:{_MARK_NAMES.get(status, '?')}:{lead_id}"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw[:20]}…")
     if decode(raw) != data:  # what we send must be what we accept
         raise ValueError(f"callback data does not parse back: {raw[:20]}…")
     return raw
+
+
+def _mark(name: str, lead_id: str) -> Mark | None:
+    return Mark(MARKS[name], lead_id) if name in MARKS else None
 
 
 def decode(raw: str | None) -> ButtonData | None:

@@ -1,19 +1,24 @@
-"""The managers' chat: the commands managers type there, answered with what they need to act.
+"""The managers' chat: the commands managers type there and the buttons of the lead cards it shows.
 
 Only updates from the managers' chat (MANAGER_CHAT_ID) reach the desk, and Telegram delivers a group's
-messages only from its members; a parent typing the same commands in their own chat gets the parents'
-bot. The desk reads the store and never changes what it shows.
+messages only from its members (and shows them only to members); MANAGER_IDS narrows who may press a
+card's buttons. A parent typing the same commands in their own chat gets the parents' bot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from shared.bot.callbacks import Mark
 from shared.bot.replies import Button, Reply
 from shared.domain.desk import lead_card, parse_lead_query
-from shared.domain.leads import Lead
+from shared.domain.email_chain import manager_time
+from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.marks import Marks, Refused, marks_for
 from shared.i18n import t
+from shared.ports import Clock
 
 
 @dataclass(frozen=True)
@@ -22,11 +27,23 @@ class DeskSettings:
     timezone: str  # the academy's: lessons in the managers' local time
     phone_region: str  # for phone numbers typed without a country code
     sheet_url: str | None = None  # the CRM spreadsheet, linked from every card
+    manager_ids: frozenset[int] = frozenset()  # who may press (empty: anyone in the managers' chat)
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What a press comes to: the short answer on the button, and the card as it is now (None: no card
+    to show any more)."""
+
+    answer: str
+    card: Reply | None
 
 
 @dataclass
 class ManagerDesk:
     leads: LeadRepository
+    marks: Callable[[], Marks]
+    clock: Clock
     settings: DeskSettings
 
     def command(self, name: str, payload: str) -> list[Reply]:
@@ -35,11 +52,40 @@ class ManagerDesk:
             return [self._lead(payload)]
         return [Reply(t(self.settings.language, "desk_help"))]
 
+    def may_press(self, user_id: int) -> bool:
+        return not self.settings.manager_ids or user_id in self.settings.manager_ids
+
+    def press(self, button: Mark, manager: str, press_id: str) -> Pressed:
+        """A card's button pressed by `manager` (a name for the Log); `press_id` is the callback query's."""
+        language = self.settings.language
+        result = self.marks().mark(button.lead_id, LeadStatus(button.status), manager, press_id)
+        if result is Refused.UNKNOWN_LEAD:
+            return Pressed(t(language, "desk_lead_gone"), None)
+        if isinstance(result, Refused):
+            current = self.leads.get(button.lead_id)
+            key = "desk_mark_stale" if result is Refused.NOT_NOW else "desk_mark_retry"
+            return Pressed(t(language, key), self.card(current) if current else None)
+        return Pressed(t(language, f"desk_status_{result.status.value}"), self.card(result))
+
+    def card(self, lead: Lead) -> Reply:
+        language = self.settings.language
+        text = lead_card(lead, self.settings.timezone, language)
+        if lead.marked_by and lead.marked_at:
+            when = manager_time(lead.marked_at, self.settings.timezone)
+            text += "\n" + t(language, "desk_marked_by", who=lead.marked_by, when=when)
+        buttons = [
+            [
+                Button(t(language, f"desk_status_{status.value}"), Mark(status.value, lead.lead_id))
+                for status in marks_for(lead, self.clock.now())
+            ]
+        ]
+        if self.settings.sheet_url:
+            buttons.append([Button(t(language, "desk_sheet_button"), url=self.settings.sheet_url)])
+        return Reply(text, buttons=[row for row in buttons if row])
+
     def _lead(self, payload: str) -> Reply:
         language = self.settings.language
-        if not payload.strip():
-            return Reply(t(language, "desk_lead_usage"))
-        query = parse_lead_query(payload, self.settings.phone_region)
+        query = parse_lead_query(payload, self.settings.phone_region) if payload.strip() else None
         if query is None:
             return Reply(t(language, "desk_lead_usage"))
         if query.by == "id":
@@ -51,9 +97,3 @@ class ManagerDesk:
         if lead is None:
             return Reply(t(language, "desk_lead_not_found", query=payload.strip()[:100]))
         return self.card(lead)
-
-    def card(self, lead: Lead) -> Reply:
-        text = lead_card(lead, self.settings.timezone, self.settings.language)
-        sheet = self.settings.sheet_url
-        buttons = [[Button(t(self.settings.language, "desk_sheet_button"), url=sheet)]] if sheet else []
-        return Reply(text, buttons=buttons)

@@ -27,6 +27,7 @@ from telegram import (
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from shared.bot.callbacks import Mark, decode
 from shared.bot.conversation import Conversation, UpdateBusy, UpdateHandled
 from shared.bot.desk import ManagerDesk
 from shared.bot.poison import MalformedUpdate
@@ -181,6 +182,9 @@ class BotRuntime:
         if self._desk is not None and update.effective_chat is not None and self._is_managers(update):
             await self._managers_update(update, context)
             return
+        if update.callback_query is not None and isinstance(decode(update.callback_query.data), Mark):
+            await self._answer(update, t(self._desk_language(), "desk_not_manager"))  # a card forwarded
+            return
         event = to_incoming(update)
         if event is None:
             log.info("update ignored", extra={"update_id": update.update_id})
@@ -206,7 +210,11 @@ class BotRuntime:
         return self._managers_chat in names
 
     async def _managers_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A command typed in the managers' chat (anything else there is the managers' own talk)."""
+        """A command typed in the managers' chat, or a card's button pressed there (anything else there is
+        the managers' own talk)."""
+        if update.callback_query is not None:
+            await self._card_pressed(update)
+            return
         message = update.message
         if self._desk is None or message is None or not message.text or not message.text.startswith("/"):
             return
@@ -221,12 +229,38 @@ class BotRuntime:
             except TelegramError as exc:
                 log.warning("desk answer not sent", extra={"reason": str(exc)})
 
+    async def _card_pressed(self, update: Update) -> None:
+        """A lead card's button: the mark applied (or refused), told on the button, the card redrawn."""
+        query = update.callback_query
+        button = decode(query.data) if query is not None else None
+        if query is None or self._desk is None or not isinstance(button, Mark):
+            if query is not None:
+                await self._answer(update)
+            return
+        desk = self._desk()
+        if not desk.may_press(query.from_user.id):
+            await self._answer(update, t(desk.settings.language, "desk_not_manager"))
+            return
+        who = query.from_user.full_name + (
+            f" (@{query.from_user.username})" if query.from_user.username else ""
+        )
+        pressed = await asyncio.to_thread(desk.press, button, who, query.id)
+        await self._answer(update, pressed.answer)
+        if pressed.card is not None:
+            try:  # best effort: the mark is made and recorded; the card catches up on the next look
+                await query.edit_message_text(pressed.card.text, reply_markup=_markup(pressed.card))
+            except TelegramError as exc:
+                log.warning("lead card not redrawn", extra={"reason": str(exc)})
+
+    def _desk_language(self) -> str:
+        return self._desk().settings.language if self._desk is not None else "ru"
+
     @staticmethod
-    async def _answer(update: Update) -> None:
-        """Best effort: the spinner on the button stops. A query too old to answer (a redelivered update)
-        or a Telegram hiccup never decides whether the press is handled."""
+    async def _answer(update: Update, text: str | None = None) -> None:
+        """Best effort: the spinner on the button stops (with `text` shown briefly). A query too old to
+        answer (a redelivered update) or a Telegram hiccup never decides whether the press is handled."""
         try:
-            await update.callback_query.answer()  # type: ignore[union-attr]
+            await update.callback_query.answer(text)  # type: ignore[union-attr]
         except TelegramError as exc:
             log.warning("callback query not answered", extra={"reason": str(exc)})
 

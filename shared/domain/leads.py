@@ -16,6 +16,11 @@ class LeadStatus(StrEnum):
     ACTIVATED = "ACTIVATED"
     SCHEDULED = "SCHEDULED"
     CANCELLED = "CANCELLED"
+    # Set by the managers' buttons on a lead's card: a call made, and the trial lesson's attendance.
+    CALLED = "CALLED"
+    NO_ANSWER = "NO_ANSWER"
+    ATTENDED = "ATTENDED"
+    NO_SHOW = "NO_SHOW"
     DELETED = "DELETED"  # the parent asked to be forgotten: the CRM keeps the row, blanked, for the counts
 
 
@@ -121,6 +126,8 @@ class Lead(BaseModel):
     email_2_sent: StepState | None = None
     call_alert_sent: StepState | None = None
     crm_status: str | None = None  # last status seen in the sheet: managers move leads there
+    marked_by: str | None = None  # the manager who last set the status with a card's button, and when
+    marked_at: datetime | None = None
     # Set (epoch seconds) when a form changes the lead: by then its row must be in the CRM. The batched
     # writer clears it once it wrote the row; the reconciler records the row again for a lead still due
     # (a form whose effects were never recorded). The store's due-index lists leads by it.

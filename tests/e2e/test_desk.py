@@ -10,7 +10,7 @@ from tests.e2e.conftest import System
 from tests.factories import tilda_form
 
 MANAGER = 910001
-OUTSIDER = 910002
+OUTSIDER = 910002  # in the group, not in MANAGER_IDS
 PARENT = 910003
 
 
@@ -20,7 +20,7 @@ def managers(system: System) -> int:
     chat = int(system.env["MANAGER_CHAT_ID"])
     response = system.http.post(
         f"{system.stack.fakes_url['telegram']}/_fake/groups",
-        json={"chat_id": chat, "title": "All In managers", "members": [MANAGER]},
+        json={"chat_id": chat, "title": "All In managers", "members": [MANAGER, OUTSIDER]},
     )
     assert response.json() == {"ok": True}
     return chat
@@ -43,7 +43,8 @@ def test_a_manager_finds_a_lead_by_phone_email_or_id(system: System, managers: i
     by_phone = manager_types(system, managers, "/lead", "8 916 123-45-67")
     assert "Анна Петрова" in by_phone["text"] and "+79161234567" in by_phone["text"]
     assert "NEW" in by_phone["text"] and lead_id in by_phone["text"]
-    [[sheet]] = by_phone["reply_markup"]["inline_keyboard"]
+    marks, [sheet] = by_phone["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in marks] == ["📞 Дозвонились", "🔕 Не дозвонились"]
     assert sheet["url"].startswith("https://docs.google.com/spreadsheets/d/")
     assert manager_types(system, managers, "/lead", "Anna.Petrova@example.com")["text"] == by_phone["text"]
     assert (
@@ -64,13 +65,65 @@ def test_the_desk_is_only_in_the_managers_chat(system: System, managers: int) ->
     assert system.parent_sends("command", PARENT, command="/lead", payload="+79161234567") == 200
     [answer] = system.bot_messages(PARENT)
     assert "+79161234567" not in answer["text"]
-    # Telegram lets only members write in the group: the fake refuses an outsider's message there.
+    # Telegram lets only members write in the group: the fake refuses a stranger's message there.
     response = system.http.post(
         f"{system.stack.fakes_url['telegram']}/_fake/updates",
-        json={"kind": "command", "user": {"id": OUTSIDER}, "chat_id": managers, "command": "/lead"},
+        json={"kind": "command", "user": {"id": PARENT}, "chat_id": managers, "command": "/lead"},
     )
     assert response.status_code == 400 and "not a member" in response.json()["error"]
 
 
 def bot_username(system: System) -> str:
     return str(system.telegram_api("getMe")["username"])
+
+
+def press(system: System, chat: int, user_id: int, card: dict[str, Any], label: str) -> dict[str, Any]:
+    """`user_id` presses the button `label` of the card; the callback's answer, and the card as it is now."""
+    data = next(
+        b["callback_data"]
+        for row in card["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"] == label
+    )
+    body = {
+        "kind": "callback",
+        "user": {"id": user_id, "first_name": "Ольга", "username": "olga_m"},
+        "chat_id": chat,
+        "message_id": card["message_id"],
+        "callback_data": data,
+    }
+    response = system.http.post(f"{system.stack.fakes_url['telegram']}/_fake/updates", json=body)
+    assert response.json()["webhook_status"] == 200, response.text
+    query_id = response.json()["update"]["callback_query"]["id"]
+    [answer] = [
+        a
+        for a in system.http.get(f"{system.stack.fakes_url['telegram']}/_fake/callback_answers").json()
+        if a["callback_query_id"] == query_id
+    ]
+    [now] = [m for m in system.bot_messages(chat) if m["message_id"] == card["message_id"]]
+    return {"answer": answer["text"], "card": now}
+
+
+def test_a_managers_press_marks_the_lead_in_the_store_the_crm_and_the_log(
+    system: System, managers: int
+) -> None:
+    lead_id = system.post_tilda(tilda_form()).json()["lead_id"]
+    system.run_due()  # the new lead's row
+    card = manager_types(system, managers, "/lead", lead_id)
+    refused = press(system, managers, OUTSIDER, card, "📞 Дозвонились")
+    assert (
+        refused["answer"] == "Эти кнопки — для менеджеров школы." and refused["card"]["text"] == card["text"]
+    )
+    called = press(system, managers, MANAGER, card, "📞 Дозвонились")
+    assert called["answer"] == "📞 Дозвонились"
+    assert (
+        "Статус: CALLED" in called["card"]["text"] and "Отметил(а): Ольга (@olga_m)" in called["card"]["text"]
+    )
+    again = press(system, managers, MANAGER, card, "📞 Дозвонились")  # a double press: once is enough
+    assert again["answer"] == "📞 Дозвонились"
+    system.run_due()  # the batched writer
+    assert system.crm_row(lead_id)["status"] == "CALLED"
+    marks = [row for row in system.sheet("Log") if row["event"] == "STATUS_CALLED"]
+    assert [(row["lead_id"], row["details"]) for row in marks] == [(lead_id, "Ольга (@olga_m)")]
+    lead = system.leads().get(lead_id)
+    assert lead is not None and lead.status.value == "CALLED"

@@ -633,6 +633,27 @@ def test_a_groups_members_write_there_and_others_cannot(
     assert message.message_id == 2 and message.text == "/lead@allin_bot +79161234567"  # the group's sequence
     with pytest.raises(ValueError, match="not a member"):
         fake.send_text(stranger, "hello", chat_id=group)
+
+    async def card() -> Any:
+        async with make_bot(url) as bot:
+            button = InlineKeyboardButton("📞", callback_data="mark")
+            return await bot.send_message(group, "card", reply_markup=InlineKeyboardMarkup([[button]]))
+
+    sent = run(card())
+    fake.press_button(anna, sent.message_id, "mark", chat_id=group)
+    press_update = webhook.updates(make_bot(url))[-1]
+    assert (
+        press_update.callback_query.message.chat.id == group
+        and press_update.callback_query.from_user.id == USER_ID
+    )
+
+    async def answer() -> Any:
+        async with make_bot(url) as bot:
+            return await bot.answer_callback_query(press_update.callback_query.id, "✅")
+
+    assert run(answer()) is True
+    with pytest.raises(ValueError, match="not a member"):
+        fake.press_button(stranger, sent.message_id, "mark", chat_id=group)
     with pytest.raises(ValueError, match="negative"):
         fake.add_group(5, "not a group", members=[])
 

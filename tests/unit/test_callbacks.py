@@ -20,6 +20,7 @@ from shared.bot.callbacks import (
     Day,
     KeepData,
     Language,
+    Mark,
     Reschedule,
     Time,
     decode,
@@ -42,6 +43,7 @@ EVERY_BUTTON = [
     AskErase(),
     ConfirmErase(),
     KeepData(),
+    Mark("ATTENDED", "0123456789abcdef0123"),
 ]
 
 
@@ -70,6 +72,7 @@ def test_the_wire_format_of_buttons_already_on_screens_is_kept() -> None:
         "erase:ask",
         "erase:yes",
         "erase:no",
+        "mark:attended:0123456789abcdef0123",
     ]
 
 
@@ -109,3 +112,12 @@ def test_an_offer_button_is_current_only_for_its_offer_and_while_choosing() -> N
     assert not is_current(Time("ffffff", 0), session)  # an older offer
     session.scene = Scene.SCHEDULED
     assert not is_current(Day("a1b2c3", "20261125"), session)  # booked meanwhile
+
+
+def test_a_cards_mark_is_one_of_the_four_and_names_a_lead() -> None:
+    assert encode(Mark("NO_SHOW", "0123456789abcdef0123")) == "mark:noshow:0123456789abcdef0123"
+    assert decode("mark:called:0123456789abcdef0123") == Mark("CALLED", "0123456789abcdef0123")
+    assert decode("mark:deleted:0123456789abcdef0123") is None  # not a status a button may set
+    assert decode("mark:called:0123") is None
+    with pytest.raises(ValueError):
+        encode(Mark("DELETED", "0123456789abcdef0123"))

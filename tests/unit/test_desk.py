@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import fakeredis
 import pytest
 
 from shared.adapters.store_redis import RedisStore
-from shared.bot.desk import DeskSettings, ManagerDesk
+from shared.bot.callbacks import Mark
+from shared.bot.desk import DeskSettings, ManagerDesk, Pressed
 from shared.domain.desk import LeadQuery, lead_card, parse_lead_query
 from shared.domain.leads import Lead, LeadStatus, Source
+from shared.flows.crm_flush import FlushRequests
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.marks import Marks
+from tests.fakes import FixedClock, RecordingScheduler
 
 LEAD_ID = "0123456789abcdef0123"
 
@@ -68,28 +72,76 @@ def test_the_card_shows_the_lesson_in_the_academys_time_and_its_zoom_link() -> N
 class TestDesk:
     @pytest.fixture
     def desk(self) -> ManagerDesk:
-        leads = LeadRepository(RedisStore(fakeredis.FakeRedis()))
+        store = RedisStore(fakeredis.FakeRedis())
+        leads = LeadRepository(store)
         leads.upsert(
             email="anna@example.com",
             phone="+79161234567",
             create=lambda new_id: lead(lead_id=new_id),
             merge=lambda known: known,
         )
-        return ManagerDesk(leads, DeskSettings("ru", "Europe/Riga", "RU", "https://sheet.example/edit"))
+        clock = FixedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+        flushes = FlushRequests(store, RecordingScheduler(), clock, timedelta(seconds=5))
+        marks = Marks(store, flushes, clock)
+        settings = DeskSettings("ru", "Europe/Riga", "RU", "https://sheet.example/edit", frozenset({7}))
+        return ManagerDesk(leads, lambda: marks, clock, settings)
+
+    @staticmethod
+    def stored(desk: ManagerDesk) -> Lead:
+        found = desk.leads.find_by(email="anna@example.com")
+        assert found is not None
+        return found
 
     def test_lead_by_each_contact_and_id(self, desk: ManagerDesk) -> None:
-        for typed in ("+7 916 123 45 67", "ANNA@example.com"):
+        for typed in ("+7 916 123 45 67", "ANNA@example.com", self.stored(desk).lead_id):
             [card] = desk.command("lead", typed)
-            assert "Анна Петрова" in card.text and [[b.url for b in row] for row in card.buttons] == [
-                ["https://sheet.example/edit"]
+            assert "Анна Петрова" in card.text
+            assert [[b.text for b in row] for row in card.buttons] == [
+                ["📞 Дозвонились", "🔕 Не дозвонились"],
+                ["📄 Открыть CRM"],
             ]
-        stored = desk.leads.find_by(email="anna@example.com")
-        assert stored is not None
-        [by_id] = desk.command("lead", stored.lead_id)
-        assert "Анна Петрова" in by_id.text
 
     def test_clear_answers_to_nonsense(self, desk: ManagerDesk) -> None:
         assert "/lead +7" in desk.command("lead", "")[0].text
         assert "/lead +7" in desk.command("lead", "Анна")[0].text
         assert desk.command("lead", "+7 999 000-00-00")[0].text == "Лид не найден: +7 999 000-00-00"
         assert "/lead" in desk.command("today", "")[0].text  # not built yet: the commands there are
+
+    def test_a_press_marks_the_lead_once_and_redraws_the_card(self, desk: ManagerDesk) -> None:
+        lead_id = self.stored(desk).lead_id
+        pressed = desk.press(Mark("CALLED", lead_id), "Ольга (@olga)", "q1")
+        assert pressed.answer == "📞 Дозвонились" and pressed.card is not None
+        assert (
+            "Статус: CALLED" in pressed.card.text
+            and "Отметил(а): Ольга (@olga), 04.12.2026 11:00" in pressed.card.text
+        )
+        again = desk.press(Mark("CALLED", lead_id), "Ольга (@olga)", "q2")  # a double press
+        assert again.answer == pressed.answer and self.stored(desk).status is LeadStatus.CALLED
+        records = desk.leads._store.keys("outbox", lead_id)  # type: ignore[attr-defined]
+        assert records == [f"{lead_id}-crm_log-mark-q1", f"{lead_id}-crm_row-mark-q1"]  # reported once
+        assert desk.may_press(7) and not desk.may_press(8)
+
+    def test_attendance_waits_for_the_lesson_and_stale_cards_are_redrawn(self, desk: ManagerDesk) -> None:
+        lesson = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+        lead_id = self.stored(desk).lead_id
+        desk.leads.update(
+            lead_id, lambda x: x.model_copy(update={"status": LeadStatus.SCHEDULED, "lesson_at": lesson})
+        )
+        [card] = desk.command("lead", lead_id)
+        assert [[b.text for b in row] for row in card.buttons] == [["📄 Открыть CRM"]]  # not yet
+        stale = desk.press(Mark("CALLED", lead_id), "Ольга", "q3")
+        assert stale.answer == "Лид уже в другом статусе: карточка обновлена." and stale.card is not None
+        desk.clock.advance(hours=3)  # type: ignore[attr-defined]
+        [card] = desk.command("lead", lead_id)
+        assert [b.text for b in card.buttons[0]] == ["✅ Был на уроке", "❌ Не пришёл"]
+        assert desk.press(Mark("NO_SHOW", lead_id), "Ольга", "q4").answer == "❌ Не пришёл"
+        # A mistake is corrected with the other button; each press is reported.
+        assert desk.press(Mark("ATTENDED", lead_id), "Ирина", "q5").answer == "✅ Был на уроке"
+        assert self.stored(desk).status is LeadStatus.ATTENDED and self.stored(desk).marked_by == "Ирина"
+
+    def test_a_press_on_an_erased_lead(self, desk: ManagerDesk) -> None:
+        lead = self.stored(desk)
+        desk.leads.forget(lead)
+        assert desk.press(Mark("CALLED", lead.lead_id), "Ольга", "q6") == Pressed(
+            "Этого лида больше нет (данные удалены).", None
+        )

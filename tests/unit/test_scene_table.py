@@ -18,7 +18,9 @@ def test_every_scene_has_its_handlers() -> None:
 
 
 def test_every_button_has_a_handler() -> None:
-    handled = set(scenes.BUTTONS) | {callbacks.AiBack}  # "↩ Back" presents the current scene again
+    # "↩ Back" presents the current scene again; a lead card's Mark is the managers' desk's (the runtime
+    # answers it in a parent's chat without reaching the scenes, which treat it as stale).
+    handled = set(scenes.BUTTONS) | {callbacks.AiBack, callbacks.Mark}
     assert handled == set(typing.get_args(callbacks.ButtonData))
 
 

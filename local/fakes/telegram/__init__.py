@@ -33,8 +33,8 @@ endpoints of `local.fakes.base`:
     POST /_fake/updates   {"kind": "text"|"command"|"contact"|"callback"|"voice"|"raw",
                            "user": {...} | "user_id": N, ...fields}
                           -> {"update": {...}, "webhook_status": N[, "webhook_error": "..."]}
-        text: "text"; command: "command" ("/start"), "payload" (both: "chat_id" of a group, else the
-        user's private chat); contact: "phone_number", "contact_user_id",
+        text: "text"; command: "command" ("/start"), "payload"; (these and callback: "chat_id" of a group,
+        else the user's private chat); contact: "phone_number", "contact_user_id",
         "first_name"; callback: "message_id", "callback_data"; voice: "file_id", "duration",
         "content_base64"; raw: "update" (any JSON, posted as is)
     GET  /_fake/updates                the updates built or delivered so far

@@ -102,7 +102,11 @@ class ControlEndpoints:
             if not isinstance(data, str) or not isinstance(spec.get("message_id"), int):
                 raise ValueError('kind callback needs "message_id" and "callback_data"')
             return self.callback_update(
-                user, spec["message_id"], data, check_keyboard=spec.get("check_keyboard", True)
+                user,
+                spec["message_id"],
+                data,
+                check_keyboard=spec.get("check_keyboard", True),
+                chat_id=chat_id,
             )
         if kind == "voice":
             if not isinstance(spec.get("file_id"), str):

@@ -104,11 +104,16 @@ class Updates:
         callback_data: str,
         *,
         check_keyboard: bool = True,
+        chat_id: int | None = None,
     ) -> int:
         """The user presses an inline button of `message` (a Message dict or object the bot sent to this
-        user, or its message_id): a callback_query with a fresh id that answerCallbackQuery accepts once.
-        `check_keyboard=False` allows data the message's current keyboard does not have (a stale button)."""
-        return self.deliver(self.callback_update(user, message, callback_data, check_keyboard=check_keyboard))
+        user, or to the group `chat_id` the user is in, or its message_id): a callback_query with a fresh
+        id that answerCallbackQuery accepts once. `check_keyboard=False` allows data the message's
+        current keyboard does not have (a stale button)."""
+        update = self.callback_update(
+            user, message, callback_data, check_keyboard=check_keyboard, chat_id=chat_id
+        )
+        return self.deliver(update)
 
     def deliver(self, update: Any, *, timeout: float | None = None) -> int:
         """Record `update` (any JSON, malformed ones too) and POST it to the webhook; returns the status.
@@ -249,8 +254,10 @@ class Updates:
         callback_data: str,
         *,
         check_keyboard: bool = True,
+        chat_id: int | None = None,
     ) -> JSONDict:
         sender = self._normalize_user(user)
+        chat = sender["id"] if chat_id is None else chat_id
         if isinstance(message, int):
             message_id = message
         elif isinstance(message, Mapping):
@@ -258,9 +265,11 @@ class Updates:
         else:
             message_id = int(message.message_id)
         with self.lock:
-            stored = self._bot_message(sender["id"], message_id)
+            if chat_id is not None and sender["id"] not in self._members.get(chat_id, set()):
+                raise ValueError(f"user {sender['id']} is not a member of group {chat_id} (see add_group)")
+            stored = self._bot_message(chat, message_id)
             if stored is None:
-                raise ValueError(f"the bot sent no message {message_id} to user {sender['id']}")
+                raise ValueError(f"the bot sent no message {message_id} to chat {chat}")
             if check_keyboard:
                 data = [
                     b.get("callback_data") for b in _buttons(stored.get("reply_markup"), "inline_keyboard")
@@ -270,11 +279,14 @@ class Updates:
                         f"message {message_id} has no inline button with callback_data {callback_data!r}"
                         f" (it has {data}); pass check_keyboard=False to press a stale button"
                     )
-            self._remember_user(sender)
-            self._blocked.discard(sender["id"])
+            if chat_id is None:
+                self._remember_user(sender)
+                self._blocked.discard(sender["id"])
+            else:
+                self._users[sender["id"]] = dict(sender)
             query_id = str((abs(sender["id"]) % 1_000_000_000) * 1_000_000_000 + self._next_query)
             self._next_query += 1
-            self._open_queries[query_id] = {"chat_id": sender["id"], "message_id": message_id}
+            self._open_queries[query_id] = {"chat_id": chat, "message_id": message_id}
             query = {
                 "id": query_id,
                 "from": sender,

@@ -111,8 +111,8 @@ def _button(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
     button = callbacks.decode(event.callback_data)
     if isinstance(button, callbacks.AiBack):
         return resume(ctx, session)
-    if button is None or _stale(session, button):
-        return _stale_turn(ctx, session, button)
+    if button is None or type(button) not in BUTTONS or _stale(session, button):
+        return _stale_turn(ctx, session, button)  # not a parent's button either (a card's, forwarded)
     return BUTTONS[type(button)](ctx, session, event, button)
 
 

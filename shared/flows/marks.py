@@ -1,0 +1,99 @@
+"""Use case: a manager marks a lead from its card (called, no answer, attended, no-show).
+
+The lead's new status and the CRM effects that report it (the row's status, a Log row naming the
+manager) are one atomic commit, so a press is applied with its report or not at all; a press of what
+the lead already is changes nothing, so double presses and redeliveries report once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from shared.domain.effects import OUTBOX, Effect, EffectKind, RetryPolicy, new_record
+from shared.domain.leads import Lead, LeadStatus
+from shared.flows.crm_flush import FlushRequests
+from shared.flows.lead_repository import LEADS
+from shared.ports import Clock, StateStore, Write
+
+log = logging.getLogger(__name__)
+
+CALLS = (LeadStatus.CALLED, LeadStatus.NO_ANSWER)
+ATTENDANCE = (LeadStatus.ATTENDED, LeadStatus.NO_SHOW)
+# A call is noted for a lead without a lesson to come; attendance once the booked lesson has begun.
+_CALLABLE = (LeadStatus.NEW, LeadStatus.ACTIVATED, LeadStatus.CANCELLED, *CALLS)
+_ATTENDABLE = (LeadStatus.SCHEDULED, *ATTENDANCE)
+
+
+class Refused(StrEnum):
+    UNKNOWN_LEAD = "unknown_lead"  # gone (erased) or never existed
+    NOT_NOW = "not_now"  # the lead has moved on: the card was stale
+    CHANGING = "changing"  # the lead kept changing under the press
+
+
+def marks_for(lead: Lead, now: datetime) -> tuple[LeadStatus, ...]:
+    """The statuses a manager may set on the lead now (its card's buttons)."""
+    if lead.status in _ATTENDABLE and lead.lesson_at is not None and lead.lesson_at <= now:
+        return ATTENDANCE
+    if lead.status in _CALLABLE:
+        return CALLS
+    return ()
+
+
+@dataclass
+class Marks:
+    store: StateStore
+    flushes: FlushRequests
+    clock: Clock
+
+    def mark(self, lead_id: str, status: LeadStatus, manager: str, press: str) -> Lead | Refused:
+        """Set `status` on the lead as `manager` did with the press `press` (its callback query id)."""
+        for _ in range(5):
+            found = self.store.get(LEADS, lead_id)
+            if found is None:
+                return Refused.UNKNOWN_LEAD
+            lead = Lead.model_validate(found.data)
+            if lead.status is status:
+                return lead  # pressed twice, or by two managers: once is enough
+            now = self.clock.now()
+            if status not in marks_for(lead, now):
+                return Refused.NOT_NOW
+            marked = lead.model_copy(
+                update={"status": status, "updated_at": now, "marked_by": manager, "marked_at": now}
+            )
+            effects = _effects(marked, manager, press, now)
+            writes = [
+                Write(LEADS, lead_id, marked.model_dump(mode="json"), version=found.version),
+                *(
+                    Write(OUTBOX, e.effect_id, new_record(e, now, RetryPolicy()), create=True)
+                    for e in effects
+                ),
+            ]
+            if self.store.commit(writes):
+                log.info("lead marked", extra={"lead_id": lead_id, "event": status.value})
+                self._flush(effects)
+                return marked
+        return Refused.CHANGING
+
+    def _flush(self, effects: list[Effect]) -> None:
+        try:
+            self.flushes.request(effects)
+        except Exception as exc:  # the reconciler writes what is due within minutes
+            log.warning("no flush asked for a mark", extra={"reason": str(exc)})
+
+
+def _effects(lead: Lead, manager: str, press: str, now: datetime) -> list[Effect]:
+    key = f"mark-{press}"
+    return [
+        Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=key, columns=("status", "updated_at")),
+        Effect(
+            kind=EffectKind.CRM_LOG,
+            lead_id=lead.lead_id,
+            key=key,
+            log_time=now,
+            log_event=f"STATUS_{lead.status.value}",
+            log_details=manager,
+        ),
+    ]
