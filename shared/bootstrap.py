@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from shared.bot.runtime import BotRuntime
     from shared.bot.scenes.base import SceneContext
     from shared.domain.booking import BookingRules
+    from shared.domain.leads import Lead
     from shared.flows.assistant import AssistantFlow
     from shared.flows.booking import BookingFlow
+    from shared.flows.cards import LeadCards
     from shared.flows.crm_flush import FlushRequests
     from shared.flows.email_chain import EmailChain
     from shared.flows.erasure import Erasure
@@ -183,7 +185,7 @@ class Container:
         from shared.flows.effects import BlockedParent, EffectPerformer
         from shared.flows.outbox import Outbox, alert_once
 
-        performer = EffectPerformer(self.leads, lambda: self.crm, self.notifier)
+        performer = EffectPerformer(self.leads, lambda: self.crm, self.notifier, self.cards)
         outbox = Outbox(
             store=self.store,
             clock=self.clock,
@@ -194,6 +196,19 @@ class Container:
         )
         outbox.on_stopped = BlockedParent(self.leads, self.clock, outbox.record)
         return outbox
+
+    @cached_property
+    def cards(self) -> LeadCards:
+        """The managers' messages about a lead as one card per lead, drawn by the desk."""
+        from shared.bot.replies import inline_markup
+        from shared.flows.cards import LeadCards
+
+        def render(lead: Lead) -> tuple[str, dict[str, Any] | None]:
+            card = self.desk.card(lead)
+            return card.text, inline_markup(card)
+
+        retention = timedelta(days=self.settings.data_retention_days)
+        return LeadCards(self.store, self.notifier, render, retention)
 
     def task_auth(self, own_url: str | None) -> TaskAuth:
         """The check of a task handler's callers: the tasks invoker's OIDC token for `own_url` (built once
@@ -478,7 +493,6 @@ class Container:
         return ManagerDesk(
             leads=self.leads,
             marks=lambda: self.marks,
-            clock=self.clock,
             settings=DeskSettings(
                 language=s.manager_language,
                 timezone=s.academy_timezone,

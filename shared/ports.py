@@ -242,6 +242,14 @@ class NotifyError(Exception):
 class Notifier(Protocol):
     def notify_managers(self, text: str) -> None: ...
 
+    def post_card(self, text: str, reply_markup: dict[str, Any] | None) -> int | None:
+        """A lead's card in the managers' chat; its message_id (None: Telegram took it unanswered)."""
+        ...
+
+    def edit_card(self, message_id: int, text: str, reply_markup: dict[str, Any] | None) -> bool:
+        """Redraw a card in place; False when it can no longer be edited (deleted, too old)."""
+        ...
+
     def alert_developers(self, text: str) -> None: ...
 
     def message_parent(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> None:

@@ -164,6 +164,7 @@ class RecordingNotifier:
     markups: list[dict[str, Any] | None] = field(default_factory=list)
     fail_next: int = 0
     blocked: set[int] = field(default_factory=set)  # chats that blocked the bot (403)
+    cards: dict[int, str] = field(default_factory=dict)  # lead cards as they look now, by message id
 
     def notify_managers(self, text: str) -> None:
         if self.fail_next:
@@ -173,6 +174,17 @@ class RecordingNotifier:
 
     def alert_developers(self, text: str) -> None:
         self.developers.append(text)
+
+    def post_card(self, text: str, reply_markup: dict[str, Any] | None) -> int | None:
+        self.notify_managers(text)
+        self.cards[len(self.managers)] = text
+        return len(self.managers)
+
+    def edit_card(self, message_id: int, text: str, reply_markup: dict[str, Any] | None) -> bool:
+        if message_id not in self.cards:
+            return False
+        self.cards[message_id] = text
+        return True
 
     def message_parent(self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None) -> None:
         if chat_id in self.blocked:

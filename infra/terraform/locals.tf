@@ -153,6 +153,7 @@ locals {
     "ai_history",      # shared/flows/assistant.py HISTORY (AI_HISTORY_HOURS)
     "ai_rate",         # shared/bootstrap.py RateLimiter(..., "ai_rate", ...)
     "alerts",          # shared/flows/outbox.py alert_once, email_chain.py: one alert per hour and key
+    "cards",           # shared/flows/cards.py CARDS: a lead's card in the managers' chat (DATA_RETENTION_DAYS)
     "lead_locks",      # shared/flows/lead_repository.py LOCKS (lease)
     "once",            # shared/flows/once.py: run-once keys of submissions and task steps
     "repeat_notices",  # shared/flows/form_effects.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)

@@ -18,7 +18,6 @@ from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.marks import Marks, Refused, marks_for
 from shared.i18n import t
-from shared.ports import Clock
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,6 @@ class Pressed:
 class ManagerDesk:
     leads: LeadRepository
     marks: Callable[[], Marks]
-    clock: Clock
     settings: DeskSettings
 
     def command(self, name: str, payload: str) -> list[Reply]:
@@ -63,7 +61,9 @@ class ManagerDesk:
             return Pressed(t(language, "desk_lead_gone"), None)
         if isinstance(result, Refused):
             current = self.leads.get(button.lead_id)
-            key = "desk_mark_stale" if result is Refused.NOT_NOW else "desk_mark_retry"
+            key = {Refused.NOT_NOW: "desk_mark_stale", Refused.TOO_EARLY: "desk_mark_too_early"}.get(
+                result, "desk_mark_retry"
+            )
             return Pressed(t(language, key), self.card(current) if current else None)
         return Pressed(t(language, f"desk_status_{result.status.value}"), self.card(result))
 
@@ -76,7 +76,7 @@ class ManagerDesk:
         buttons = [
             [
                 Button(t(language, f"desk_status_{status.value}"), Mark(status.value, lead.lead_id))
-                for status in marks_for(lead, self.clock.now())
+                for status in marks_for(lead)
             ]
         ]
         if self.settings.sheet_url:

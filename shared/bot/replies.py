@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.bot import callbacks
 
@@ -29,3 +30,14 @@ class Reply:
     contact_button: str | None = None
     remove_keyboard: bool = False
     video_note: str | None = None
+
+
+def inline_markup(reply: Reply) -> dict[str, Any] | None:
+    """The reply's inline keyboard as Bot API JSON (for plain HTTP senders: no python-telegram-bot)."""
+    if not reply.buttons:
+        return None
+
+    def button(b: Button) -> dict[str, Any]:
+        return {"text": b.text, "url": b.url} if b.url else {"text": b.text, "callback_data": b.callback_data}
+
+    return {"inline_keyboard": [[button(b) for b in row] for row in reply.buttons]}

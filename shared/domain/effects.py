@@ -51,6 +51,10 @@ class Effect(BaseModel):
     # CRM_ROW: the parent was forgotten at this time: the row is blanked (the lead is gone from the store)
     erased_at: datetime | None = None
     text: str = ""  # MANAGERS, PARENT
+    # MANAGERS about a lead: the event's line on the lead's card (empty: `text` as a message of its own),
+    # and whether it is news managers must act on (a new card below) rather than an edit of the card.
+    line: str = ""
+    fresh: bool = False
     chat_id: int | None = None  # PARENT
     booking_id: str | None = None  # PARENT: a reminder of this booking, pointless once the lesson moved
     # PARENT: the keyboard the message carries, as Bot API JSON text (Firestore stores no nested arrays)

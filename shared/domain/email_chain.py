@@ -77,12 +77,17 @@ _NEW_LEAD_TITLES = {
 }
 
 
-def new_lead_text(lead: Lead, event: SyncEvent, language: str) -> str:
-    """The managers' chat message for a form submission or a parent registering in the bot."""
+def new_lead_title(lead: Lead, event: SyncEvent, language: str) -> str:
+    """The line that says what happened: a form submission or a parent registering in the bot."""
     title = t(language, _NEW_LEAD_TITLES.get(event, "manager_new_lead"))
     if event is SyncEvent.ACTIVATED and lead.tg_username:
         title += f" (@{lead.tg_username})"
-    return f"{title}\n{contacts_text(lead, language)}"
+    return title
+
+
+def new_lead_text(lead: Lead, event: SyncEvent, language: str) -> str:
+    """The managers' chat message for a form submission or a parent registering in the bot."""
+    return f"{new_lead_title(lead, event, language)}\n{contacts_text(lead, language)}"
 
 
 def manager_time(moment: datetime, timezone: str) -> str:
@@ -92,17 +97,21 @@ def manager_time(moment: datetime, timezone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(timezone)):%d.%m.%Y %H:%M}"
 
 
-def booking_text(lead: Lead, event: SyncEvent, timezone: str, language: str) -> str:
-    """The managers' chat message when a parent books, reschedules or cancels a trial lesson."""
+def booking_title(lead: Lead, event: SyncEvent, timezone: str, language: str) -> str:
+    """The line that says what happened to the trial lesson: booked, being rescheduled, cancelled."""
     if event is SyncEvent.SCHEDULED and lead.lesson_at:
         title = t(language, "manager_booked", when=manager_time(lead.lesson_at, timezone), timezone=timezone)
         if not lead.zoom_link:
             title += "\n" + t(language, "manager_booked_no_zoom")
-    elif event is SyncEvent.RESCHEDULED:
-        title = t(language, "manager_rescheduling")
-    else:
-        title = t(language, "manager_cancelled")
-    return f"{title}\n{contacts_text(lead, language)}"
+        return title
+    if event is SyncEvent.RESCHEDULED:
+        return t(language, "manager_rescheduling")
+    return t(language, "manager_cancelled")
+
+
+def booking_text(lead: Lead, event: SyncEvent, timezone: str, language: str) -> str:
+    """The managers' chat message when a parent books, reschedules or cancels a trial lesson."""
+    return f"{booking_title(lead, event, timezone, language)}\n{contacts_text(lead, language)}"
 
 
 def call_alert_text(lead: Lead, language: str) -> str:

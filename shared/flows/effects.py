@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from shared.domain.effects import Effect, EffectKind
 from shared.domain.leads import Lead, LeadStatus, crm_row, crm_values, erased_row
+from shared.flows.cards import LeadCards
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import PermanentFailure
 from shared.ports import Clock, Crm, LogEntry, Notifier, NotifyError, RowChange
@@ -27,6 +28,7 @@ class EffectPerformer:
     # one): the reconciler, in email_chain, delivers them.
     crm_factory: Callable[[], Crm]
     notifier: Notifier
+    cards: LeadCards | None = None  # None: managers' messages as plain texts
 
     @property
     def crm(self) -> Crm:
@@ -39,7 +41,7 @@ class EffectPerformer:
             entry = LogEntry(effect.log_time, effect.lead_id, effect.log_event, effect.log_details)  # type: ignore[arg-type]
             self.crm.append_log([entry])
         elif effect.kind is EffectKind.MANAGERS:
-            self.notifier.notify_managers(effect.text)
+            self._tell_managers(effect)
         elif effect.kind is EffectKind.PARENT:
             if effect.booking_id is not None and not self._booking_stands(effect):
                 log.info("reminder of a moved lesson dropped", extra={"effect_id": effect.effect_id})
@@ -69,7 +71,10 @@ class EffectPerformer:
         for group in groups:
             if refused is None:
                 try:
-                    self.notifier.notify_managers("\n\n".join(e.text for e in group))
+                    if len(group) == 1:
+                        self._tell_managers(group[0])
+                    else:  # a digest: too many cards for one chat at once; each lead's card comes later
+                        self.notifier.notify_managers("\n\n".join(e.text for e in group))
                 except Exception as exc:
                     refused = exc
             results.update({e.effect_id: refused for e in group})
@@ -80,6 +85,14 @@ class EffectPerformer:
             failure = _attempt(lambda _: self.crm.append_log(entries), None)
             results.update({e.effect_id: failure for e in logs})
         return results
+
+    def _tell_managers(self, effect: Effect) -> None:
+        """A lead's event on its card; anything else (or a lead gone) as a message of its own."""
+        lead = self.leads.get(effect.lead_id) if self.cards and effect.line and effect.lead_id else None
+        if self.cards is not None and lead is not None:
+            self.cards.tell(effect, lead)
+        else:
+            self.notifier.notify_managers(effect.text)
 
     def _rows(self, effects: list[Effect]) -> dict[str, Exception | None]:
         by_lead: dict[str, list[Effect]] = {}

@@ -16,11 +16,12 @@ from shared.domain.email_chain import (
     NEXT_STEP,
     STEP_COLUMN,
     booking_text,
+    booking_title,
     call_alert_text,
     deep_link,
     render_email,
 )
-from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmFlush, CrmSync, Step
+from shared.domain.jobs import BOOKING_EVENTS, ChainStep, CrmFlush, CrmSync, Step, SyncEvent
 from shared.domain.leads import Lead, StepState
 from shared.flows.crm_flush import CRM_WRITER, WRITER_LEASE, FlushRequests
 from shared.flows.form_effects import CONTACT_COLUMNS, form_effects
@@ -198,11 +199,22 @@ class EmailChain:
         if event in BOOKING_EVENTS:
             details = lead.lesson_at.isoformat(timespec="minutes") if lead.lesson_at else ""
             text = booking_text(lead, event, self.settings.timezone, language)
+            line = booking_title(lead, event, self.settings.timezone, language)
             crm = [
                 Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=key, columns=_BOOKING_COLUMNS),
                 self._log_effect(lead, key, f"LESSON_{event.upper()}", details),
             ]
-            managers = [Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text)]
+            # A cancellation frees a slot managers may fill: news; a booking or a move updates the card.
+            managers = [
+                Effect(
+                    kind=EffectKind.MANAGERS,
+                    lead_id=lead.lead_id,
+                    key=key,
+                    text=text,
+                    line=line,
+                    fresh=event is SyncEvent.CANCELLED,
+                )
+            ]
         else:
             effects = form_effects(lead, event, key, store=self.store, clock=self.clock, language=language)
             crm = [e for e in effects if e.kind is not EffectKind.MANAGERS]
@@ -273,10 +285,16 @@ class EmailChain:
 
     def _deliver(self, step: Step, lead: Lead) -> StepState:
         if step is Step.CALL_ALERT:  # the outbox delivers it, now or once Telegram is back
-            text = call_alert_text(lead, self.settings.manager_language)
-            self.outbox.send(
-                [Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=step.value, text=text)]
+            language = self.settings.manager_language
+            alert = Effect(
+                kind=EffectKind.MANAGERS,
+                lead_id=lead.lead_id,
+                key=step.value,
+                text=call_alert_text(lead, language),
+                line=t(language, "manager_call_alert"),
+                fresh=True,  # managers must call
             )
+            self.outbox.send([alert])
             return StepState.SENT
         if not lead.email:
             return StepState.NO_EMAIL

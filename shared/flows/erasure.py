@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from shared.domain.effects import OUTBOX, Effect, EffectKind
 from shared.domain.email_chain import manager_time
 from shared.domain.leads import Lead
+from shared.flows.cards import CARDS
 from shared.flows.crm_flush import FlushRequests
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import ONCE
@@ -88,6 +89,7 @@ class Erasure:
         ):
             self._delete_keys(collection, prefix)
         self.store.delete(REPEAT_NOTICES, lead_id)
+        self.store.delete(CARDS, lead_id)  # the managers' card: its record (the message is the chat's)
         self.leads.forget(lead)
         # Recorded after the old records are gone: the row is blanked whatever was still due for it.
         effects = self._crm_effects(lead_id, released)

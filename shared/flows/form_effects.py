@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.domain.effects import Effect, EffectKind
-from shared.domain.email_chain import new_lead_text
+from shared.domain.email_chain import new_lead_text, new_lead_title
 from shared.domain.jobs import SyncEvent
 from shared.domain.leads import Lead
 from shared.ports import Clock, StateStore, update_document
@@ -46,7 +46,11 @@ def form_effects(
     ]
     if event is not SyncEvent.UPDATED or first_repeat_in_window(store, clock, lead.lead_id):
         text = new_lead_text(lead, event, language)
-        effects.append(Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text))
+        line = new_lead_title(lead, event, language)
+        fresh = event is SyncEvent.CREATED  # a new lead: managers call; the rest updates its card
+        effects.append(
+            Effect(kind=EffectKind.MANAGERS, lead_id=lead.lead_id, key=key, text=text, line=line, fresh=fresh)
+        )
     return effects
 
 

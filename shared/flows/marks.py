@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 CALLS = (LeadStatus.CALLED, LeadStatus.NO_ANSWER)
 ATTENDANCE = (LeadStatus.ATTENDED, LeadStatus.NO_SHOW)
-# A call is noted for a lead without a lesson to come; attendance once the booked lesson has begun.
+# A call is noted for a lead without a lesson to come; attendance for a booked lesson, once it began.
 _CALLABLE = (LeadStatus.NEW, LeadStatus.ACTIVATED, LeadStatus.CANCELLED, *CALLS)
 _ATTENDABLE = (LeadStatus.SCHEDULED, *ATTENDANCE)
 
@@ -30,12 +30,14 @@ _ATTENDABLE = (LeadStatus.SCHEDULED, *ATTENDANCE)
 class Refused(StrEnum):
     UNKNOWN_LEAD = "unknown_lead"  # gone (erased) or never existed
     NOT_NOW = "not_now"  # the lead has moved on: the card was stale
+    TOO_EARLY = "too_early"  # attendance of a lesson that has not begun
     CHANGING = "changing"  # the lead kept changing under the press
 
 
-def marks_for(lead: Lead, now: datetime) -> tuple[LeadStatus, ...]:
-    """The statuses a manager may set on the lead now (its card's buttons)."""
-    if lead.status in _ATTENDABLE and lead.lesson_at is not None and lead.lesson_at <= now:
+def marks_for(lead: Lead) -> tuple[LeadStatus, ...]:
+    """The statuses a card offers for the lead (attendance already while the lesson is to come: the card
+    in the chat is pressed after it, without being drawn again)."""
+    if lead.status in _ATTENDABLE and lead.lesson_at is not None:
         return ATTENDANCE
     if lead.status in _CALLABLE:
         return CALLS
@@ -58,8 +60,10 @@ class Marks:
             if lead.status is status:
                 return lead  # pressed twice, or by two managers: once is enough
             now = self.clock.now()
-            if status not in marks_for(lead, now):
+            if status not in marks_for(lead):
                 return Refused.NOT_NOW
+            if status in ATTENDANCE and lead.lesson_at is not None and lead.lesson_at > now:
+                return Refused.TOO_EARLY
             marked = lead.model_copy(
                 update={"status": status, "updated_at": now, "marked_by": manager, "marked_at": now}
             )

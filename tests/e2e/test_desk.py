@@ -127,3 +127,49 @@ def test_a_managers_press_marks_the_lead_in_the_store_the_crm_and_the_log(
     assert [(row["lead_id"], row["details"]) for row in marks] == [(lead_id, "Ольга (@olga_m)")]
     lead = system.leads().get(lead_id)
     assert lead is not None and lead.status.value == "CALLED"
+
+
+def cards(system: System, chat: int) -> list[dict[str, Any]]:
+    """The bot's messages in the managers' chat that are lead cards (they carry buttons)."""
+    return [m for m in system.bot_messages(chat) if m.get("reply_markup")]
+
+
+def test_a_leads_card_follows_it_through_its_life(system: System, managers: int) -> None:
+    from tests.e2e.test_bot_booking import lesson_start, register
+    from tests.e2e.test_bot_booking import press as parent_presses
+
+    start = lesson_start(system)
+    system.add_free_slot(start)
+    lead_id = system.post_tilda(tilda_form(Phone="+7 916 555-44-33", Email="card@example.com")).json()[
+        "lead_id"
+    ]
+    system.run_due()  # the batched writer: the row, and the managers' card
+    [card] = cards(system, managers)
+    assert card["text"].endswith("🆕 Новая заявка с сайта") and "Статус: NEW" in card["text"]
+    assert [b["text"] for b in card["reply_markup"]["inline_keyboard"][0]] == [
+        "📞 Дозвонились",
+        "🔕 Не дозвонились",
+    ]
+
+    register(system, PARENT, "79165554433", "card@example.com")  # the same parent, in the bot
+    parent_presses(system, PARENT)  # the day
+    parent_presses(system, PARENT)  # the time
+    assert parent_presses(system, PARENT, "Подтвердить") == 200
+    system.run_due()
+    [same] = cards(system, managers)  # edited in place, not a message per event
+    assert same["message_id"] == card["message_id"] and "Статус: SCHEDULED" in same["text"]
+    lines = same["text"].split("\n\n")[-1].splitlines()
+    assert lines[0] == "🆕 Новая заявка с сайта" and lines[1].startswith("🤖 Родитель в боте")
+    assert lines[2].startswith("📅 Записан на пробный урок")
+    assert [b["text"] for b in same["reply_markup"]["inline_keyboard"][0]] == [
+        "✅ Был на уроке",
+        "❌ Не пришёл",
+    ]
+    early = press(system, managers, MANAGER, same, "✅ Был на уроке")
+    assert early["answer"].startswith("Урок ещё не начался")
+
+    system.advance((start - system.now()).total_seconds() + 60)  # the lesson has begun
+    attended = press(system, managers, MANAGER, same, "✅ Был на уроке")  # on the card in the chat
+    assert attended["answer"] == "✅ Был на уроке" and "Статус: ATTENDED" in attended["card"]["text"]
+    system.run_due()
+    assert system.crm_row(lead_id)["status"] == "ATTENDED"

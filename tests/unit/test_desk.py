@@ -84,7 +84,9 @@ class TestDesk:
         flushes = FlushRequests(store, RecordingScheduler(), clock, timedelta(seconds=5))
         marks = Marks(store, flushes, clock)
         settings = DeskSettings("ru", "Europe/Riga", "RU", "https://sheet.example/edit", frozenset({7}))
-        return ManagerDesk(leads, lambda: marks, clock, settings)
+        desk = ManagerDesk(leads, lambda: marks, settings)
+        desk.clock = clock  # type: ignore[attr-defined]  # the tests move time on
+        return desk
 
     @staticmethod
     def stored(desk: ManagerDesk) -> Lead:
@@ -128,15 +130,17 @@ class TestDesk:
             lead_id, lambda x: x.model_copy(update={"status": LeadStatus.SCHEDULED, "lesson_at": lesson})
         )
         [card] = desk.command("lead", lead_id)
-        assert [[b.text for b in row] for row in card.buttons] == [["📄 Открыть CRM"]]  # not yet
-        stale = desk.press(Mark("CALLED", lead_id), "Ольга", "q3")
+        assert [b.text for b in card.buttons[0]] == ["✅ Был на уроке", "❌ Не пришёл"]  # pressed after it
+        stale = desk.press(Mark("CALLED", lead_id), "Ольга", "q3")  # an older card of the lead
         assert stale.answer == "Лид уже в другом статусе: карточка обновлена." and stale.card is not None
+        assert [b.text for b in stale.card.buttons[0]] == ["✅ Был на уроке", "❌ Не пришёл"]
+        early = desk.press(Mark("ATTENDED", lead_id), "Ольга", "q4")
+        assert early.answer == "Урок ещё не начался: отметьте посещение после него."
+        assert self.stored(desk).status is LeadStatus.SCHEDULED
         desk.clock.advance(hours=3)  # type: ignore[attr-defined]
-        [card] = desk.command("lead", lead_id)
-        assert [b.text for b in card.buttons[0]] == ["✅ Был на уроке", "❌ Не пришёл"]
-        assert desk.press(Mark("NO_SHOW", lead_id), "Ольга", "q4").answer == "❌ Не пришёл"
+        assert desk.press(Mark("NO_SHOW", lead_id), "Ольга", "q5").answer == "❌ Не пришёл"
         # A mistake is corrected with the other button; each press is reported.
-        assert desk.press(Mark("ATTENDED", lead_id), "Ирина", "q5").answer == "✅ Был на уроке"
+        assert desk.press(Mark("ATTENDED", lead_id), "Ирина", "q6").answer == "✅ Был на уроке"
         assert self.stored(desk).status is LeadStatus.ATTENDED and self.stored(desk).marked_by == "Ирина"
 
     def test_a_press_on_an_erased_lead(self, desk: ManagerDesk) -> None:
