@@ -146,6 +146,21 @@ class TestTelegramNotifier:
         [sent] = telegram.messages("-100200")
         assert sent["text"] == "Новая заявка <b>Анна</b>"
 
+    def test_a_card_is_posted_then_edited_in_place(self, fake) -> None:  # type: ignore[no-untyped-def]
+        telegram, url = fake
+        notifier = TelegramNotifier(api_url=url, token="123:abc", manager_chat_id="-100200", dev_chat_id=None)
+        keyboard = {
+            "inline_keyboard": [[{"text": "📞", "callback_data": "mark:called:0123456789abcdef0123"}]]
+        }
+        message_id = notifier.post_card("card\n\n🆕 new", keyboard)
+        assert message_id is not None
+        assert notifier.edit_card(message_id, "card\n\n🆕 new\n📅 booked", None)
+        [card] = telegram.messages("-100200")
+        assert card["message_id"] == message_id and card["text"].endswith("📅 booked")
+        assert "reply_markup" not in card or card["reply_markup"] == {"inline_keyboard": []}
+        assert notifier.edit_card(message_id, "card\n\n🆕 new\n📅 booked", None)  # "not modified": shown
+        assert not notifier.edit_card(message_id + 50, "card", None)  # gone: the caller posts anew
+
     def test_a_5xx_blip_is_ridden_out_and_an_outage_is_a_notify_error(self, fake) -> None:  # type: ignore[no-untyped-def]
         telegram, url = fake
         waits: list[float] = []
