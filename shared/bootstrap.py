@@ -493,6 +493,8 @@ class Container:
         return ManagerDesk(
             leads=self.leads,
             marks=lambda: self.marks,
+            clock=self.clock,
+            calendar=(lambda: self.calendar) if s.google_calendar_id else None,
             settings=DeskSettings(
                 language=s.manager_language,
                 timezone=s.academy_timezone,

@@ -271,6 +271,15 @@ class CalendarUnavailable(Exception):
     """Calendar could not be reached after the retries."""
 
 
+@dataclass(frozen=True)
+class Lesson:
+    """A taken event of the calendar: a booked trial lesson names its lead in its description."""
+
+    start: datetime
+    summary: str
+    lead_id: str | None
+
+
 class Calendar(Protocol):
     def free_slots(self, start: datetime, end: datetime) -> list[Slot]:
         """Free events starting in [start, end), sorted by start."""
@@ -282,6 +291,11 @@ class Calendar(Protocol):
 
     def release(self, event_id: str) -> None:
         """Make the event a free slot again: the marker title, no description."""
+        ...
+
+    def lessons(self, start: datetime, end: datetime) -> list[Lesson]:
+        """Events that are not free slots starting in [start, end), sorted by start: booked lessons (and
+        whatever else managers put in the calendar)."""
         ...
 
 

@@ -11,6 +11,7 @@ answer was lost is recognised on the retry (the event then carries exactly what 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -22,13 +23,15 @@ from googleapiclient.errors import HttpError
 
 from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
 from shared.domain.booking import Slot
-from shared.ports import CalendarUnavailable, SlotTaken
+from shared.ports import CalendarUnavailable, Lesson, SlotTaken
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Calendar answers 403 (not 429) when a quota per user or per minute is exceeded: worth a retry.
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 _KNOWN_FREE_LIMIT = 4096
+# The booking writes "Lead ID: <id>" in the event's description (shared/flows/booking.py).
+_LEAD_ID = re.compile(r"Lead ID: ([0-9a-f]{20})\b")
 
 
 class CalendarError(CalendarUnavailable):
@@ -114,6 +117,42 @@ class GoogleCalendar:
             for slot in slots:
                 self._remember_free(slot)
         return slots
+
+    def lessons(self, start: datetime, end: datetime) -> list[Lesson]:
+        start_utc, end_utc = _utc(start, "start"), _utc(end, "end")
+        if start_utc >= end_utc:
+            return []
+
+        def read() -> list[Lesson]:
+            found: list[Lesson] = []
+            page_token: str | None = None
+            while True:
+                params: dict[str, Any] = {
+                    "calendarId": self._calendar,
+                    "timeMin": _rfc3339(start_utc),
+                    "timeMax": _rfc3339(end_utc),
+                    "singleEvents": True,
+                    "orderBy": "startTime",
+                    "maxResults": self._page_size,
+                }
+                if page_token:
+                    params["pageToken"] = page_token
+                response = self._execute(self._events().list(**params))
+                for event in response.get("items", []):
+                    slot = self._slot(event)
+                    if slot is None or event.get("status") == "cancelled" or self._is_free(event):
+                        continue
+                    if start_utc <= slot.start < end_utc:
+                        description = str(event.get("description") or "")
+                        lead = _LEAD_ID.search(description)
+                        summary = str(event.get("summary") or "")
+                        found.append(Lesson(slot.start, summary, lead.group(1) if lead else None))
+                page_token = response.get("nextPageToken")
+                if not page_token:
+                    break
+            return sorted(found, key=lambda lesson: lesson.start)
+
+        return self._retrying(read, "lessons")
 
     def book(self, slot: Slot, summary: str, description: str) -> Slot:
         """Patch the slot's event if it is still as read; SlotTaken if it changed or is no longer free."""

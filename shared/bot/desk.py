@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from shared.bot.callbacks import Mark
 from shared.bot.replies import Button, Reply
+from shared.domain.booking import BookingRules, day_label, local_day, time_label
 from shared.domain.desk import lead_card, parse_lead_query
 from shared.domain.email_chain import manager_time
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.marks import Marks, Refused, marks_for
 from shared.i18n import t
+from shared.ports import Calendar, CalendarUnavailable, Clock, Lesson
 
 
 @dataclass(frozen=True)
@@ -43,11 +47,15 @@ class ManagerDesk:
     leads: LeadRepository
     marks: Callable[[], Marks]
     settings: DeskSettings
+    clock: Clock | None = None  # what "today" is
+    calendar: Callable[[], Calendar] | None = None  # None: no calendar, no lessons to list
 
     def command(self, name: str, payload: str) -> list[Reply]:
         """The answer to `/name payload` in the managers' chat."""
         if name == "lead":
             return [self._lead(payload)]
+        if name in ("today", "week"):
+            return [self._lessons(days=1 if name == "today" else 7)]
         return [Reply(t(self.settings.language, "desk_help"))]
 
     def may_press(self, user_id: int) -> bool:
@@ -83,6 +91,32 @@ class ManagerDesk:
             buttons.append([Button(t(language, "desk_sheet_button"), url=self.settings.sheet_url)])
         return Reply(text, buttons=[row for row in buttons if row])
 
+    def _lessons(self, days: int) -> Reply:
+        """The lessons from the start of today (the academy's) for `days` days: one compact list."""
+        language, rules = self.settings.language, BookingRules(timezone=self.settings.timezone)
+        if self.calendar is None or self.clock is None:
+            return Reply(t(language, "desk_no_calendar"))
+        zone = ZoneInfo(self.settings.timezone)
+        first = self.clock.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        try:
+            lessons = self.calendar().lessons(first, first + timedelta(days=days))
+        except CalendarUnavailable:
+            return Reply(t(language, "calendar_unavailable_managers"))
+        if not lessons:
+            return Reply(t(language, "desk_no_lessons_today" if days == 1 else "desk_no_lessons_week"))
+        found = self.leads.get_many([lesson.lead_id for lesson in lessons if lesson.lead_id])
+        lines = [
+            t(language, "desk_lessons_today" if days == 1 else "desk_lessons_week", timezone=rules.timezone)
+        ]
+        day = None
+        for lesson in lessons:
+            if days > 1 and local_day(lesson.start, rules) != day:
+                day = local_day(lesson.start, rules)
+                lines.append(f"\n{day_label(day, language)}")
+            lead = found.get(lesson.lead_id or "")
+            lines.append(f"{time_label(lesson.start, rules)} — {_lesson_line(lead, lesson, language)}")
+        return Reply("\n".join(lines))
+
     def _lead(self, payload: str) -> Reply:
         language = self.settings.language
         query = parse_lead_query(payload, self.settings.phone_region) if payload.strip() else None
@@ -97,3 +131,16 @@ class ManagerDesk:
         if lead is None:
             return Reply(t(language, "desk_lead_not_found", query=payload.strip()[:100]))
         return self.card(lead)
+
+
+def _lesson_line(lead: Lead | None, lesson: Lesson, language: str) -> str:
+    """Who comes, how old the child is, the status and the Zoom link; the event's title for anything
+    the calendar holds without a lead of ours."""
+    if lead is None:
+        return lesson.summary or "—"
+    parts = [lead.name or "—"]
+    if lead.child_age:
+        parts[0] += f" ({lead.child_age})"
+    parts.append(lead.status.value)
+    parts.append(lead.zoom_link or t(language, "manager_zoom_missing"))
+    return " · ".join(parts)

@@ -37,6 +37,15 @@ class LeadRepository:
         document = self._store.get(LEADS, lead_id)
         return Lead.model_validate(document.data) if document else None
 
+    def get_many(self, lead_ids: list[str]) -> dict[str, Lead]:
+        """The leads that exist among `lead_ids`, by id, in one round trip."""
+        documents = self._store.get_many([(LEADS, lead_id) for lead_id in lead_ids])
+        return {
+            lead_id: Lead.model_validate(document.data)
+            for lead_id, document in zip(lead_ids, documents, strict=True)
+            if document is not None
+        }
+
     def find_by(
         self, *, email: str | None = None, phone: str | None = None, token: str | None = None
     ) -> Lead | None:

@@ -117,6 +117,22 @@ class TestFreeSlots:
         assert first["singleEvents"] == "true" and first["orderBy"] == "startTime"
         assert first["q"] == "FREE" and first["maxResults"] == "2" and "pageToken" in lists[1]["args"]
 
+    def test_lessons_are_the_taken_events_with_their_leads(
+        self, make_calendar: CalendarFactory, cal_fake: CalendarFake
+    ) -> None:
+        free(cal_fake, at(11, 10))  # still free: not a lesson
+        booked = cal_fake.add_event(CAL, "Пробный урок: Анна", at(11, 12), at(11, 13))
+        cal_fake.edit_event(CAL, booked["id"], description="Родитель: Анна\nLead ID: 0123456789abcdef0123")
+        cal_fake.add_event(CAL, "Педсовет", at(11, 9), at(11, 10))  # the managers' own
+        gone = cal_fake.add_event(CAL, "Пробный урок: Борис", at(11, 14), at(11, 15))
+        cal_fake.edit_event(CAL, gone["id"], status="cancelled")
+        cal_fake.add_event(CAL, "Next day", at(12, 9), at(12, 10))  # outside the range
+        lessons = make_calendar(page_size=2).lessons(at(11, 0), at(12, 0))
+        assert [(lesson.start, lesson.summary, lesson.lead_id) for lesson in lessons] == [
+            (at(11, 9), "Педсовет", None),
+            (at(11, 12), "Пробный урок: Анна", "0123456789abcdef0123"),
+        ]
+
     def test_default_page_size_and_a_custom_marker(
         self, make_calendar: CalendarFactory, cal_fake: CalendarFake
     ) -> None:

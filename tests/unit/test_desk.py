@@ -15,6 +15,7 @@ from shared.domain.leads import Lead, LeadStatus, Source
 from shared.flows.crm_flush import FlushRequests
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.marks import Marks
+from shared.ports import CalendarUnavailable, Lesson
 from tests.fakes import FixedClock, RecordingScheduler
 
 LEAD_ID = "0123456789abcdef0123"
@@ -107,7 +108,7 @@ class TestDesk:
         assert "/lead +7" in desk.command("lead", "")[0].text
         assert "/lead +7" in desk.command("lead", "Анна")[0].text
         assert desk.command("lead", "+7 999 000-00-00")[0].text == "Лид не найден: +7 999 000-00-00"
-        assert "/lead" in desk.command("today", "")[0].text  # not built yet: the commands there are
+        assert "/today" in desk.command("stats", "")[0].text  # not built yet: the commands there are
 
     def test_a_press_marks_the_lead_once_and_redraws_the_card(self, desk: ManagerDesk) -> None:
         lead_id = self.stored(desk).lead_id
@@ -149,3 +150,27 @@ class TestDesk:
         assert desk.press(Mark("CALLED", lead.lead_id), "Ольга", "q6") == Pressed(
             "Этого лида больше нет (данные удалены).", None
         )
+
+
+class DownCalendar:
+    def lessons(self, start: datetime, end: datetime) -> list[Lesson]:
+        raise CalendarUnavailable("calendar 503")
+
+
+class OneLesson:
+    def lessons(self, start: datetime, end: datetime) -> list[Lesson]:
+        return [Lesson(datetime(2026, 12, 4, 15, 0, tzinfo=UTC), "Педсовет", None)]
+
+
+def test_lessons_without_a_calendar_or_with_it_down_or_not_ours() -> None:
+    desk = ManagerDesk(
+        LeadRepository(RedisStore(fakeredis.FakeRedis())),
+        lambda: None,
+        DeskSettings("ru", "Europe/Riga", "RU"),
+    )  # type: ignore[arg-type,return-value]
+    assert "GOOGLE_CALENDAR_ID" in desk.command("today", "")[0].text
+    desk.clock = FixedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
+    desk.calendar = DownCalendar
+    assert desk.command("week", "")[0].text == "Календарь сейчас недоступен, попробуйте через минуту."
+    desk.calendar = OneLesson
+    assert desk.command("today", "")[0].text == "📅 Уроки сегодня (Europe/Riga):\n17:00 — Педсовет"
