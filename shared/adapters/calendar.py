@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -87,28 +87,9 @@ class GoogleCalendar:
 
         def read() -> list[Slot]:
             slots: list[Slot] = []
-            page_token: str | None = None
-            while True:
-                params: dict[str, Any] = {
-                    "calendarId": self._calendar,
-                    # timeMin bounds an event's end, timeMax its start: the start bound is checked below.
-                    "timeMin": _rfc3339(start_utc),
-                    "timeMax": _rfc3339(end_utc),
-                    "singleEvents": True,
-                    "orderBy": "startTime",
-                    "q": self._marker,
-                    "maxResults": self._page_size,
-                }
-                if page_token:
-                    params["pageToken"] = page_token
-                response = self._execute(self._events().list(**params))
-                for event in response.get("items", []):
-                    slot = self._slot(event) if self._is_free(event) else None
-                    if slot is not None and start_utc <= slot.start < end_utc:
-                        slots.append(slot)
-                page_token = response.get("nextPageToken")
-                if not page_token:
-                    break
+            for event, slot in self._timed_events(start_utc, end_utc, query=self._marker):
+                if self._is_free(event):
+                    slots.append(slot)
             slots.sort(key=lambda s: (s.start, s.event_id))
             return slots
 
@@ -125,34 +106,44 @@ class GoogleCalendar:
 
         def read() -> list[Lesson]:
             found: list[Lesson] = []
-            page_token: str | None = None
-            while True:
-                params: dict[str, Any] = {
-                    "calendarId": self._calendar,
-                    "timeMin": _rfc3339(start_utc),
-                    "timeMax": _rfc3339(end_utc),
-                    "singleEvents": True,
-                    "orderBy": "startTime",
-                    "maxResults": self._page_size,
-                }
-                if page_token:
-                    params["pageToken"] = page_token
-                response = self._execute(self._events().list(**params))
-                for event in response.get("items", []):
-                    slot = self._slot(event)
-                    if slot is None or event.get("status") == "cancelled" or self._is_free(event):
-                        continue
-                    if start_utc <= slot.start < end_utc:
-                        description = str(event.get("description") or "")
-                        lead = _LEAD_ID.search(description)
-                        summary = str(event.get("summary") or "")
-                        found.append(Lesson(slot.start, summary, lead.group(1) if lead else None))
-                page_token = response.get("nextPageToken")
-                if not page_token:
-                    break
+            for event, slot in self._timed_events(start_utc, end_utc):
+                if event.get("status") == "cancelled" or self._is_free(event):
+                    continue
+                lead = _LEAD_ID.search(str(event.get("description") or ""))
+                found.append(
+                    Lesson(slot.start, str(event.get("summary") or ""), lead.group(1) if lead else None)
+                )
             return sorted(found, key=lambda lesson: lesson.start)
 
         return self._retrying(read, "lessons")
+
+    def _timed_events(
+        self, start_utc: datetime, end_utc: datetime, query: str | None = None
+    ) -> Iterator[tuple[dict[str, Any], Slot]]:
+        """Every page of the events starting in [start, end) that have times (all-day ones skipped)."""
+        page_token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "calendarId": self._calendar,
+                # timeMin bounds an event's end, timeMax its start: the start bound is checked below.
+                "timeMin": _rfc3339(start_utc),
+                "timeMax": _rfc3339(end_utc),
+                "singleEvents": True,
+                "orderBy": "startTime",
+                "maxResults": self._page_size,
+            }
+            if query:
+                params["q"] = query
+            if page_token:
+                params["pageToken"] = page_token
+            response = self._execute(self._events().list(**params))
+            for event in response.get("items", []):
+                slot = self._slot(event)
+                if slot is not None and start_utc <= slot.start < end_utc:
+                    yield event, slot
+            page_token = response.get("nextPageToken")
+            if not page_token:
+                return
 
     def book(self, slot: Slot, summary: str, description: str) -> Slot:
         """Patch the slot's event if it is still as read; SlotTaken if it changed or is no longer free."""
