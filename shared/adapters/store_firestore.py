@@ -2,7 +2,8 @@
 
 No transactions (three round trips each, and the emulator deadlocks under contention): `create` relies on
 Firestore refusing to create an existing document, and the compare-and-set `replace` on an update whose
-precondition is the document's `update_time`, which is the version `get` hands out.
+precondition is the document's `update_time`, which is the version `get` hands out. `commit` is a batched
+write with those preconditions (all or nothing, one RPC) and `get_many` one `BatchGetDocuments`.
 
 `expires_at` is the field the TTL policy deletes by; Firestore deletes expired documents lazily (up to a
 day later), so reads treat an expired document as absent themselves.
