@@ -85,9 +85,7 @@ class TestDesk:
         flushes = FlushRequests(store, RecordingScheduler(), clock, timedelta(seconds=5))
         marks = Marks(store, flushes, clock)
         settings = DeskSettings("ru", "Europe/Riga", "RU", "https://sheet.example/edit", frozenset({7}))
-        desk = ManagerDesk(leads, lambda: marks, settings)
-        desk.clock = clock  # type: ignore[attr-defined]  # the tests move time on
-        return desk
+        return ManagerDesk(leads, lambda: marks, settings, clock=clock)
 
     @staticmethod
     def stored(desk: ManagerDesk) -> Lead:
