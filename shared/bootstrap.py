@@ -508,7 +508,7 @@ class Container:
     def marks(self) -> Marks:
         from shared.flows.marks import Marks
 
-        return Marks(store=self.store, flushes=self.flushes, clock=self.clock)
+        return Marks(store=self.store, leads=self.leads, flushes=self.flushes, clock=self.clock)
 
 
 def link_hosts(settings: Settings) -> frozenset[str]:

@@ -87,6 +87,16 @@ class LeadRepository:
                 self._store.delete(INDEX, key)
         self._store.delete(LEADS, lead.lead_id)
 
+    def versioned(self, lead_id: str) -> tuple[Lead, int] | None:
+        """The lead with its version, for a compare-and-set in an atomic commit (`rewrite`)."""
+        document = self._store.get(LEADS, lead_id)
+        return (Lead.model_validate(document.data), document.version) if document else None
+
+    def rewrite(self, lead: Lead, version: int) -> Write:
+        """The lead's new state as a write of an atomic commit, refused unless it is still at `version`
+        (its expiry starts again, like every write of a lead)."""
+        return Write(LEADS, lead.lead_id, lead.model_dump(mode="json"), version=version, ttl=self._retention)
+
     def index_documents(self, *, email: str | None, phone: str | None) -> list[tuple[str, str]]:
         """The index entries (collection, key) that would find a parent by email or phone."""
         return [(INDEX, key) for key in self._index_keys(email=email, phone=phone)]

@@ -15,7 +15,7 @@ from enum import StrEnum
 from shared.domain.effects import OUTBOX, Effect, EffectKind, RetryPolicy, new_record
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.crm_flush import FlushRequests
-from shared.flows.lead_repository import LEADS
+from shared.flows.lead_repository import LeadRepository
 from shared.ports import Clock, StateStore, Write
 
 log = logging.getLogger(__name__)
@@ -47,16 +47,17 @@ def marks_for(lead: Lead) -> tuple[LeadStatus, ...]:
 @dataclass
 class Marks:
     store: StateStore
+    leads: LeadRepository
     flushes: FlushRequests
     clock: Clock
 
     def mark(self, lead_id: str, status: LeadStatus, manager: str, press: str) -> Lead | Refused:
         """Set `status` on the lead as `manager` did with the press `press` (its callback query id)."""
         for _ in range(5):
-            found = self.store.get(LEADS, lead_id)
+            found = self.leads.versioned(lead_id)
             if found is None:
                 return Refused.UNKNOWN_LEAD
-            lead = Lead.model_validate(found.data)
+            lead, version = found
             if lead.status is status:
                 return lead  # pressed twice, or by two managers: once is enough
             now = self.clock.now()
@@ -69,7 +70,7 @@ class Marks:
             )
             effects = _effects(marked, manager, press, now)
             writes = [
-                Write(LEADS, lead_id, marked.model_dump(mode="json"), version=found.version),
+                self.leads.rewrite(marked, version),
                 *(
                     Write(OUTBOX, e.effect_id, new_record(e, now, RetryPolicy()), create=True)
                     for e in effects

@@ -74,7 +74,7 @@ class TestDesk:
     @pytest.fixture
     def desk(self) -> ManagerDesk:
         store = RedisStore(fakeredis.FakeRedis())
-        leads = LeadRepository(store)
+        leads = LeadRepository(store, retention=timedelta(days=365))
         leads.upsert(
             email="anna@example.com",
             phone="+79161234567",
@@ -83,7 +83,7 @@ class TestDesk:
         )
         clock = FixedClock(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
         flushes = FlushRequests(store, RecordingScheduler(), clock, timedelta(seconds=5))
-        marks = Marks(store, flushes, clock)
+        marks = Marks(store, leads, flushes, clock)
         settings = DeskSettings("ru", "Europe/Riga", "RU", "https://sheet.example/edit", frozenset({7}))
         return ManagerDesk(leads, lambda: marks, settings, clock=clock)
 
@@ -121,6 +121,8 @@ class TestDesk:
         records = desk.leads._store.keys("outbox", lead_id)  # type: ignore[attr-defined]
         assert records == [f"{lead_id}-crm_log-mark-q1", f"{lead_id}-crm_row-mark-q1"]  # reported once
         assert desk.may_press(7) and not desk.may_press(8)
+        redis = desk.leads._store._redis  # type: ignore[attr-defined]
+        assert redis.pttl(f"leads:{lead_id}") > 364 * 86_400_000  # the mark keeps the lead's expiry
 
     def test_attendance_waits_for_the_lesson_and_stale_cards_are_redrawn(self, desk: ManagerDesk) -> None:
         lesson = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
