@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from shared.i18n import LANGUAGES, t
+
 log = logging.getLogger("telegram_webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]  # what tg_webhook handles; the rest is not sent at all
@@ -66,6 +68,32 @@ def set_webhook(api: BotApi, url: str, secret: str) -> None:
         allowed_updates=ALLOWED_UPDATES,
         drop_pending_updates=False,  # updates that came in during a deploy are still answered
     )
+
+
+# The menus Telegram shows beside the message field: the parents' in their private chats (in ru, and in en
+# for English clients), the managers' in their group.
+PARENT_COMMANDS = ("start", "language", "privacy", "delete_me")
+MANAGER_COMMANDS = ("lead", "today", "week")
+
+
+def set_commands(api: BotApi, managers_chat: str | None, manager_language: str = "ru") -> None:
+    for language in LANGUAGES:
+        api.call(
+            "setMyCommands",
+            commands=_menu(PARENT_COMMANDS, language),
+            scope={"type": "all_private_chats"},
+            **({} if language == LANGUAGES[0] else {"language_code": language}),
+        )
+    if managers_chat:
+        api.call(
+            "setMyCommands",
+            commands=_menu(MANAGER_COMMANDS, manager_language),
+            scope={"type": "chat", "chat_id": managers_chat},
+        )
+
+
+def _menu(commands: tuple[str, ...], language: str) -> list[dict[str, str]]:
+    return [{"command": name, "description": t(language, f"menu_{name}")} for name in commands]
 
 
 class Poller:
@@ -177,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "set":
             set_webhook(api, args.url, _required("TELEGRAM_WEBHOOK_SECRET"))
             log.info("webhook set to %s", args.url)
+            set_commands(api, os.environ.get("MANAGER_CHAT_ID"), os.environ.get("MANAGER_LANGUAGE") or "ru")
+            log.info("command menus set")
         elif args.command == "info":
             info = api.call("getWebhookInfo")
             sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")

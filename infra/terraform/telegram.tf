@@ -1,5 +1,6 @@
-# Registers the Telegram webhook (URL + secret token) once tg_webhook exists, and again whenever its URL,
-# the webhook secret's version or the bot token's version changes. Runs the project's own command on the
+# Registers the Telegram webhook (URL + secret token) and the command menus (the parents' and, in their
+# group, the managers') once tg_webhook exists, and again whenever its URL, the webhook secret's version,
+# the bot token's version or the managers' chat or language changes. Runs the project's own command on the
 # operator's machine, which needs gcloud authenticated with access to the two secrets. The values go from
 # gcloud into the command's environment: never into the state, the plan or the log.
 resource "terraform_data" "telegram_webhook" {
@@ -9,6 +10,8 @@ resource "terraform_data" "telegram_webhook" {
     google_cloudfunctions2_function.fn["tg_webhook"].url,
     local.secret_versions["TELEGRAM_WEBHOOK_SECRET"],
     local.secret_versions["TELEGRAM_BOT_TOKEN"],
+    var.manager_chat_id, # the managers' command menu is set for that chat
+    var.manager_language,
   ]
 
   provisioner "local-exec" {
@@ -30,6 +33,8 @@ resource "terraform_data" "telegram_webhook" {
       TOKEN_VERSION          = local.secret_versions["TELEGRAM_BOT_TOKEN"]
       WEBHOOK_SECRET         = google_secret_manager_secret.secret["TELEGRAM_WEBHOOK_SECRET"].secret_id
       WEBHOOK_SECRET_VERSION = local.secret_versions["TELEGRAM_WEBHOOK_SECRET"]
+      MANAGER_CHAT_ID        = var.manager_chat_id
+      MANAGER_LANGUAGE       = var.manager_language
     }
   }
 

@@ -110,3 +110,27 @@ def test_an_update_refused_again_and_again_is_given_up_not_blocking_the_rest(tel
     assert [update_id for update_id, _ in app.received] == [broken["update_id"]] * MAX_DELIVERY_ATTEMPTS + [
         next_one["update_id"]
     ]
+
+
+def test_set_gives_parents_and_managers_their_command_menus(telegram, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    fake, api, url = telegram
+    for name, value in {
+        "TELEGRAM_API_URL": url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "MANAGER_CHAT_ID": "-1001000000001",
+        "MANAGER_LANGUAGE": "en",
+    }.items():
+        monkeypatch.setenv(name, value)
+    main(["set", "--url", "https://example.org/tg_webhook"])
+    private = api.call("getMyCommands", scope={"type": "all_private_chats"})
+    english = api.call("getMyCommands", scope={"type": "all_private_chats"}, language_code="en")
+    managers = api.call("getMyCommands", scope={"type": "chat", "chat_id": "-1001000000001"})
+    assert [c["command"] for c in private] == ["start", "language", "privacy", "delete_me"]
+    assert private[3]["description"] == "Удалить мои данные" and english[3]["description"] == "Delete my data"
+    assert [(c["command"], c["description"]) for c in managers] == [
+        ("lead", "A lead's card: phone, email or ID"),
+        ("today", "Today's lessons"),
+        ("week", "This week's lessons"),
+    ]
+    assert api.call("getMyCommands") == []  # groups other than the managers' get no menu
