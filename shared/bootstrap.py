@@ -486,6 +486,7 @@ class Container:
 
     @cached_property
     def desk(self) -> ManagerDesk:
+        from shared.bot.conversation import SESSIONS
         from shared.bot.desk import DeskSettings, ManagerDesk
 
         s = self.settings
@@ -495,6 +496,8 @@ class Container:
             marks=lambda: self.marks,
             clock=self.clock,
             calendar=(lambda: self.calendar) if s.google_calendar_id else None,
+            erasure=lambda: self.erasure,
+            forget_session=lambda chat_id: self.store.delete(SESSIONS, str(chat_id)),
             settings=DeskSettings(
                 language=s.manager_language,
                 timezone=s.academy_timezone,

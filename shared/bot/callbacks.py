@@ -94,6 +94,13 @@ class Mark:
     lead_id: str
 
 
+@dataclass(frozen=True)
+class Forget:
+    """Under a lead's card after /forget: delete the lead's data (a parent asked a manager)."""
+
+    lead_id: str
+
+
 # What each Mark button sets, by its short name on the wire.
 MARKS = {"called": "CALLED", "noanswer": "NO_ANSWER", "attended": "ATTENDED", "noshow": "NO_SHOW"}
 _MARK_NAMES = {status: name for name, status in MARKS.items()}
@@ -113,6 +120,7 @@ ButtonData = (
     | ConfirmErase
     | KeepData
     | Mark
+    | Forget
 )
 OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
 
@@ -138,6 +146,7 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (r"erase:yes", lambda _: ConfirmErase()),
         (r"erase:no", lambda _: KeepData()),
         (r"mark:(?P<name>[a-z]{4,10}):(?P<lead>[0-9a-f]{20})", lambda p: _mark(p["name"], p["lead"])),
+        (r"forget:(?P<lead>[0-9a-f]{20})", lambda p: Forget(p["lead"])),
     )
 ]
 
@@ -173,6 +182,8 @@ def encode(data: ButtonData) -> str:
             raw = "erase:no"
         case Mark(status, lead_id):
             raw = f"mark:{_MARK_NAMES.get(status, '?')}:{lead_id}"
+        case Forget(lead_id):
+            raw = f"forget:{lead_id}"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw[:20]}…")
     if decode(raw) != data:  # what we send must be what we accept

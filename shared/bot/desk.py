@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from shared.bot.callbacks import Mark
+from shared.bot.callbacks import Forget, Mark
 from shared.bot.replies import Button, Reply
 from shared.domain.booking import BookingRules, day_label, local_day, time_label
 from shared.domain.desk import lead_card, parse_lead_query
 from shared.domain.email_chain import manager_time
 from shared.domain.leads import Lead, LeadStatus
+from shared.flows.erasure import Erased, Erasure
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.marks import Marks, Refused, marks_for
 from shared.i18n import t
@@ -49,6 +50,8 @@ class ManagerDesk:
     settings: DeskSettings
     clock: Clock | None = None  # what "today" is
     calendar: Callable[[], Calendar] | None = None  # None: no calendar, no lessons to list
+    erasure: Callable[[], Erasure] | None = None  # /forget (None: not offered)
+    forget_session: Callable[[int], None] | None = None  # the erased parent's chat session, deleted
 
     def command(self, name: str, payload: str) -> list[Reply]:
         """The answer to `/name payload` in the managers' chat."""
@@ -56,6 +59,8 @@ class ManagerDesk:
             return [self._lead(payload)]
         if name in ("today", "week"):
             return [self._lessons(days=1 if name == "today" else 7)]
+        if name == "forget":
+            return [self._forget_asked(payload)]
         return [Reply(t(self.settings.language, "desk_help"))]
 
     def may_press(self, user_id: int) -> bool:
@@ -74,6 +79,20 @@ class ManagerDesk:
             )
             return Pressed(t(language, key), self.card(current) if current else None)
         return Pressed(t(language, f"desk_status_{result.status.value}"), self.card(result))
+
+    def forget(self, lead_id: str, manager: str) -> Pressed:
+        """🗑 pressed under /forget: the lead's data deleted as the parent's own /delete_me would."""
+        language = self.settings.language
+        lead = self.leads.get(lead_id)
+        if lead is None or self.erasure is None:
+            return Pressed(t(language, "desk_lead_gone"), None)
+        result = self.erasure().erase(lead.tg_id, lead_id, by=manager)
+        if not isinstance(result, Erased):
+            return Pressed(t(language, "desk_forget_failed"), None)
+        if lead.tg_id is not None and self.forget_session is not None:
+            self.forget_session(lead.tg_id)  # the bot greets them as new if they write again
+        done = t(language, "desk_forgotten", lead_id=lead_id)
+        return Pressed(done, Reply(done))  # the card's contacts are gone from the chat too
 
     def card(self, lead: Lead) -> Reply:
         language = self.settings.language
@@ -117,7 +136,23 @@ class ManagerDesk:
             lines.append(f"{time_label(lesson.start, rules)} — {_lesson_line(lead, lesson, language)}")
         return Reply("\n".join(lines))
 
+    def _forget_asked(self, payload: str) -> Reply:
+        """The card of the lead to forget, with the one button that does it."""
+        language = self.settings.language
+        if parse_lead_query(payload, self.settings.phone_region) is None:
+            return Reply(t(language, "desk_forget_usage"))
+        lead = self._find(payload)
+        if isinstance(lead, Reply):
+            return lead
+        text = f"{lead_card(lead, self.settings.timezone, language)}\n\n{t(language, 'desk_forget_confirm')}"
+        return Reply(text, buttons=[[Button(t(language, "desk_forget_button"), Forget(lead.lead_id))]])
+
     def _lead(self, payload: str) -> Reply:
+        found = self._find(payload)
+        return found if isinstance(found, Reply) else self.card(found)
+
+    def _find(self, payload: str) -> Lead | Reply:
+        """The lead a manager named, or the answer saying why there is none."""
         language = self.settings.language
         query = parse_lead_query(payload, self.settings.phone_region) if payload.strip() else None
         if query is None:
@@ -130,7 +165,7 @@ class ManagerDesk:
             lead = self.leads.find_by(phone=query.value)
         if lead is None:
             return Reply(t(language, "desk_lead_not_found", query=payload.strip()[:100]))
-        return self.card(lead)
+        return lead
 
 
 def _lesson_line(lead: Lead | None, lesson: Lesson, language: str) -> str:

@@ -27,7 +27,7 @@ from telegram import (
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from shared.bot.callbacks import Mark, decode
+from shared.bot.callbacks import Forget, Mark, decode
 from shared.bot.conversation import Conversation, UpdateBusy, UpdateHandled
 from shared.bot.desk import ManagerDesk
 from shared.bot.poison import MalformedUpdate
@@ -182,7 +182,9 @@ class BotRuntime:
         if self._desk is not None and update.effective_chat is not None and self._is_managers(update):
             await self._managers_update(update, context)
             return
-        if update.callback_query is not None and isinstance(decode(update.callback_query.data), Mark):
+        if update.callback_query is not None and isinstance(
+            decode(update.callback_query.data), Mark | Forget
+        ):
             await self._answer(update, t(self._desk_language(), "desk_not_manager"))  # a card forwarded
             return
         event = to_incoming(update)
@@ -230,10 +232,11 @@ class BotRuntime:
                 log.warning("desk answer not sent", extra={"reason": str(exc)})
 
     async def _card_pressed(self, update: Update) -> None:
-        """A lead card's button: the mark applied (or refused), told on the button, the card redrawn."""
+        """A lead card's button: the mark applied (or refused), or the lead forgotten; told on the button,
+        the card redrawn."""
         query = update.callback_query
         button = decode(query.data) if query is not None else None
-        if query is None or self._desk is None or not isinstance(button, Mark):
+        if query is None or self._desk is None or not isinstance(button, Mark | Forget):
             if query is not None:
                 await self._answer(update)
             return
@@ -244,7 +247,10 @@ class BotRuntime:
         who = query.from_user.full_name + (
             f" (@{query.from_user.username})" if query.from_user.username else ""
         )
-        pressed = await asyncio.to_thread(desk.press, button, who, query.id)
+        if isinstance(button, Forget):
+            pressed = await asyncio.to_thread(desk.forget, button.lead_id, who)
+        else:
+            pressed = await asyncio.to_thread(desk.press, button, who, query.id)
         await self._answer(update, pressed.answer)
         if pressed.card is not None:
             try:  # best effort: the mark is made and recorded; the card catches up on the next look

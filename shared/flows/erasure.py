@@ -55,8 +55,9 @@ class Erasure:
     timezone: str
     manager_language: str = "ru"
 
-    def erase(self, chat_id: int, lead_id: str | None) -> Erased | Problem:
-        """Forget the chat and its lead. Repeating it is harmless: what is gone stays gone."""
+    def erase(self, chat_id: int | None, lead_id: str | None, by: str | None = None) -> Erased | Problem:
+        """Forget the chat and its lead (`chat_id` None: a lead that never wrote to the bot); `by`: the
+        manager who erased it (None: the parent asked). Repeating it is harmless: what is gone stays gone."""
         lead = self.leads.get(lead_id) if lead_id else None
         released = None
         if lead is not None and (lead.calendar_event_id or lead.zoom_meeting_id):
@@ -67,12 +68,13 @@ class Erasure:
             if lead.lesson_at is not None and lead.lesson_at > self.clock.now():
                 released = lead.lesson_at
         if lead is not None:
-            self._forget_lead(lead, released)
-        self._forget_chat(chat_id)
+            self._forget_lead(lead, released, by)
+        if chat_id is not None:
+            self._forget_chat(chat_id)
         log.info("a parent's data erased", extra={"lead_id": lead_id, "lesson_released": bool(released)})
         return Erased(lead.lead_id if lead else None, released)
 
-    def _forget_lead(self, lead: Lead, released: datetime | None) -> None:
+    def _forget_lead(self, lead: Lead, released: datetime | None, by: str | None) -> None:
         lead_id = lead.lead_id
         try:
             self.scheduler.cancel_lead(lead_id)
@@ -92,7 +94,7 @@ class Erasure:
         self.store.delete(CARDS, lead_id)  # the managers' card: its record (the message is the chat's)
         self.leads.forget(lead)
         # Recorded after the old records are gone: the row is blanked whatever was still due for it.
-        effects = self._crm_effects(lead_id, released)
+        effects = self._crm_effects(lead_id, released, by)
         self.outbox().record(effects)
         try:
             self.flushes.request(effects)
@@ -106,12 +108,17 @@ class Erasure:
             self.store.delete(collection, str(chat_id))
         self._delete_keys(OUTBOX, f"chat{chat_id}-")
 
-    def _crm_effects(self, lead_id: str, released: datetime | None) -> list[Effect]:
+    def _crm_effects(self, lead_id: str, released: datetime | None, by: str | None) -> list[Effect]:
         now, language = self.clock.now(), self.manager_language
-        text = t(language, "manager_deleted", lead_id=lead_id)
-        details = ""
+        if by is None:
+            text = t(language, "manager_deleted", lead_id=lead_id)
+        else:
+            text = t(language, "manager_deleted_by", lead_id=lead_id, who=by)
+        details = f"by {by}" if by else ""
         if released is not None:
-            details = f"lesson {released.isoformat(timespec='minutes')} released"
+            details = " ".join(
+                filter(None, [details, f"lesson {released.isoformat(timespec='minutes')} released"])
+            )
             text += "\n" + t(language, "manager_deleted_lesson", when=manager_time(released, self.timezone))
         return [
             Effect(kind=EffectKind.CRM_ROW, lead_id=lead_id, key=ERASED_KEY, erased_at=now),

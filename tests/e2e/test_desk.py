@@ -77,7 +77,9 @@ def bot_username(system: System) -> str:
     return str(system.telegram_api("getMe")["username"])
 
 
-def press(system: System, chat: int, user_id: int, card: dict[str, Any], label: str) -> dict[str, Any]:
+def press(
+    system: System, chat: int, user_id: int, card: dict[str, Any], label: str, *, stale: bool = False
+) -> dict[str, Any]:
     """`user_id` presses the button `label` of the card; the callback's answer, and the card as it is now."""
     data = next(
         b["callback_data"]
@@ -91,6 +93,7 @@ def press(system: System, chat: int, user_id: int, card: dict[str, Any], label: 
         "chat_id": chat,
         "message_id": card["message_id"],
         "callback_data": data,
+        "check_keyboard": not stale,  # stale: a second tap that reached Telegram before the redraw
     }
     response = system.http.post(f"{system.stack.fakes_url['telegram']}/_fake/updates", json=body)
     assert response.json()["webhook_status"] == 200, response.text
@@ -177,3 +180,32 @@ def test_a_leads_card_follows_it_through_its_life(system: System, managers: int)
     assert attended["answer"] == "✅ Был на уроке" and "Статус: ATTENDED" in attended["card"]["text"]
     system.run_due()
     assert system.crm_row(lead_id)["status"] == "ATTENDED"
+
+
+def test_a_manager_forgets_a_tilda_only_lead_at_the_parents_request(system: System, managers: int) -> None:
+    lead_id = system.post_tilda(tilda_form(Phone="+7 916 777-66-55", Email="forget@example.com")).json()[
+        "lead_id"
+    ]
+    system.run_due()  # the row and the card; email1 waits
+    assert any(lead_id in task["name"] for task in system.pending_tasks())
+    asked = manager_types(system, managers, "/forget", "+7 916 777-66-55")
+    assert asked["text"].endswith("Это необратимо: контакты, запись, напоминания, история.")
+    assert "/forget +7" in manager_types(system, managers, "/forget", "Анна")["text"]
+    refused = press(system, managers, OUTSIDER, asked, "🗑 Удалить данные")
+    assert (
+        refused["answer"] == "Эти кнопки — для менеджеров школы." and system.leads().get(lead_id) is not None
+    )
+    done = press(system, managers, MANAGER, asked, "🗑 Удалить данные")
+    assert done["answer"] == done["card"]["text"] == f"🗑 Данные лида {lead_id} удалены."
+    assert system.leads().get(lead_id) is None and system.leads().find_by(email="forget@example.com") is None
+    assert not any(lead_id in task["name"] for task in system.pending_tasks())  # no email chain any more
+    system.run_due()
+    row = system.crm_row(lead_id)
+    assert row["status"] == "DELETED" and row["phone"] == "" and row["email"] == ""
+    [log] = [r for r in system.sheet("Log") if r["lead_id"] == lead_id and r["event"] == "DELETED"]
+    assert log["details"] == "by Ольга (@olga_m)"
+    assert any(
+        f"Менеджер Ольга (@olga_m) удалил данные лида {lead_id}" in m for m in system.manager_messages()
+    )
+    again = press(system, managers, MANAGER, asked, "🗑 Удалить данные", stale=True)  # a double tap
+    assert again["answer"] == "Этого лида больше нет (данные удалены)."

@@ -18,6 +18,7 @@ from shared.bot.callbacks import (
     ConfirmErase,
     Consent,
     Day,
+    Forget,
     KeepData,
     Language,
     Mark,
@@ -44,6 +45,7 @@ EVERY_BUTTON = [
     ConfirmErase(),
     KeepData(),
     Mark("ATTENDED", "0123456789abcdef0123"),
+    Forget("0123456789abcdef0123"),
 ]
 
 
@@ -73,6 +75,7 @@ def test_the_wire_format_of_buttons_already_on_screens_is_kept() -> None:
         "erase:yes",
         "erase:no",
         "mark:attended:0123456789abcdef0123",
+        "forget:0123456789abcdef0123",
     ]
 
 
