@@ -12,6 +12,9 @@ its process. What is measured:
   is reported (each round's tg_webhook, once it has answered, registers its parent and books a lesson,
   whose −24 h reminder is reminders' first request); each round ends with a fresh tg_webhook whose first
   update is a new parent's question to the assistant (openai imported, one chat completion from the fake);
+* warm path: tg_webhook on Redis and on the Firestore emulator against the anchor (a bare function with
+  python-telegram-bot sending one message), interleaved, p50 ratios; the store round trips per update
+  and per new Tilda lead, as the functions log them;
 * peak RSS: VmHWM of every process of a function's tree (gunicorn master + worker) after a scenario
   (Tilda leads and their chains for tilda_webhook and email_chain; parents registering in the bot and
   booking a trial lesson, their updates delivered by the Telegram fake, for tg_webhook; the reminders
@@ -32,6 +35,8 @@ Prints a table, then one `bench <subject>.<figure> <value> <unit>` line per figu
     constants.py      the scenarios' sizes, texts and helper scripts
     results.py        figures, budgets and the results of a run
     lab.py            the running system: the stack, the functions started on it, their fakes
+    answers.py        what counts as a function's correct answer; names of the calls fakes recorded
+    warm.py           the warm path against the anchor; store round trips per update and per lead
     coldstart.py      cold starts, as ratios to a bare function
     scenarios.py      peak RSS and calls per lead, registration, booking, reminder and question
     import_checks.py  which heavy libraries each function imports

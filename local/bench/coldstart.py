@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 import httpx
 
+from local.bench.answers import is_created, is_done, is_handled, is_sent, wait_for_answer
 from local.bench.constants import AI_QUESTIONS, BENCH_REMINDER
-from local.bench.lab import Lab, is_created, is_done, is_handled, is_sent, wait_for_answer
+from local.bench.lab import Lab
 from local.bench.results import ColdStartRun
 from shared.domain.jobs import CrmFlush
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from local.bench.answers import is_created, is_welcome, template_value, wait_for_answer
 from local.bench.constants import (
     AI_BACK,
     AI_REPLY,
@@ -30,10 +30,8 @@ from local.bench.constants import (
     HALF_HOUR,
     PARENT_LANGUAGE,
     PARENT_NAME,
-    POLL_SECONDS,
     SLOT_MINUTES,
     SLOTS_AHEAD,
-    START_TIMEOUT_SECONDS,
     TELEGRAM_SECRET_HEADER,
     VOICE_NOTE,
     VOICE_SECONDS,
@@ -515,90 +513,3 @@ class Lab:
             telegram=len(self.calls("telegram")),
             sheets_requests=tuple(f"{c['method']} {c['path']}" for c in sheets),
         )
-
-
-def is_created(response: httpx.Response) -> bool:
-    return response.status_code == 200 and response.json().get("outcome") == "created"
-
-
-def is_done(response: httpx.Response) -> bool:
-    return response.status_code == 200 and response.json().get("outcome") == "done"
-
-
-def is_sent(response: httpx.Response) -> bool:
-    """reminders' 200 for a reminder it sent."""
-    return response.status_code == 200 and response.json().get("outcome") == "sent"
-
-
-def template_value(text: str, key: str, name: str, **values: object) -> str | None:
-    """The value `text` holds for the field `name` of the Russian message `key` (the other fields given),
-    or None when `text` is not that message."""
-    marker = "\x00"
-    prefix, _, suffix = t(PARENT_LANGUAGE, key, **values, **{name: marker}).partition(marker)
-    if len(text) <= len(prefix) + len(suffix) or not (text.startswith(prefix) and text.endswith(suffix)):
-        return None
-    return text[len(prefix) : len(text) - len(suffix)]
-
-
-def request_name(call: dict[str, Any]) -> str:
-    """ "METHOD /path" of a call a fake recorded; for Calendar, from `events` on, the event id shortened."""
-    parts = str(call["path"]).strip("/").split("/")
-    if "events" in parts:
-        parts = ["events", *(["{id}"] if parts[-1] != "events" else [])]
-    return f"{call['method']} /{'/'.join(parts)}"
-
-
-def is_handled(response: httpx.Response) -> bool:
-    """tg_webhook's 200 for an update it handled (not a duplicate)."""
-    return response.status_code == 200 and response.json().get("status") == "ok"
-
-
-def is_welcome(messages: list[dict[str, Any]]) -> bool:
-    """The bot's answer to a new parent's /start: the welcome text, the video note, the consent keyboard."""
-    if len(messages) != 3:
-        return False
-    welcome, video, consent = messages
-    keyboard = consent.get("reply_markup", {}).get("inline_keyboard", [])
-    return (
-        welcome.get("text") == t(PARENT_LANGUAGE, "welcome")
-        and "video_note" in video
-        and any(button.get("callback_data") == CONSENT for row in keyboard for button in row)
-    )
-
-
-def telegram_method(call: dict[str, Any]) -> str:
-    """The Bot API method of a call the Telegram fake recorded (`/bot<token>/<method>`; a file download,
-    `/file/bot<token>/<path>`, is "download")."""
-    path = str(call["path"])
-    return "download" if path.startswith("/file/") else path.rstrip("/").rsplit("/", 1)[-1]
-
-
-def wait_for_answer(
-    service: Service,
-    send: Callable[[], httpx.Response],
-    correct: Callable[[httpx.Response], bool],
-    started: float | None = None,
-) -> tuple[float, httpx.Response]:
-    """Send until the function answers (10 ms between refused connections); return (seconds, answer).
-
-    5xx answers are retried; any other wrong answer is an error.
-    """
-    started = time.perf_counter() if started is None else started
-    deadline = started + START_TIMEOUT_SECONDS
-    while time.perf_counter() < deadline:
-        if service.process.poll() is not None:
-            raise BenchError(
-                f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
-            )
-        try:
-            response = send()
-        except (httpx.ConnectError, httpx.RemoteProtocolError):
-            time.sleep(POLL_SECONDS)
-            continue
-        if response.status_code >= 500:
-            time.sleep(POLL_SECONDS)
-            continue
-        if not correct(response):
-            raise BenchError(f"{service.name} answered {response.status_code}: {response.text}")
-        return time.perf_counter() - started, response
-    raise BenchError(f"{service.name} gave no correct answer in {START_TIMEOUT_SECONDS:.0f}s")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from local.bench.answers import is_sent, request_name, telegram_method
 from local.bench.constants import (
     AI_QUESTIONS,
     BENCH_REMINDER,
@@ -22,7 +23,7 @@ from local.bench.constants import (
     SPARE_SLOTS,
     BenchError,
 )
-from local.bench.lab import Lab, is_sent, request_name, telegram_method
+from local.bench.lab import Lab
 from local.bench.results import (
     AssistantScenarioResult,
     Booking,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from local.bench.answers import is_created
 from local.bench.constants import (
     CONSENT,
     PARENT_LANGUAGE,
@@ -24,7 +25,7 @@ from local.bench.constants import (
     WARM_UP,
     BenchError,
 )
-from local.bench.lab import Lab, is_created
+from local.bench.lab import Lab
 from local.bench.results import WarmPath
 from local.processes import (
     Service,
