@@ -200,10 +200,11 @@ class Container:
     @cached_property
     def cards(self) -> LeadCards:
         """The managers' messages about a lead as one card per lead, drawn by the desk."""
-        from shared.bot.replies import inline_markup
         from shared.flows.cards import LeadCards
 
         def render(lead: Lead) -> tuple[str, dict[str, Any] | None]:
+            from shared.bot.replies import inline_markup  # the bot's buttons: only when a card is drawn
+
             card = self.desk.card(lead)
             return card.text, inline_markup(card)
 

@@ -104,7 +104,7 @@ class FirestoreStore:
     def create(
         self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None
     ) -> bool:
-        return self._create(collection, key, data, ttl) is not None
+        return self.compare_and_set(collection, key, data, None, ttl) is not None
 
     def replace(
         self,
@@ -114,7 +114,7 @@ class FirestoreStore:
         expected_version: int,
         ttl: timedelta | None = None,
     ) -> bool:
-        return self._replace(collection, key, data, expected_version, ttl) is not None
+        return self.compare_and_set(collection, key, data, expected_version, ttl) is not None
 
     def compare_and_set(
         self,

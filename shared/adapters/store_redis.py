@@ -83,7 +83,7 @@ class RedisStore:
     def create(
         self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None
     ) -> bool:
-        return self._write(collection, key, data, "create", 0, ttl) is not None
+        return self.compare_and_set(collection, key, data, None, ttl) is not None
 
     def replace(
         self,
@@ -93,7 +93,7 @@ class RedisStore:
         expected_version: int,
         ttl: timedelta | None = None,
     ) -> bool:
-        return self._write(collection, key, data, "replace", expected_version, ttl) is not None
+        return self.compare_and_set(collection, key, data, expected_version, ttl) is not None
 
     def compare_and_set(
         self,
@@ -103,12 +103,12 @@ class RedisStore:
         expected_version: int | None,
         ttl: timedelta | None = None,
     ) -> int | None:
-        if expected_version is None:
-            return self._write(collection, key, data, "create", 0, ttl)
-        return self._write(collection, key, data, "replace", expected_version, ttl)
+        create = expected_version is None
+        versions = self._run([Write(collection, key, data, expected_version, create=create, ttl=ttl)])
+        return versions[0] if versions else None
 
     def put(self, collection: str, key: str, data: Mapping[str, Any], ttl: timedelta | None = None) -> None:
-        self._write(collection, key, data, "put", 0, ttl)
+        self._run([Write(collection, key, data, ttl=ttl)])
 
     def delete(self, collection: str, key: str) -> None:
         round_trips.count()
@@ -156,24 +156,6 @@ class RedisStore:
 
     def commit(self, writes: Sequence[Write]) -> bool:
         return self._run(writes) is not None
-
-    def _write(
-        self,
-        collection: str,
-        key: str,
-        data: Mapping[str, Any],
-        mode: str,
-        expected_version: int,
-        ttl: timedelta | None,
-    ) -> int | None:
-        if mode == "create":
-            write = Write(collection, key, data, create=True, ttl=ttl)
-        elif mode == "replace":
-            write = Write(collection, key, data, version=expected_version, ttl=ttl)
-        else:
-            write = Write(collection, key, data, ttl=ttl)
-        versions = self._run([write])
-        return versions[0] if versions else None
 
     def _run(self, writes: Sequence[Write]) -> list[int] | None:
         """The writes in one script; their new versions, or None when a check failed."""
