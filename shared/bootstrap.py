@@ -7,6 +7,7 @@ SDKs are imported only on the paths that use them: cold start is paid per instan
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from shared.bot.runtime import BotRuntime
     from shared.bot.scenes.base import SceneContext
     from shared.domain.booking import BookingRules
+    from shared.domain.conversation import Session
     from shared.domain.leads import Lead
     from shared.flows.assistant import AssistantFlow
     from shared.flows.booking import BookingFlow
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from shared.flows.crm_flush import FlushRequests
     from shared.flows.email_chain import EmailChain
     from shared.flows.erasure import Erasure
+    from shared.flows.handover import Handover
     from shared.flows.intake import Intake
     from shared.flows.marks import Marks
     from shared.flows.outbox import Outbox
@@ -460,6 +463,40 @@ class Container:
             voice=lambda: self.voice,
             clock=self.clock,
             retention=timedelta(days=self.settings.data_retention_days),
+            handover=(lambda: self.handover) if self.settings.manager_chat_id else None,
+        )
+
+    @cached_property
+    def handover(self) -> Handover:
+        """Parents' chats handed over from the assistant to the managers' chat, and back."""
+        from shared.bot.callbacks import HandoverDone, encode
+        from shared.flows.handover import RATE, Handover, HandoverSettings
+        from shared.flows.rate_limit import Limit, RateLimiter
+        from shared.i18n import t
+
+        s = self.settings
+        limits = [
+            Limit(s.ai_rate_per_window, timedelta(minutes=s.ai_rate_window_minutes)),
+            Limit(s.ai_rate_per_day, timedelta(days=1)),
+        ]
+
+        def done_markup(chat_id: int) -> dict[str, Any]:
+            button = {"text": t(s.manager_language, "desk_handover_done_button")}
+            return {"inline_keyboard": [[{**button, "callback_data": encode(HandoverDone(chat_id))}]]}
+
+        return Handover(
+            store=self.store,
+            notifier=self.notifier,
+            leads=self.leads,
+            limiter=RateLimiter(self.store, RATE, limits, self.clock),
+            summary=self.assistant.summary,
+            recent=self.assistant.recent,
+            done_markup=done_markup,
+            settings=HandoverSettings(
+                language=s.manager_language,
+                timezone=s.academy_timezone,
+                retention=timedelta(days=s.data_retention_days),
+            ),
         )
 
     @cached_property
@@ -487,11 +524,17 @@ class Container:
 
     @cached_property
     def desk(self) -> ManagerDesk:
+        from shared.bot.chat_document import change_session
         from shared.bot.conversation import SESSIONS
         from shared.bot.desk import DeskSettings, ManagerDesk
 
         s = self.settings
         sheet = s.sheets_spreadsheet_id
+
+        def change(chat_id: int, edit: Callable[[Session], bool]) -> bool | None:
+            retention = timedelta(days=s.data_retention_days)
+            return change_session(self.store, chat_id, edit, now=self._timestamp, retention=retention)
+
         return ManagerDesk(
             leads=self.leads,
             marks=lambda: self.marks,
@@ -499,6 +542,8 @@ class Container:
             calendar=(lambda: self.calendar) if s.google_calendar_id else None,
             erasure=lambda: self.erasure,
             forget_session=lambda chat_id: self.store.delete(SESSIONS, str(chat_id)),
+            handover=lambda: self.handover,
+            change_session=change,
             settings=DeskSettings(
                 language=s.manager_language,
                 timezone=s.academy_timezone,
@@ -507,6 +552,9 @@ class Container:
                 manager_ids=s.manager_user_ids(),
             ),
         )
+
+    def _timestamp(self) -> float:
+        return self.clock.now().timestamp()
 
     @cached_property
     def marks(self) -> Marks:

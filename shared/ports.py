@@ -242,8 +242,11 @@ class NotifyError(Exception):
 class Notifier(Protocol):
     def notify_managers(self, text: str) -> None: ...
 
-    def post_card(self, text: str, reply_markup: dict[str, Any] | None) -> int | None:
-        """A lead's card in the managers' chat; its message_id (None: Telegram took it unanswered)."""
+    def post_card(
+        self, text: str, reply_markup: dict[str, Any] | None, reply_to: int | None = None
+    ) -> int | None:
+        """A card (or a reply to the message `reply_to`) in the managers' chat; its message_id (None:
+        Telegram took it unanswered)."""
         ...
 
     def edit_card(self, message_id: int, text: str, reply_markup: dict[str, Any] | None) -> bool:

@@ -165,6 +165,7 @@ class RecordingNotifier:
     fail_next: int = 0
     blocked: set[int] = field(default_factory=set)  # chats that blocked the bot (403)
     cards: dict[int, str] = field(default_factory=dict)  # lead cards as they look now, by message id
+    replies_to: dict[int, int | None] = field(default_factory=dict)  # what each posted card replies to
 
     def notify_managers(self, text: str) -> None:
         if self.fail_next:
@@ -175,9 +176,12 @@ class RecordingNotifier:
     def alert_developers(self, text: str) -> None:
         self.developers.append(text)
 
-    def post_card(self, text: str, reply_markup: dict[str, Any] | None) -> int | None:
+    def post_card(
+        self, text: str, reply_markup: dict[str, Any] | None, reply_to: int | None = None
+    ) -> int | None:
         self.notify_managers(text)
         self.cards[len(self.managers)] = text
+        self.replies_to[len(self.managers)] = reply_to
         return len(self.managers)
 
     def edit_card(self, message_id: int, text: str, reply_markup: dict[str, Any] | None) -> bool:

@@ -39,7 +39,13 @@ class TelegramNotifier:
         """A message to a parent's private chat (reminders, replies the bot could not send at the time)."""
         self._send(str(chat_id), text, reply_markup)
 
-    def _send(self, chat_id: str, text: str, reply_markup: dict[str, Any] | None = None) -> int | None:
+    def _send(
+        self,
+        chat_id: str,
+        text: str,
+        reply_markup: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+    ) -> int | None:
         """One message (its message_id; None when Telegram took it without answering in time)."""
         body: dict[str, Any] = {
             "chat_id": chat_id,
@@ -48,6 +54,8 @@ class TelegramNotifier:
         }
         if reply_markup is not None:
             body["reply_markup"] = reply_markup
+        if reply_to is not None:  # a deleted message replied to: sent all the same, as a plain message
+            body["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
         result = self._call("sendMessage", body)
         return int(result["message_id"]) if isinstance(result, dict) and "message_id" in result else None
 
@@ -94,11 +102,14 @@ class TelegramNotifier:
             return NotifyError(error), 0.5, None
         return NotifyError(error), None, None  # 400/401/404: waiting won't help
 
-    def post_card(self, text: str, reply_markup: dict[str, Any] | None) -> int | None:
-        """A lead's card in the managers' chat; its message_id, to edit it later (None: not known)."""
+    def post_card(
+        self, text: str, reply_markup: dict[str, Any] | None, reply_to: int | None = None
+    ) -> int | None:
+        """A card (or a reply to the message `reply_to`) in the managers' chat; its message_id, to edit it
+        or find it from a reply later (None: not known)."""
         if not self._managers:
             raise NotifyError("MANAGER_CHAT_ID is not set")
-        return self._send(self._managers, text, reply_markup)
+        return self._send(self._managers, text, reply_markup, reply_to)
 
     def edit_card(self, message_id: int, text: str, reply_markup: dict[str, Any] | None) -> bool:
         """The card redrawn in place; False when Telegram no longer lets it be edited (deleted, too old):

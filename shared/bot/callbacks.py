@@ -101,6 +101,13 @@ class Forget:
     lead_id: str
 
 
+@dataclass(frozen=True)
+class HandoverDone:
+    """Under a handover's card in the managers' chat: ✔ Done, the bot answers the parent again."""
+
+    chat_id: int  # the parent's
+
+
 # What each Mark button sets, by its short name on the wire.
 MARKS = {"called": "CALLED", "noanswer": "NO_ANSWER", "attended": "ATTENDED", "noshow": "NO_SHOW"}
 _MARK_NAMES = {status: name for name, status in MARKS.items()}
@@ -121,6 +128,7 @@ ButtonData = (
     | KeepData
     | Mark
     | Forget
+    | HandoverDone
 )
 OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
 
@@ -147,6 +155,7 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (r"erase:no", lambda _: KeepData()),
         (r"mark:(?P<name>[a-z]{4,10}):(?P<lead>[0-9a-f]{20})", lambda p: _mark(p["name"], p["lead"])),
         (r"forget:(?P<lead>[0-9a-f]{20})", lambda p: Forget(p["lead"])),
+        (r"handover:done:(?P<chat>[1-9][0-9]{0,15})", lambda p: HandoverDone(int(p["chat"]))),
     )
 ]
 
@@ -184,6 +193,8 @@ def encode(data: ButtonData) -> str:
             raw = f"mark:{_MARK_NAMES.get(status, '?')}:{lead_id}"
         case Forget(lead_id):
             raw = f"forget:{lead_id}"
+        case HandoverDone(chat_id):
+            raw = f"handover:done:{chat_id}"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw[:20]}…")
     if decode(raw) != data:  # what we send must be what we accept

@@ -19,12 +19,17 @@ fresh document when its write loses to a concurrent one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from shared.domain.conversation import Session
+from shared.ports import StateStore, StoreConflict
 
+SESSIONS = "sessions"
 HANDLED = "updates"
 LOCK = "lock"
 ASKING = "asking"
@@ -97,3 +102,35 @@ class ChatDocument:
         if asked:
             data[ASKING] = asked
         return data
+
+
+def change_session(
+    store: StateStore,
+    chat_id: int,
+    change: Callable[[Session], bool],
+    *,
+    now: Callable[[], float],
+    retention: timedelta | None,
+    wait: float = 10.0,
+) -> bool | None:
+    """Change a parent's session from outside their updates (a manager's press or reply): by
+    compare-and-set, after any step holding the chat's lock (whose own write must not lose to this one).
+    `change` edits the session and says whether it changed anything (False: nothing is written). None:
+    the chat has no session (forgotten, expired). StoreConflict: the chat stayed locked."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = store.get(SESSIONS, str(chat_id))
+        if found is None:
+            return None
+        chat = ChatDocument(found.data, found.version)
+        if chat.lock_holder(now()) is not None:
+            if time.monotonic() > deadline:
+                raise StoreConflict("the chat stayed locked")
+            time.sleep(random.uniform(0.01, 0.05))
+            continue
+        session = chat.session(chat_id)
+        if not change(session):
+            return False
+        data = chat.with_(session.model_dump(mode="json"), now=now())
+        if store.compare_and_set(SESSIONS, str(chat_id), data, chat.version, ttl=retention) is not None:
+            return True

@@ -16,31 +16,37 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.bot import scenes
 from shared.bot.callbacks import AiBack
-from shared.bot.chat_document import ChatDocument, UpdateBusy, UpdateHandled
+from shared.bot.chat_document import SESSIONS, ChatDocument, UpdateBusy, UpdateHandled
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes.base import SceneContext, follow_telegram_language
 from shared.domain.conversation import Incoming, Session, assistant_question
+from shared.domain.handover import HandoverReason, HandoverState, asks_for_person
 from shared.i18n import t
-from shared.ports import Clock, StateStore, StoreConflict
+from shared.ports import Clock, NotifyError, StateStore, StoreConflict
 
 if TYPE_CHECKING:  # built on first use: a /start pays neither for the AI filters nor for the model
     from shared.flows.assistant import AssistantFlow
+    from shared.flows.handover import Handover
     from shared.flows.voice import Unheard, VoiceInput
 
 __all__ = ["SESSIONS", "Conversation", "UpdateBusy", "UpdateHandled"]
 log = logging.getLogger(__name__)
 
-SESSIONS = "sessions"
 # Longer than the slowest step under the lock (store and Cloud Tasks calls, the Calendar when booking).
 _CHAT_LEASE = timedelta(seconds=60)
 # Longer than the slowest answer (BotRuntime.process gives an update 80 s).
 _ASK_LEASE = timedelta(minutes=2)
 _WAIT_FOR_LOCK = 10.0  # seconds an update waits for another one's step before failing
+
+
+# What a slow step asks of the session once it is done (e.g. "a manager has the chat now").
+SessionChange = Callable[[Session], None]
+Worked = tuple[list[Reply], SessionChange | None]
 
 
 class _Lost(Exception):
@@ -57,7 +63,10 @@ class Conversation:
         voice: Callable[[], VoiceInput],
         clock: Clock | None = None,
         retention: timedelta | None = None,
+        handover: Callable[[], Handover] | None = None,
     ) -> None:
+        """`handover`: the managers can take a chat over from the assistant (None: no managers' chat)."""
+        self._handover = handover
         self._store = store
         self._clock = clock
         self._retention = retention  # a chat's session expires after this long without a message
@@ -78,11 +87,19 @@ class Conversation:
             chat = self._read(event, noted=noted)
             session = _session(chat, event)
             try:
-                if (question := assistant_question(session, event)) is not None:
-                    return self._answer(chat, session, event, question, noted=noted)
+                if (question := self._question(session, event)) is not None:
+                    return self._free_text(chat, session, event, question, noted=noted)
                 return self._step(chat, session, event)
             except _Lost:
                 continue
+
+    def _question(self, session: Session, event: Incoming) -> str | None:
+        """Free text for the assistant (or the managers); a request for a person counts as one even where
+        typed text is a step's answer ("позовите менеджера" is nobody's phone number)."""
+        question = assistant_question(session, event)
+        if question is None and self._handover is not None and event.kind == "text":
+            return event.text if asks_for_person(event.text) else None
+        return question
 
     def _step(self, chat: ChatDocument, session: Session, event: Incoming) -> list[Reply]:
         """One scene step, saved with the update marked handled in one compare-and-set write. Losing
@@ -106,25 +123,86 @@ class Conversation:
             raise _Lost
         return turn.replies
 
-    def _answer(
+    def _free_text(
         self, chat: ChatDocument, session: Session, event: Incoming, question: str, *, noted: bool
     ) -> list[Reply]:
-        """The assistant's answer; the update is noted as being answered meanwhile."""
+        """Typed (or spoken) free text: for the manager who has the chat, a request for one, or a question
+        for the assistant. Each is slow or reaches outside the session: the update is noted as being
+        answered meanwhile, and handled after."""
         if not noted:
             chat = self._note_asking(chat, event)
+        change: SessionChange | None = None
         try:
-            answer = self._assistant().answer(
-                event.chat_id,
-                question,
-                session.language,
-                admitted=event.from_voice,
-                # Before consenting, a parent's messages are answered but not kept.
-                remember=session.consent_at is not None,
-            )
+            if self._handover is not None and event.kind == "text":
+                if session.handover is not None and session.handover.active(self._moment()):
+                    replies, change = self._relay(session, event, question)
+                    return replies
+                if asks_for_person(question):
+                    replies, change = self._hand_over(session, event, question, HandoverReason.ASKED)
+                    return replies
+            replies, change = self._answer(session, event, question)
+            return replies
         finally:
-            self._done(event, chat)
+            self._done(event, chat, change)
+
+    def _answer(self, session: Session, event: Incoming, question: str) -> Worked:
+        """The assistant's answer, with "↩ Back"; the second in a row that did not help calls a manager."""
+        answer = self._assistant().answer(
+            event.chat_id,
+            question,
+            session.language,
+            admitted=event.from_voice,
+            # Before consenting, a parent's messages are answered but not kept.
+            remember=session.consent_at is not None,
+        )
+        misses = 0 if answer.helped else session.ai_misses + 1
+        if misses >= 2 and self._handover is not None:
+            return self._hand_over(session, event, question, HandoverReason.NOT_HELPED)
         back = Button(t(session.language, "ai_back"), AiBack())
-        return [Reply(answer, buttons=[[back]])]
+
+        def count(fresh: Session) -> None:
+            fresh.ai_misses = misses
+
+        return [Reply(answer.text, buttons=[[back]])], (count if misses != session.ai_misses else None)
+
+    def _hand_over(self, session: Session, event: Incoming, question: str, reason: HandoverReason) -> Worked:
+        """The managers get the chat's card; the parent is told a manager will answer here."""
+        from shared.flows.handover import Parent
+
+        language = session.language
+        if (
+            reason is HandoverReason.ASKED
+            and not event.from_voice
+            and not self._assistant().admit(event.chat_id)
+        ):
+            return [Reply(t(language, "ai_rate_limited"))], None  # the summary is paid for like an answer
+        parent = Parent(event.chat_id, language, session.name, event.username, session.lead_id)
+        try:
+            card = self._handover().open(parent, question, reason)  # type: ignore[misc]
+        except NotifyError as exc:
+            log.warning("handover not opened", extra={"reason": str(exc)})
+            return [Reply(t(language, "handover_unreachable", manager_link=self._manager_link()))], None
+        state = HandoverState(card=card, at=self._moment())
+
+        def hand_over(fresh: Session) -> None:
+            fresh.handover, fresh.ai_misses = state, 0
+
+        return [Reply(t(language, f"handover_started_{reason.value}"))], hand_over
+
+    def _relay(self, session: Session, event: Incoming, text: str) -> Worked:
+        """The parent's message to the managers, under their card; nothing to say back."""
+        from shared.flows.handover import Parent
+
+        handover, language = self._handover(), session.language  # type: ignore[misc]
+        if not event.from_voice and not handover.admit(event.chat_id):
+            return [Reply(t(language, "handover_rate_limited"))], None
+        parent = Parent(event.chat_id, language, session.name, event.username, session.lead_id)
+        try:
+            handover.relay_to_managers(parent, session.handover.card, text, spoken=event.from_voice)  # type: ignore[union-attr]
+        except NotifyError as exc:
+            log.warning("handover message not relayed", extra={"reason": str(exc)})
+            return [Reply(t(language, "handover_unreachable", manager_link=self._manager_link()))], None
+        return [], None
 
     def _voice_note(self, event: Incoming) -> list[Reply]:
         """Hear the note (noted as being answered meanwhile), then handle its text like a typed one."""
@@ -180,13 +258,19 @@ class Conversation:
             raise _Lost
         return ChatDocument(noted, version)
 
-    def _done(self, event: Incoming, chat: ChatDocument) -> None:
-        """Note an answered update handled (best effort: else its lease ends and a redelivery after that
-        would be answered again). A chat forgotten meanwhile stays forgotten."""
+    def _done(self, event: Incoming, chat: ChatDocument, change: SessionChange | None = None) -> None:
+        """Note an answered update handled, with the session `change` it asks for (best effort: else its
+        lease ends and a redelivery after that would be answered again). A chat forgotten meanwhile stays
+        forgotten."""
         key = str(event.chat_id)
         try:
             for _ in range(10):
-                if self._write(key, chat.with_(done=event.update_id, now=self._now()), chat.version):
+                session: dict[str, Any] | None = None
+                if change is not None:
+                    fresh = chat.session(event.chat_id)
+                    change(fresh)
+                    session = fresh.model_dump(mode="json")
+                if self._write(key, chat.with_(session, done=event.update_id, now=self._now()), chat.version):
                     return
                 found = self._store.get(SESSIONS, key)
                 if found is None:
@@ -200,6 +284,12 @@ class Conversation:
 
     def _now(self) -> float:
         return self._clock.now().timestamp() if self._clock is not None else time.time()
+
+    def _moment(self) -> datetime:
+        return datetime.fromtimestamp(self._now(), UTC)
+
+    def _manager_link(self) -> str:
+        return self._scenes().settings.manager_link
 
     def _unheard(self, why: Unheard, language: str) -> Reply:
         """Why a voice note was not heard, in words."""

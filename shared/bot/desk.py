@@ -10,19 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from shared.bot.callbacks import Forget, Mark
+from shared.bot.callbacks import Forget, HandoverDone, Mark
 from shared.bot.replies import Button, Reply
 from shared.domain.booking import BookingRules, day_label, local_day, time_label
+from shared.domain.conversation import Session
 from shared.domain.desk import lead_card, parse_lead_query
 from shared.domain.email_chain import manager_time
+from shared.domain.handover import HandoverState
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.erasure import Erased, Erasure
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.marks import Marks, Refused, marks_for
+from shared.flows.once import AlreadyDone, Busy, run_once
 from shared.i18n import t
-from shared.ports import Calendar, CalendarUnavailable, Clock, Lesson
+from shared.ports import Calendar, CalendarUnavailable, Clock, Lesson, NotifyError
+
+if TYPE_CHECKING:
+    from shared.flows.handover import Handover
+
+# Change a parent's session from the managers' side: (chat_id, change) → changed? (None: no session).
+ChangeSession = Callable[[int, Callable[[Session], bool]], bool | None]
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,13 @@ class Pressed:
     card: Reply | None
 
 
+@dataclass(frozen=True)
+class Relayed:
+    """A manager's reply to a parent's handover: sent, or `problem` says why not."""
+
+    problem: str | None = None
+
+
 @dataclass
 class ManagerDesk:
     leads: LeadRepository
@@ -52,6 +69,8 @@ class ManagerDesk:
     calendar: Callable[[], Calendar] | None = None  # None: no calendar, no lessons to list
     erasure: Callable[[], Erasure] | None = None  # /forget (None: not offered)
     forget_session: Callable[[int], None] | None = None  # the erased parent's chat session, deleted
+    handover: Callable[[], Handover] | None = None  # parents' chats handed over to the managers
+    change_session: ChangeSession | None = None
 
     def command(self, name: str, payload: str) -> list[Reply]:
         """The answer to `/name payload` in the managers' chat."""
@@ -93,6 +112,62 @@ class ManagerDesk:
             self.forget_session(lead.tg_id)  # the bot greets them as new if they write again
         done = t(language, "desk_forgotten", lead_id=lead_id)
         return Pressed(done, Reply(done))  # the card's contacts are gone from the chat too
+
+    def reply(self, replied_to: int, text: str, update_id: int) -> Relayed | None:
+        """A manager's message replying to `replied_to` in the managers' chat: sent to the parent when that
+        is a handover's card or relayed message (a reply after ✔ Done opens the chat to the managers
+        again). None when it is not a handover's (the managers' own talk)."""
+        if self.handover is None or self.change_session is None:
+            return None
+        handover, language = self.handover(), self.settings.language
+        route = handover.route(replied_to)
+        if route is None:
+            return None
+        now = self.clock.now() if self.clock is not None else None
+
+        def deliver() -> None:
+            def reopen(session: Session) -> bool:
+                if now is not None:
+                    session.handover = HandoverState(card=route.card, at=now)
+                return True
+
+            if self.change_session(route.chat_id, reopen) is None:  # type: ignore[misc]
+                raise _Gone
+            handover.relay_to_parent(route, text)
+
+        try:
+            run_once(handover.store, f"desk-reply:{update_id}", deliver, clock=self.clock)
+        except (AlreadyDone, Busy):  # a redelivery of a reply delivered (or being delivered) already
+            return Relayed()
+        except _Gone:
+            return Relayed(t(language, "desk_handover_gone"))
+        except NotifyError as exc:
+            return Relayed(t(language, "desk_reply_blocked" if exc.blocked else "desk_reply_failed"))
+        return Relayed()
+
+    def handover_done(self, button: HandoverDone, manager: str, card_text: str) -> Pressed:
+        """✔ Done under a handover's card: the bot answers the parent again, and tells them so."""
+        language = self.settings.language
+        if self.handover is None or self.change_session is None:
+            return Pressed(t(language, "desk_handover_gone"), None)
+        spoken: list[str] = []
+
+        def close(session: Session) -> bool:
+            if session.handover is None:
+                return False
+            session.handover, session.ai_misses = None, 0
+            spoken[:] = [session.language]
+            return True
+
+        closed = self.change_session(button.chat_id, close)
+        if closed is None:
+            return Pressed(t(language, "desk_handover_gone"), None)
+        if not closed:
+            return Pressed(t(language, "desk_handover_already_done"), None)
+        self.handover().tell_done(button.chat_id, spoken[0])
+        when = manager_time(self.clock.now(), self.settings.timezone) if self.clock is not None else ""
+        done = t(language, "desk_handover_done_by", who=manager, when=when)
+        return Pressed(t(language, "desk_handover_done"), Reply(f"{card_text}\n\n{done}"))
 
     def card(self, lead: Lead) -> Reply:
         language = self.settings.language
@@ -166,6 +241,10 @@ class ManagerDesk:
         if lead is None:
             return Reply(t(language, "desk_lead_not_found", query=payload.strip()[:100]))
         return lead
+
+
+class _Gone(Exception):
+    """The parent's chat is gone (their data deleted, or expired): nothing to send to."""
 
 
 def _lesson_line(lead: Lead | None, lesson: Lesson, language: str) -> str:

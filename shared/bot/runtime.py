@@ -20,6 +20,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -27,7 +28,7 @@ from telegram import (
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from shared.bot.callbacks import Forget, Mark, decode
+from shared.bot.callbacks import Forget, HandoverDone, Mark, decode
 from shared.bot.conversation import Conversation, UpdateBusy, UpdateHandled
 from shared.bot.desk import ManagerDesk
 from shared.bot.poison import MalformedUpdate
@@ -183,7 +184,7 @@ class BotRuntime:
             await self._managers_update(update, context)
             return
         if update.callback_query is not None and isinstance(
-            decode(update.callback_query.data), Mark | Forget
+            decode(update.callback_query.data), Mark | Forget | HandoverDone
         ):
             await self._answer(update, t(self._desk_language(), "desk_not_manager"))  # a card forwarded
             return
@@ -212,13 +213,17 @@ class BotRuntime:
         return self._managers_chat in names
 
     async def _managers_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A command typed in the managers' chat, or a card's button pressed there (anything else there is
-        the managers' own talk)."""
+        """A command typed in the managers' chat, a card's button pressed there, or a manager's reply to a
+        parent's handover (anything else there is the managers' own talk)."""
         if update.callback_query is not None:
             await self._card_pressed(update)
             return
         message = update.message
-        if self._desk is None or message is None or not message.text or not message.text.startswith("/"):
+        if self._desk is None or message is None or not message.text:
+            return
+        if not message.text.startswith("/"):
+            if message.reply_to_message is not None:
+                await self._manager_replied(update, context)
             return
         command, _, payload = message.text[1:4096].partition(" ")
         name, _, addressee = command.partition("@")
@@ -231,12 +236,33 @@ class BotRuntime:
             except TelegramError as exc:
                 log.warning("desk answer not sent", extra={"reason": str(exc)})
 
+    async def _manager_replied(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A manager answers a parent by replying to their handover card or message: sent on (👌 on the
+        manager's message), or why not, as a reply."""
+        message = update.message
+        if self._desk is None or message is None or message.reply_to_message is None or not message.text:
+            return
+        desk = self._desk()
+        if message.from_user is None or not desk.may_press(message.from_user.id):
+            return  # only managers speak for the school
+        replied_to = message.reply_to_message.message_id
+        relayed = await asyncio.to_thread(desk.reply, replied_to, message.text, update.update_id)
+        if relayed is None:
+            return  # a reply to another of the bot's messages: the managers' own talk
+        try:
+            if relayed.problem is None:
+                await context.bot.set_message_reaction(message.chat.id, message.message_id, "👌")
+            else:
+                await message.reply_text(relayed.problem)
+        except TelegramError as exc:  # best effort: the reply went (or not) all the same
+            log.warning("desk reply not acknowledged", extra={"reason": str(exc)})
+
     async def _card_pressed(self, update: Update) -> None:
         """A lead card's button: the mark applied (or refused), or the lead forgotten; told on the button,
         the card redrawn."""
         query = update.callback_query
         button = decode(query.data) if query is not None else None
-        if query is None or self._desk is None or not isinstance(button, Mark | Forget):
+        if query is None or self._desk is None or not isinstance(button, Mark | Forget | HandoverDone):
             if query is not None:
                 await self._answer(update)
             return
@@ -247,7 +273,10 @@ class BotRuntime:
         who = query.from_user.full_name + (
             f" (@{query.from_user.username})" if query.from_user.username else ""
         )
-        if isinstance(button, Forget):
+        if isinstance(button, HandoverDone):
+            card_text = query.message.text if isinstance(query.message, Message) else ""
+            pressed = await asyncio.to_thread(desk.handover_done, button, who, card_text or "")
+        elif isinstance(button, Forget):
             pressed = await asyncio.to_thread(desk.forget, button.lead_id, who)
         else:
             pressed = await asyncio.to_thread(desk.press, button, who, query.id)

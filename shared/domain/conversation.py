@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from shared.domain.handover import HandoverState
+
 
 class Scene(StrEnum):
     WELCOME = "welcome"  # waiting for consent
@@ -53,6 +55,8 @@ class Session(BaseModel):
     offer_id: str | None = None  # buttons of an older offer are stale
     offer: list[OfferedSlot] = []
     chosen: int | None = None  # index into `offer`
+    ai_misses: int = 0  # the assistant's answers in a row that did not help (two: a manager is called)
+    handover: HandoverState | None = None  # a manager has the chat (its free text goes to them)
 
 
 @dataclass(frozen=True)

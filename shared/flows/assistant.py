@@ -34,6 +34,12 @@ RATE = "ai_rate"  # the rate limiter's counters, one document per chat
 
 
 @dataclass(frozen=True)
+class Answer:
+    text: str
+    helped: bool = True  # False: unavailable, filtered, or sending the parent to a manager
+
+
+@dataclass(frozen=True)
 class AssistantSettings:
     manager_link: str
     knowledge_dir: Path
@@ -70,37 +76,32 @@ class AssistantFlow:
 
     def answer(
         self, chat_id: int, question: str, language: str, *, admitted: bool = False, remember: bool = True
-    ) -> str:
+    ) -> Answer:
         """The answer to `question` (canned when filtered or refused). `admitted`: a transcribed voice
         note, already counted (and paid for: never refused for its length). `remember`: keep the turn in
         the history (not before consent)."""
         question = question.strip()
         s = self._settings
         if not question:
-            return t(language, "ai_usage")
+            return Answer(t(language, "ai_usage"))
         if len(question) > s.max_question_chars and not admitted:
-            return t(language, "ai_too_long", max_length=s.max_question_chars)
+            return Answer(t(language, "ai_too_long", max_length=s.max_question_chars))
         verdict = screen_question(question)
         if verdict is not None:
             log.info("assistant question answered by the pre-filter", extra={"verdict": verdict.value})
-            key = "ai_price" if verdict is Verdict.PRICE else "ai_injection"
-            return t(language, key, manager_link=s.manager_link)
+            if verdict is Verdict.PRICE:  # only a manager can tell: asked twice, one is called
+                return Answer(t(language, "ai_price", manager_link=s.manager_link), helped=False)
+            return Answer(t(language, "ai_injection", manager_link=s.manager_link))
         if not admitted and not self.admit(chat_id):
-            return t(language, "ai_rate_limited")
+            return Answer(t(language, "ai_rate_limited"))
         prompt = system_prompt(language, s.manager_link, s.knowledge_dir)
         turns = [*self._history(chat_id), ChatTurn("user", question)]
         try:
             raw = self._assistant().answer(prompt.text, turns)
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable", extra={"reason": str(exc)})
-            return t(language, "ai_unavailable")
-        policy = AnswerPolicy(
-            secret_prompt=prompt.instructions,
-            allowed_hosts=s.link_hosts,
-            max_chars=s.max_answer_chars,
-            allowed_urls=s.link_urls,
-        )
-        screened = screen_answer(raw, policy)
+            return Answer(t(language, "ai_unavailable"), helped=False)
+        screened = screen_answer(raw, self._policy(prompt.instructions))
         if screened.violation is not None:
             log.warning("assistant answer filtered", extra={"violation": screened.violation.value})
         text = screened.text or t(language, "ai_filtered", manager_link=s.manager_link)
@@ -109,7 +110,38 @@ class AssistantFlow:
                 self._remember(chat_id, question, text)
             except StoreConflict:  # the answer is worth more than its place in the history
                 log.warning("assistant history not saved", extra={"chat_id": chat_id})
-        return text
+        # The knowledge tells the model to send the parent to the manager when it does not know.
+        helped = screened.text is not None and not (s.manager_link and s.manager_link in text)
+        return Answer(text, helped=helped)
+
+    def summary(self, chat_id: int, question: str, language: str) -> str | None:
+        """The conversation so far in two or three sentences for a manager, in `language`, through the
+        answers' post-filter; None when the model is unavailable or its summary was filtered."""
+        turns = [*self._history(chat_id), ChatTurn("user", question)]
+        transcript = "\n".join(f"{turn.role}: {turn.content}" for turn in turns)
+        instructions = t(language, "handover_summary_prompt")
+        try:
+            raw = self._assistant().answer(instructions, [ChatTurn("user", transcript)])
+        except AssistantUnavailable as exc:
+            log.warning("handover summary unavailable", extra={"reason": str(exc)})
+            return None
+        screened = screen_answer(raw, self._policy(instructions))
+        if screened.violation is not None:
+            log.warning("handover summary filtered", extra={"violation": screened.violation.value})
+        return screened.text
+
+    def recent(self, chat_id: int) -> list[ChatTurn]:
+        """The parent's questions and the assistant's answers still kept, oldest first."""
+        return self._history(chat_id)
+
+    def _policy(self, secret_prompt: str) -> AnswerPolicy:
+        s = self._settings
+        return AnswerPolicy(
+            secret_prompt=secret_prompt,
+            allowed_hosts=s.link_hosts,
+            max_chars=s.max_answer_chars,
+            allowed_urls=s.link_urls,
+        )
 
     def forget(self, chat_id: int) -> None:
         self._store.delete(HISTORY, str(chat_id))

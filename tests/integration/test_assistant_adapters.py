@@ -145,7 +145,7 @@ def test_no_price_question_or_injection_reaches_the_api(openai_server, fake: Ope
     }
     for question in [*PRICE_QUESTIONS, *INJECTIONS]:
         for language in ("ru", "en"):
-            assert flow.answer(1, question, language) in canned, question
+            assert flow.answer(1, question, language).text in canned, question
     assert fake.calls("/v1/") == []
-    assert flow.answer(1, "Какие курсы есть для 8 лет?", "ru")  # an ordinary question does reach it
+    assert flow.answer(1, "Какие курсы есть для 8 лет?", "ru").text  # an ordinary question does reach it
     assert len(fake.calls("/chat/completions")) == 1

@@ -40,14 +40,15 @@ class Parent:
             LeadRepository(self.store), RecordingScheduler(), self.clock, manager_link=MANAGER
         )
         limits = [Limit(per_window, timedelta(minutes=10)), Limit(per_day, timedelta(days=1))]
-        assistant = AssistantFlow(
+        self.scenes = scenes
+        self.assistant = assistant = AssistantFlow(
             store=self.store,
             assistant=lambda: self.model,
             limiter=RateLimiter(self.store, "ai_rate", limits, self.clock),
             clock=self.clock,
             settings=assistant_settings(history_turns=history_turns),
         )
-        voice = VoiceInput(
+        self.voice_input = voice = VoiceInput(
             files=self.speech,
             transcriber=lambda: self.speech,
             admit=assistant.admit,

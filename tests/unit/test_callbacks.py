@@ -19,6 +19,7 @@ from shared.bot.callbacks import (
     Consent,
     Day,
     Forget,
+    HandoverDone,
     KeepData,
     Language,
     Mark,
@@ -46,6 +47,7 @@ EVERY_BUTTON = [
     KeepData(),
     Mark("ATTENDED", "0123456789abcdef0123"),
     Forget("0123456789abcdef0123"),
+    HandoverDone(987654321),
 ]
 
 
@@ -76,6 +78,7 @@ def test_the_wire_format_of_buttons_already_on_screens_is_kept() -> None:
         "erase:no",
         "mark:attended:0123456789abcdef0123",
         "forget:0123456789abcdef0123",
+        "handover:done:987654321",
     ]
 
 

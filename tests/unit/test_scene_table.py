@@ -20,7 +20,12 @@ def test_every_scene_has_its_handlers() -> None:
 def test_every_button_has_a_handler() -> None:
     # "↩ Back" presents the current scene again; a lead card's Mark is the managers' desk's (the runtime
     # answers it in a parent's chat without reaching the scenes, which treat it as stale).
-    handled = set(scenes.BUTTONS) | {callbacks.AiBack, callbacks.Mark, callbacks.Forget}
+    handled = set(scenes.BUTTONS) | {
+        callbacks.AiBack,
+        callbacks.Mark,
+        callbacks.Forget,
+        callbacks.HandoverDone,
+    }
     assert handled == set(typing.get_args(callbacks.ButtonData))
 
 

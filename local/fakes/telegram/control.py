@@ -83,7 +83,10 @@ class ControlEndpoints:
         if chat_id is not None and not isinstance(chat_id, int):
             raise ValueError("chat_id must be a number")
         if kind == "text":
-            return self.text_update(user, str(spec.get("text", "")), chat_id=chat_id)
+            reply_to = spec.get("reply_to_message_id")
+            if reply_to is not None and not isinstance(reply_to, int):
+                raise ValueError("reply_to_message_id must be a number")
+            return self.text_update(user, str(spec.get("text", "")), chat_id=chat_id, reply_to=reply_to)
         if kind == "command":
             command = str(spec.get("command", "/start"))
             return self.command_update(user, command, spec.get("payload"), chat_id=chat_id)

@@ -183,6 +183,11 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
         with self.lock:
             return copy.deepcopy(self._callback_answers)
 
+    def reactions(self, chat_id: int, message_id: int) -> list[str]:
+        """The bot's reaction on a message (setMessageReaction): [] for none."""
+        with self.lock:
+            return list(self._reactions.get((chat_id, message_id), []))
+
     def chat_actions(self, chat_id: int | str | None = None) -> list[JSONDict]:
         with self.lock:
             return [
@@ -208,6 +213,7 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
         self._messages: list[JSONDict] = []
         self._incoming: list[JSONDict] = []
         self._deleted: list[JSONDict] = []
+        self._reactions: dict[tuple[int, int], list[str]] = {}  # the bot's, by (chat, message)
         self._sent_markup: dict[tuple[int, int], JSONDict] = {}
         self._keyboards: dict[int, JSONDict] = {}
         self._last_id: dict[int, int] = {}
@@ -232,6 +238,10 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
             "messages": copy.deepcopy(self._messages),
             "incoming_messages": copy.deepcopy(self._incoming),
             "deleted_messages": copy.deepcopy(self._deleted),
+            "reactions": [
+                {"chat_id": chat, "message_id": message, "emoji": list(emoji)}
+                for (chat, message), emoji in self._reactions.items()
+            ],
             "reply_keyboards": {str(k): v for k, v in self._keyboards.items()},
             "webhook": {
                 "url": self.webhook.url,

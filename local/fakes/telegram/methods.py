@@ -530,3 +530,35 @@ def _get_updates(fake: TelegramFake, bot: JSONDict, params: Params) -> list[Any]
         elif len(ready) < limit:
             ready.append(copy.deepcopy(record.update))
     return ready
+
+
+# The emoji a bot may react with (Bot API, ReactionTypeEmoji).
+_REACTION_EMOJI = frozenset(
+    "❤ 👍 👎 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 🙏 👌 🕊 🤡 🥱 🥴 😍 🐳 ❤‍🔥 🌚 🌭 💯 🤣 ⚡ 🍌 🏆 💔 🤨 😐"
+    " 🍓 🍾 💋 🖕 😈 😴 😭 🤓 👻 👨‍💻 👀 🎃 🙈 😇 😨 🤝 ✍ 🤗 🫡 🎅 🎄 ☃ 💅 🤪 🗿 🆒 💘 🙉 🦄 😘 💊 🙊 😎 👾"
+    " 🤷‍♂ 🤷 🤷‍♀ 😡".split()
+)
+
+
+@telegram_method("setMessageReaction")
+def _set_message_reaction(fake: TelegramFake, bot: JSONDict, params: Params) -> bool:
+    """A bot sets its (one) reaction on a message; an empty list takes it away."""
+    chat = fake.chat(params)
+    message_id = params.integer("message_id")
+    if not message_id:
+        raise TelegramApiError(400, "Bad Request: message identifier is not specified")
+    reaction = params.object("reaction", "Bad Request: can't parse reaction types JSON object") or []
+    if not isinstance(reaction, list) or len(reaction) > 1:
+        raise TelegramApiError(400, "Bad Request: REACTIONS_TOO_MANY")
+    for kind in reaction:
+        if (
+            not isinstance(kind, dict)
+            or kind.get("type") != "emoji"
+            or kind.get("emoji") not in _REACTION_EMOJI
+        ):
+            raise TelegramApiError(400, "Bad Request: REACTION_INVALID")
+    message = fake._bot_message(chat["id"], message_id) or fake._user_message_by_id(chat["id"], message_id)
+    if message is None:
+        raise TelegramApiError(400, "Bad Request: message to react not found")
+    fake._reactions[(chat["id"], message_id)] = [kind["emoji"] for kind in reaction]
+    return True

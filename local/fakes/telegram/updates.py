@@ -55,10 +55,12 @@ class Updates:
             known = self._users.get(int(user_id))
         return dict(known) if known else self.user(user_id)
 
-    def send_text(self, user: Mapping[str, Any], text: str, *, chat_id: int | None = None) -> int:
-        """The user writes `text` to the bot (or in the group `chat_id`); returns the webhook's HTTP status
-        (0 if not delivered)."""
-        return self.deliver(self.text_update(user, text, chat_id=chat_id))
+    def send_text(
+        self, user: Mapping[str, Any], text: str, *, chat_id: int | None = None, reply_to: int | None = None
+    ) -> int:
+        """The user writes `text` to the bot (or in the group `chat_id`), replying to the message
+        `reply_to` of that chat if given; returns the webhook's HTTP status (0 if not delivered)."""
+        return self.deliver(self.text_update(user, text, chat_id=chat_id, reply_to=reply_to))
 
     def send_command(
         self, user: Mapping[str, Any], command: str, payload: str | None = None, *, chat_id: int | None = None
@@ -167,13 +169,25 @@ class Updates:
             return [dict(d) for d in self._deliveries]
 
     # ---- building updates ---------------------------------------------------------------------------------
-    def text_update(self, user: Mapping[str, Any], text: str, *, chat_id: int | None = None) -> JSONDict:
+    def text_update(
+        self, user: Mapping[str, Any], text: str, *, chat_id: int | None = None, reply_to: int | None = None
+    ) -> JSONDict:
         """A new message update with `text` from `user`, in their private chat or the group `chat_id` (bot
-        commands in it get their entities)."""
+        commands in it get their entities), replying to the message `reply_to` of that chat (Telegram
+        carries the whole replied message, without its own reply)."""
         if not text:
             raise ValueError("a message text can't be empty")
         with self.lock:
-            message = self._user_message(user, chat_id, text=text, entities=_command_entities(text))
+            replied = None
+            if reply_to is not None:
+                chat = user["id"] if chat_id is None else chat_id
+                replied = self._bot_message(chat, reply_to) or self._user_message_by_id(chat, reply_to)
+                if replied is None:
+                    raise ValueError(f"no message {reply_to} in chat {chat} to reply to")
+                replied = {k: v for k, v in copy.deepcopy(replied).items() if k != "reply_to_message"}
+            message = self._user_message(
+                user, chat_id, text=text, entities=_command_entities(text), reply_to_message=replied
+            )
             self._keyboard_used(message["chat"]["id"], lambda b: b.get("text") == text and len(b) == 1)
             return self._new_update("message", message)
 
