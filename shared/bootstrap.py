@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from shared.flows.crm_flush import FlushRequests
     from shared.flows.email_chain import EmailChain
     from shared.flows.erasure import Erasure
+    from shared.flows.funnel import FunnelReport
     from shared.flows.handover import Handover
     from shared.flows.intake import Intake
     from shared.flows.marks import Marks
@@ -138,6 +139,13 @@ class Container:
             retries=s.sheets_retries,
             backoff_seconds=s.retry_backoff_seconds,
         )
+
+    @cached_property
+    def funnel(self) -> FunnelReport:
+        """The funnel counted from the CRM (the reconciler's), for the Funnel sheet and /stats."""
+        from shared.flows.funnel import FunnelReport
+
+        return FunnelReport(self.store, lambda: self.crm, self.clock, self.settings.academy_timezone)
 
     @cached_property
     def scheduler(self) -> Scheduler:
@@ -544,6 +552,7 @@ class Container:
             forget_session=lambda chat_id: self.store.delete(SESSIONS, str(chat_id)),
             handover=lambda: self.handover,
             change_session=change,
+            funnel=lambda: self.funnel.counts(),
             settings=DeskSettings(
                 language=s.manager_language,
                 timezone=s.academy_timezone,

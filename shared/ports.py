@@ -188,6 +188,14 @@ class Crm(Protocol):
 
     def append_log(self, entries: Sequence[LogEntry]) -> None: ...
 
+    def read_all(self) -> list[CrmRecord]:
+        """Every row of the Leads sheet, as managers left it."""
+        ...
+
+    def replace_sheet(self, title: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        """Make the sheet `title` (added if missing) hold exactly `rows`: a report the bot owns."""
+        ...
+
 
 # ---- scheduling ----------------------------------------------------------------------------------
 class Scheduler(Protocol):

@@ -47,6 +47,7 @@ class RecordingCrm:
     log: list[LogEntry] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     fail_next: int = 0
+    sheets: dict[str, list[list[CellValue]]] = field(default_factory=dict)  # replace_sheet's reports
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
@@ -92,6 +93,14 @@ class RecordingCrm:
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         self._call("append_log")
         self.log.extend(entries)
+
+    def read_all(self) -> list[CrmRecord]:
+        self._call("read_all")
+        return [CrmRecord({k: str(v) for k, v in row.items()}) for row in self.rows]
+
+    def replace_sheet(self, title: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        self._call("replace_sheet")
+        self.sheets[title] = [list(row) for row in rows]
 
     def row(self, lead_id: str) -> dict[str, CellValue]:
         row = self._find(lead_id)

@@ -91,6 +91,34 @@ class SheetsCrm:
         self.calls = 0  # API requests made: the benchmark reports calls per lead
 
     # ---- port ----------------------------------------------------------------------------------
+    def read_all(self) -> list[CrmRecord]:
+        def read() -> list[CrmRecord]:
+            table = self._read_table()
+            return [table.record(index) for index in range(len(table.rows))]
+
+        return self._retrying(read, "read_all")
+
+    def replace_sheet(self, title: str, rows: Sequence[Sequence[CellValue]]) -> None:
+        """Two requests (clear, then write); three the first time (the sheet is added)."""
+
+        def replace() -> None:
+            try:
+                self._execute(self._values().clear(spreadsheetId=self._spreadsheet, range=quote_sheet(title)))
+            except HttpError as exc:
+                if not _is_missing_sheet(exc):
+                    raise
+                self._add_sheet(title, None)
+            self._execute(
+                self._values().update(
+                    spreadsheetId=self._spreadsheet,
+                    range=f"{quote_sheet(title)}!A1",
+                    valueInputOption="RAW",
+                    body={"values": [list(row) for row in rows]},
+                )
+            )
+
+        self._retrying(replace, "replace_sheet")
+
     def read_lead(self, lead_id: str) -> CrmRecord | None:
         def read() -> CrmRecord | None:
             table = self._read_table()
@@ -299,7 +327,8 @@ class SheetsCrm:
             header += missing
         return _Table(header, values[1:])
 
-    def _add_sheet(self, title: str, header: list[str]) -> None:
+    def _add_sheet(self, title: str, header: list[str] | None) -> None:
+        """Add the sheet `title` (with its `header` row, unless None: the caller writes it all)."""
         try:
             self._execute(
                 self._spreadsheets().batchUpdate(
@@ -310,6 +339,8 @@ class SheetsCrm:
         except HttpError as exc:
             if exc.resp.status != 400:  # 400: another instance added it a moment ago
                 raise
+        if header is None:
+            return
         self._execute(
             self._values().update(
                 spreadsheetId=self._spreadsheet,

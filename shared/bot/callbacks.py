@@ -102,6 +102,11 @@ class Forget:
 
 
 @dataclass(frozen=True)
+class HandoverAsk:
+    """Under the assistant's second answer in a row that did not help: 🙋 call a manager."""
+
+
+@dataclass(frozen=True)
 class HandoverDone:
     """Under a handover's card in the managers' chat: ✔ Done, the bot answers the parent again."""
 
@@ -128,6 +133,7 @@ ButtonData = (
     | KeepData
     | Mark
     | Forget
+    | HandoverAsk
     | HandoverDone
 )
 OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
@@ -155,6 +161,7 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (r"erase:no", lambda _: KeepData()),
         (r"mark:(?P<name>[a-z]{4,10}):(?P<lead>[0-9a-f]{20})", lambda p: _mark(p["name"], p["lead"])),
         (r"forget:(?P<lead>[0-9a-f]{20})", lambda p: Forget(p["lead"])),
+        (r"handover:ask", lambda _: HandoverAsk()),
         (r"handover:done:(?P<chat>[1-9][0-9]{0,15})", lambda p: HandoverDone(int(p["chat"]))),
     )
 ]
@@ -193,6 +200,8 @@ def encode(data: ButtonData) -> str:
             raw = f"mark:{_MARK_NAMES.get(status, '?')}:{lead_id}"
         case Forget(lead_id):
             raw = f"forget:{lead_id}"
+        case HandoverAsk():
+            raw = "handover:ask"
         case HandoverDone(chat_id):
             raw = f"handover:done:{chat_id}"
     if len(raw.encode()) > MAX_BYTES:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.bot import scenes
-from shared.bot.callbacks import AiBack
+from shared.bot.callbacks import AiBack, HandoverAsk, decode
 from shared.bot.chat_document import SESSIONS, ChatDocument, UpdateBusy, UpdateHandled
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes.base import SceneContext, follow_telegram_language
@@ -87,6 +87,8 @@ class Conversation:
             chat = self._read(event, noted=noted)
             session = _session(chat, event)
             try:
+                if self._handover is not None and isinstance(decode(event.callback_data), HandoverAsk):
+                    return self._free_text(chat, session, event, "", noted=noted)
                 if (question := self._question(session, event)) is not None:
                     return self._free_text(chat, session, event, question, noted=noted)
                 return self._step(chat, session, event)
@@ -126,13 +128,18 @@ class Conversation:
     def _free_text(
         self, chat: ChatDocument, session: Session, event: Incoming, question: str, *, noted: bool
     ) -> list[Reply]:
-        """Typed (or spoken) free text: for the manager who has the chat, a request for one, or a question
-        for the assistant. Each is slow or reaches outside the session: the update is noted as being
-        answered meanwhile, and handled after."""
+        """Typed (or spoken) free text: for the manager who has the chat, a request for one (or 🙋
+        pressed: `question` ""), or a question for the assistant. Each is slow or reaches outside the
+        session: the update is noted as being answered meanwhile, and handled after."""
         if not noted:
             chat = self._note_asking(chat, event)
         change: SessionChange | None = None
         try:
+            if event.kind == "callback":
+                if session.handover is not None and session.handover.active(self._moment()):
+                    return [Reply(t(session.language, "handover_already"))]
+                replies, change = self._hand_over(session, event, question, HandoverReason.NOT_HELPED)
+                return replies
             if self._handover is not None and event.kind == "text":
                 if session.handover is not None and session.handover.active(self._moment()):
                     replies, change = self._relay(session, event, question)
@@ -146,7 +153,9 @@ class Conversation:
             self._done(event, chat, change)
 
     def _answer(self, session: Session, event: Incoming, question: str) -> Worked:
-        """The assistant's answer, with "↩ Back"; the second in a row that did not help calls a manager."""
+        """The assistant's answer, with "↩ Back"; from the second in a row that did not help, with 🙋 to
+        call a manager too (offered, not forced: an outage of the model must not page the managers for
+        every parent, nor silence the assistant for a parent who did not ask for a person)."""
         answer = self._assistant().answer(
             event.chat_id,
             question,
@@ -156,25 +165,21 @@ class Conversation:
             remember=session.consent_at is not None,
         )
         misses = 0 if answer.helped else session.ai_misses + 1
+        buttons = [[Button(t(session.language, "ai_back"), AiBack())]]
         if misses >= 2 and self._handover is not None:
-            return self._hand_over(session, event, question, HandoverReason.NOT_HELPED)
-        back = Button(t(session.language, "ai_back"), AiBack())
+            buttons.insert(0, [Button(t(session.language, "handover_offer"), HandoverAsk())])
 
         def count(fresh: Session) -> None:
             fresh.ai_misses = misses
 
-        return [Reply(answer.text, buttons=[[back]])], (count if misses != session.ai_misses else None)
+        return [Reply(answer.text, buttons=buttons)], (count if misses != session.ai_misses else None)
 
     def _hand_over(self, session: Session, event: Incoming, question: str, reason: HandoverReason) -> Worked:
         """The managers get the chat's card; the parent is told a manager will answer here."""
         from shared.flows.handover import Parent
 
         language = session.language
-        if (
-            reason is HandoverReason.ASKED
-            and not event.from_voice
-            and not self._assistant().admit(event.chat_id)
-        ):
+        if not event.from_voice and not self._assistant().admit(event.chat_id):
             return [Reply(t(language, "ai_rate_limited"))], None  # the summary is paid for like an answer
         parent = Parent(event.chat_id, language, session.name, event.username, session.lead_id)
         try:

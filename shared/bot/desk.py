@@ -19,6 +19,7 @@ from shared.domain.booking import BookingRules, day_label, local_day, time_label
 from shared.domain.conversation import Session
 from shared.domain.desk import lead_card, parse_lead_query
 from shared.domain.email_chain import manager_time
+from shared.domain.funnel import Counts, percent, since
 from shared.domain.handover import HandoverState
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.erasure import Erased, Erasure
@@ -29,6 +30,7 @@ from shared.i18n import t
 from shared.ports import Calendar, CalendarUnavailable, Clock, Lesson, NotifyError
 
 if TYPE_CHECKING:
+    from shared.flows.funnel import FunnelCounts
     from shared.flows.handover import Handover
 
 # Change a parent's session from the managers' side: (chat_id, change) → changed? (None: no session).
@@ -71,6 +73,7 @@ class ManagerDesk:
     forget_session: Callable[[int], None] | None = None  # the erased parent's chat session, deleted
     handover: Callable[[], Handover] | None = None  # parents' chats handed over to the managers
     change_session: ChangeSession | None = None
+    funnel: Callable[[], FunnelCounts | None] | None = None  # the reconciler's last count (/stats)
 
     def command(self, name: str, payload: str) -> list[Reply]:
         """The answer to `/name payload` in the managers' chat."""
@@ -80,6 +83,8 @@ class ManagerDesk:
             return [self._lessons(days=1 if name == "today" else 7)]
         if name == "forget":
             return [self._forget_asked(payload)]
+        if name == "stats":
+            return [self._stats(payload)]
         return [Reply(t(self.settings.language, "desk_help"))]
 
     def may_press(self, user_id: int) -> bool:
@@ -211,6 +216,30 @@ class ManagerDesk:
             lines.append(f"{time_label(lesson.start, rules)} — {_lesson_line(lead, lesson, language)}")
         return Reply("\n".join(lines))
 
+    def _stats(self, payload: str) -> Reply:
+        """The funnel of the leads that arrived in the last N days (default 30), per channel."""
+        language = self.settings.language
+        days = _days(payload)
+        if days is None:
+            return Reply(t(language, "desk_stats_usage"))
+        counts = self.funnel() if self.funnel is not None else None
+        if counts is None or self.clock is None:
+            return Reply(t(language, "desk_stats_not_yet"))
+        last = self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
+        first = last - timedelta(days=days - 1)
+        channels = since(counts.days, first, last)
+        title = t(language, "desk_stats_title", days=days, first=f"{first:%d.%m}", last=f"{last:%d.%m}")
+        updated = t(language, "desk_stats_updated", when=manager_time(counts.at, self.settings.timezone))
+        if not channels:
+            return Reply(f"{title}\n{t(language, 'desk_stats_no_leads')}\n\n{updated}")
+        total = Counts()
+        for found in channels.values():
+            total.add(found)
+        ordered = sorted(channels.items(), key=lambda item: (-item[1].leads, item[0]))
+        lines = [title, _funnel_line(t(language, "desk_stats_total"), total, language), ""]
+        lines += [_funnel_line(channel.label(), found, language) for channel, found in ordered]
+        return Reply("\n".join([*lines, "", updated]))
+
     def _forget_asked(self, payload: str) -> Reply:
         """The card of the lead to forget, with the one button that does it."""
         language = self.settings.language
@@ -241,6 +270,37 @@ class ManagerDesk:
         if lead is None:
             return Reply(t(language, "desk_lead_not_found", query=payload.strip()[:100]))
         return lead
+
+
+def _days(payload: str) -> int | None:
+    """`/stats`, `/stats 7`: the days to count (1 to 366); None for anything else."""
+    text = payload.strip()
+    if not text:
+        return 30
+    if not text.isdigit() or not 1 <= int(text) <= 366:
+        return None
+    return int(text)
+
+
+def _funnel_line(label: str, c: Counts, language: str) -> str:
+    return t(
+        language,
+        "desk_stats_line",
+        channel=label,
+        leads=c.leads,
+        activated=c.activated,
+        activated_pct=_pct(c.activated, c.leads),
+        booked=c.booked,
+        booked_pct=_pct(c.booked, c.activated),
+        attended=c.attended,
+        attended_pct=_pct(c.attended, c.booked),
+        no_show=c.no_show,
+    )
+
+
+def _pct(part: int, whole: int) -> str:
+    found = percent(part, whole)
+    return f"{found}%" if found != "" else "—"
 
 
 class _Gone(Exception):

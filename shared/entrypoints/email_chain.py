@@ -18,6 +18,7 @@ from shared.bootstrap import Container
 from shared.domain.jobs import EMAIL_CHAIN_JOB
 from shared.entrypoints.http import caller_refused, json_response
 from shared.flows.email_chain import Outcome, RetryLater
+from shared.ports import CrmUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,12 @@ def reconcile(container: Container) -> Response:
             counts[outcome] = counts.get(outcome, 0) + count
     except RetryLater:
         log.info("the CRM writer is busy; the batched effects wait for it")
+    try:
+        container.funnel.refresh()
+    except CrmUnavailable as exc:  # the numbers wait for a later run; the effects above are what count
+        log.warning("funnel not counted", extra={"reason": str(exc)})
+    except Exception:  # a report must never cost the reconciler its answer
+        log.exception("funnel not counted")
     summary = {outcome.value: count for outcome, count in counts.items()}
     if counts:
         log.info("outbox re-driven", extra={"outcome": summary})

@@ -89,9 +89,8 @@ class AssistantFlow:
         verdict = screen_question(question)
         if verdict is not None:
             log.info("assistant question answered by the pre-filter", extra={"verdict": verdict.value})
-            if verdict is Verdict.PRICE:  # only a manager can tell: asked twice, one is called
-                return Answer(t(language, "ai_price", manager_link=s.manager_link), helped=False)
-            return Answer(t(language, "ai_injection", manager_link=s.manager_link))
+            key = "ai_price" if verdict is Verdict.PRICE else "ai_injection"
+            return Answer(t(language, key, manager_link=s.manager_link))  # the school's policy: no miss
         if not admitted and not self.admit(chat_id):
             return Answer(t(language, "ai_rate_limited"))
         prompt = system_prompt(language, s.manager_link, s.knowledge_dir)
@@ -117,7 +116,7 @@ class AssistantFlow:
     def summary(self, chat_id: int, question: str, language: str) -> str | None:
         """The conversation so far in two or three sentences for a manager, in `language`, through the
         answers' post-filter; None when the model is unavailable or its summary was filtered."""
-        turns = [*self._history(chat_id), ChatTurn("user", question)]
+        turns = [*self._history(chat_id), *([ChatTurn("user", question)] if question else [])]
         transcript = "\n".join(f"{turn.role}: {turn.content}" for turn in turns)
         instructions = t(language, "handover_summary_prompt")
         try:

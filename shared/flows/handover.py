@@ -74,10 +74,11 @@ class Handover:
         Telegram took the card without saying its id: a reply could not find the parent)."""
         language = self.settings.language
         lines = [t(language, f"handover_card_{reason.value}"), self._who(parent)]
-        summary = self.summary(parent.chat_id, question, language)
+        turns = self.recent(parent.chat_id)
+        summary = self.summary(parent.chat_id, question, language) if turns or question else None
         if summary:
             lines += ["", f"{t(language, 'handover_summary')}: {summary}"]
-        turns = [*self.recent(parent.chat_id), ChatTurn("user", question)][-_RECENT:]
+        turns = [*turns, *([ChatTurn("user", question)] if question else [])][-_RECENT:]
         lines += ["", t(language, "handover_recent")]
         lines += [f"{'👤' if turn.role == 'user' else '🤖'} {_quote(turn.content)}" for turn in turns]
         lines += ["", t(language, "handover_how")]

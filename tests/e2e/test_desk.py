@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -209,3 +210,27 @@ def test_a_manager_forgets_a_tilda_only_lead_at_the_parents_request(system: Syst
     )
     again = press(system, managers, MANAGER, asked, "🗑 Удалить данные", stale=True)  # a double tap
     assert again["answer"] == "Этого лида больше нет (данные удалены)."
+
+
+def test_stats_and_the_funnel_sheet_count_leads_by_channel(system: System, managers: int) -> None:
+    from tests.e2e.test_bot_booking import register
+
+    assert manager_types(system, managers, "/stats")["text"].startswith("Цифр пока нет")
+    system.post_tilda(tilda_form())  # from instagram / autumn (its UTM cookie)
+    register(system, PARENT, "79165550011", "stats@example.com")  # found the bot by themselves
+    system.run_due()
+    system.reconcile()  # the reconciler counts the funnel from the CRM
+    [tilda, bot] = sorted(system.sheet("Funnel"), key=lambda row: str(row["source"]), reverse=True)
+    assert (tilda["utm_source"], tilda["utm_campaign"], tilda["leads"], tilda["activated"]) == (
+        "instagram",
+        "autumn",
+        1,
+        0,
+    )
+    assert tilda["activated_%"] == 0 and tilda.get("booked_%", "") == ""  # nothing to divide: blank
+    assert (bot["source"], bot["leads"], bot["activated"], bot["activated_%"]) == ("direct_bot", 1, 1, 100)
+    assert tilda["week"] == bot["week"] == f"{system.now().date() - timedelta(days=system.now().weekday())}"
+    stats = manager_types(system, managers, "/stats", "7")["text"].splitlines()
+    assert stats[1] == "Всего: заявок 2 → в боте 1 (50%) → записались 0 (0%) → пришли 0 (—), не пришли 0"
+    assert {stats[3].split(":")[0], stats[4].split(":")[0]} == {"tilda / instagram / autumn", "direct_bot"}
+    assert "/stats 7" in manager_types(system, managers, "/stats", "неделя")["text"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.i18n import t
 from tests.e2e.conftest import System
-from tests.e2e.test_bot_assistant import openai_calls, script
+from tests.e2e.test_bot_assistant import callbacks, openai_calls, press, script
 from tests.e2e.test_bot_booking import press as parent_presses
 from tests.e2e.test_bot_booking import register
 from tests.e2e.test_desk import MANAGER, OUTSIDER, manager_types, managers
@@ -112,17 +112,22 @@ def test_a_parent_asks_for_a_manager_talks_to_one_and_gets_the_bot_back(
     assert texts(system, PARENT)[-1] == "Уроки проходят в Zoom."
 
 
-def test_the_assistant_failing_twice_calls_a_manager(system: System, managers: int) -> None:
+def test_the_assistant_failing_twice_offers_a_manager(system: System, managers: int) -> None:
     system.parent_sends("command", PARENT, command="/start")  # not consented: nothing kept, still helped
     system.fault("openai", status=500, times=-1, match="/chat/completions")
     assert system.parent_sends("text", PARENT, text="Есть ли занятия по робототехнике?") == 200
-    assert texts(system, PARENT)[-1] == t("ru", "ai_unavailable")
-    assert not [m for m in system.bot_messages(managers) if "🙋" in m.get("text", "")]
+    first = system.bot_messages(PARENT)[-1]
+    assert first["text"] == t("ru", "ai_unavailable") and callbacks(first) == ["ai:back"]
     assert system.parent_sends("text", PARENT, text="А по шахматам?") == 200
+    second = system.bot_messages(PARENT)[-1]
+    assert second["text"] == t("ru", "ai_unavailable")  # the same text; a manager is one tap away
+    assert callbacks(second) == ["handover:ask", "ai:back"]
+    assert not [m for m in system.bot_messages(managers) if "🙋" in m.get("text", "")]
+    assert press(system, second, "handover:ask", PARENT) == 200
     assert texts(system, PARENT)[-1] == t("ru", "handover_started_not_helped")
     [card] = [m for m in system.bot_messages(managers) if "🙋" in m.get("text", "")]
     assert card["text"].startswith("🙋 Ассистент дважды подряд не смог помочь родителю")
-    assert "Коротко:" not in card["text"] and "👤 А по шахматам?" in card["text"]  # no model, no summary
+    assert "Коротко:" not in card["text"]  # nothing kept before consent, and no model: no summary
 
 
 def test_unreachable_managers_never_leave_the_parent_waiting(system: System, managers: int) -> None:

@@ -194,3 +194,27 @@ class TestFailures:
 
     def test_read_of_a_missing_lead(self, fake: SheetsFake) -> None:
         assert crm_for(fake).read_lead("nobody") is None
+
+
+class TestReports:
+    def test_read_all_gives_every_row_as_managers_left_it(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        crm.write_rows([RowChange(lead, {}, row(lead)) for lead in ("a1", "b2")])
+        crm.write_lead("b2", {"status": "ATTENDED", "bot_activated": True}, row("b2"))
+        records = {r.values["lead_id"]: r.values for r in crm.read_all()}
+        assert set(records) == {"a1", "b2"}
+        assert records["b2"]["status"] == "ATTENDED" and records["b2"]["bot_activated"] == "TRUE"
+
+    def test_replace_sheet_adds_the_sheet_then_keeps_exactly_the_rows_given(self, fake: SheetsFake) -> None:
+        crm = crm_for(fake)
+        crm.replace_sheet("Funnel", [["week", "leads"], ["2026-11-30", 5], ["2026-11-23", 2]])
+        assert len(fake.calls()) == 3  # the clear finds no sheet: it is added, then written
+        assert fake.sheet_values(SHEET, "Funnel") == [
+            ["week", "leads"],
+            ["2026-11-30", 5],
+            ["2026-11-23", 2],
+        ]
+        fake.clear_calls()
+        crm.replace_sheet("Funnel", [["week", "leads"], ["2026-11-30", 6]])  # a shorter table: no leftovers
+        assert fake.sheet_values(SHEET, "Funnel") == [["week", "leads"], ["2026-11-30", 6]]
+        assert len(fake.calls()) == 2  # clear, update

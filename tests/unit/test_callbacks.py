@@ -19,6 +19,7 @@ from shared.bot.callbacks import (
     Consent,
     Day,
     Forget,
+    HandoverAsk,
     HandoverDone,
     KeepData,
     Language,
@@ -47,6 +48,7 @@ EVERY_BUTTON = [
     KeepData(),
     Mark("ATTENDED", "0123456789abcdef0123"),
     Forget("0123456789abcdef0123"),
+    HandoverAsk(),
     HandoverDone(987654321),
 ]
 
@@ -78,6 +80,7 @@ def test_the_wire_format_of_buttons_already_on_screens_is_kept() -> None:
         "erase:no",
         "mark:attended:0123456789abcdef0123",
         "forget:0123456789abcdef0123",
+        "handover:ask",
         "handover:done:987654321",
     ]
 

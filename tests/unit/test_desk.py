@@ -106,7 +106,10 @@ class TestDesk:
         assert "/lead +7" in desk.command("lead", "")[0].text
         assert "/lead +7" in desk.command("lead", "Анна")[0].text
         assert desk.command("lead", "+7 999 000-00-00")[0].text == "Лид не найден: +7 999 000-00-00"
-        assert "/today" in desk.command("stats", "")[0].text  # not built yet: the commands there are
+        assert "/today" in desk.command("nonsense", "")[0].text  # the commands there are
+        assert desk.command("stats", "")[0].text == "Цифр пока нет: воронка считается по CRM раз в 15 минут."
+        for days in ("0", "неделя", "-3", "367", "7 8"):
+            assert "/stats 7" in desk.command("stats", days)[0].text
 
     def test_a_press_marks_the_lead_once_and_redraws_the_card(self, desk: ManagerDesk) -> None:
         lead_id = self.stored(desk).lead_id

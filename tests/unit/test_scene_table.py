@@ -24,6 +24,7 @@ def test_every_button_has_a_handler() -> None:
         callbacks.AiBack,
         callbacks.Mark,
         callbacks.Forget,
+        callbacks.HandoverAsk,  # the conversation's, before the scenes (a manager is called)
         callbacks.HandoverDone,
     }
     assert handled == set(typing.get_args(callbacks.ButtonData))
