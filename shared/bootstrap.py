@@ -478,7 +478,7 @@ class Container:
     def handover(self) -> Handover:
         """Parents' chats handed over from the assistant to the managers' chat, and back."""
         from shared.bot.callbacks import HandoverDone, encode
-        from shared.flows.handover import RATE, Handover, HandoverSettings
+        from shared.flows.handover import RELAY_RATE, Handover, HandoverSettings
         from shared.flows.rate_limit import Limit, RateLimiter
         from shared.i18n import t
 
@@ -496,15 +496,11 @@ class Container:
             store=self.store,
             notifier=self.notifier,
             leads=self.leads,
-            limiter=RateLimiter(self.store, RATE, limits, self.clock),
+            limiter=RateLimiter(self.store, RELAY_RATE, limits, self.clock),
             summary=self.assistant.summary,
             recent=self.assistant.recent,
             done_markup=done_markup,
-            settings=HandoverSettings(
-                language=s.manager_language,
-                timezone=s.academy_timezone,
-                retention=timedelta(days=s.data_retention_days),
-            ),
+            settings=HandoverSettings(language=s.manager_language, timezone=s.academy_timezone),
         )
 
     @cached_property

@@ -159,6 +159,9 @@ locals {
     "repeat_notices",  # shared/flows/form_effects.py REPEAT_NOTICES (REPEAT_NOTICE_WINDOW, 3 h)
     "crm_writer",      # shared/flows/crm_flush.py CRM_WRITER: the writer's lock and its waiting flush
     "failing_steps",   # shared/flows/email_chain.py FAILING_STEPS: a failing step's first failure (horizon + 1 day)
+    "funnel",          # shared/flows/funnel.py FUNNEL: the refresh's 15-minute lease (the counts do not expire)
+    "handovers",       # shared/flows/handover.py HANDOVERS: a managers' message → its parent (INDEX_KEPT, 30 days)
+    "handover_rate",   # shared/flows/handover.py RATE: a parent's relayed messages (one day)
     "leads",           # shared/flows/lead_repository.py LEADS (DATA_RETENTION_DAYS since the last write)
     "lead_index",      # shared/flows/lead_repository.py INDEX (as long as the lead)
     "sessions",        # shared/bot/conversation.py SESSIONS (DATA_RETENTION_DAYS since the last message)

@@ -142,7 +142,7 @@ class Conversation:
                 return replies
             if self._handover is not None and event.kind == "text":
                 if session.handover is not None and session.handover.active(self._moment()):
-                    replies, change = self._relay(session, event, question)
+                    replies, change = self._relay(session, event, question, session.handover.card)
                     return replies
                 if asks_for_person(question):
                     replies, change = self._hand_over(session, event, question, HandoverReason.ASKED)
@@ -183,7 +183,7 @@ class Conversation:
             return [Reply(t(language, "ai_rate_limited"))], None  # the summary is paid for like an answer
         parent = Parent(event.chat_id, language, session.name, event.username, session.lead_id)
         try:
-            card = self._handover().open(parent, question, reason)  # type: ignore[misc]
+            card = self._managers().open(parent, question, reason)
         except NotifyError as exc:
             log.warning("handover not opened", extra={"reason": str(exc)})
             return [Reply(t(language, "handover_unreachable", manager_link=self._manager_link()))], None
@@ -194,16 +194,16 @@ class Conversation:
 
         return [Reply(t(language, f"handover_started_{reason.value}"))], hand_over
 
-    def _relay(self, session: Session, event: Incoming, text: str) -> Worked:
-        """The parent's message to the managers, under their card; nothing to say back."""
+    def _relay(self, session: Session, event: Incoming, text: str, card: int) -> Worked:
+        """The parent's message to the managers, under their `card`; nothing to say back."""
         from shared.flows.handover import Parent
 
-        handover, language = self._handover(), session.language  # type: ignore[misc]
+        handover, language = self._managers(), session.language
         if not event.from_voice and not handover.admit(event.chat_id):
             return [Reply(t(language, "handover_rate_limited"))], None
         parent = Parent(event.chat_id, language, session.name, event.username, session.lead_id)
         try:
-            handover.relay_to_managers(parent, session.handover.card, text, spoken=event.from_voice)  # type: ignore[union-attr]
+            handover.relay_to_managers(parent, card, text, spoken=event.from_voice)
         except NotifyError as exc:
             log.warning("handover message not relayed", extra={"reason": str(exc)})
             return [Reply(t(language, "handover_unreachable", manager_link=self._manager_link()))], None
@@ -292,6 +292,11 @@ class Conversation:
 
     def _moment(self) -> datetime:
         return datetime.fromtimestamp(self._now(), UTC)
+
+    def _managers(self) -> Handover:
+        if self._handover is None:
+            raise RuntimeError("no managers' chat to hand a parent over to")
+        return self._handover()
 
     def _manager_link(self) -> str:
         return self._scenes().settings.manager_link

@@ -128,6 +128,8 @@ class ManagerDesk:
         route = handover.route(replied_to)
         if route is None:
             return None
+        if not text.strip():  # a photo, a sticker, a voice message: the bot relays words only
+            return Relayed(t(language, "desk_reply_text_only"))
         now = self.clock.now() if self.clock is not None else None
 
         def deliver() -> None:

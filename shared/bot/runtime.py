@@ -219,9 +219,9 @@ class BotRuntime:
             await self._card_pressed(update)
             return
         message = update.message
-        if self._desk is None or message is None or not message.text:
+        if self._desk is None or message is None:
             return
-        if not message.text.startswith("/"):
+        if not message.text or not message.text.startswith("/"):
             if message.reply_to_message is not None:
                 await self._manager_replied(update, context)
             return
@@ -240,13 +240,13 @@ class BotRuntime:
         """A manager answers a parent by replying to their handover card or message: sent on (👌 on the
         manager's message), or why not, as a reply."""
         message = update.message
-        if self._desk is None or message is None or message.reply_to_message is None or not message.text:
+        if self._desk is None or message is None or message.reply_to_message is None:
             return
         desk = self._desk()
         if message.from_user is None or not desk.may_press(message.from_user.id):
             return  # only managers speak for the school
         replied_to = message.reply_to_message.message_id
-        relayed = await asyncio.to_thread(desk.reply, replied_to, message.text, update.update_id)
+        relayed = await asyncio.to_thread(desk.reply, replied_to, message.text or "", update.update_id)
         if relayed is None:
             return  # a reply to another of the bot's messages: the managers' own talk
         try:

@@ -103,9 +103,11 @@ class Erasure:
 
     def _forget_chat(self, chat_id: int) -> None:
         from shared.flows.assistant import HISTORY, RATE
+        from shared.flows.handover import forget_chat
 
         for collection in (HISTORY, RATE):
             self.store.delete(collection, str(chat_id))
+        forget_chat(self.store, chat_id)
         self._delete_keys(OUTBOX, f"chat{chat_id}-")
 
     def _crm_effects(self, lead_id: str, released: datetime | None, by: str | None) -> list[Effect]:

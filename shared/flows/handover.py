@@ -26,7 +26,10 @@ from shared.ports import ChatTurn, Notifier, NotifyError, StateStore
 log = logging.getLogger(__name__)
 
 HANDOVERS = "handovers"  # a managers' chat message id → the parent's chat it belongs to
-RATE = "handover_rate"  # the parent's relayed messages, limited like questions to the assistant
+RELAY_RATE = "handover_rate"  # the parent's relayed messages, limited like questions to the assistant
+# How long a reply to a handover's message still reaches the parent; it bounds the index that erasing a
+# parent scans too.
+INDEX_KEPT = timedelta(days=30)
 _QUOTE_CHARS = 300  # of each recent message on the card
 _RECENT = 6  # messages on the card
 
@@ -55,7 +58,6 @@ class Route:
 class HandoverSettings:
     language: str  # MANAGER_LANGUAGE: the card's
     timezone: str  # the academy's, for the lesson on the card
-    retention: timedelta | None = None  # the index lives as long as the parent's session
 
 
 @dataclass
@@ -106,7 +108,7 @@ class Handover:
 
     def route(self, message_id: int) -> Route | None:
         """The parent a message of the managers' chat belongs to (None: not a handover's)."""
-        found = self.store.get(HANDOVERS, str(message_id))
+        found = self.store.get(HANDOVERS, _key(message_id))
         if found is None:
             return None
         data = found.data
@@ -127,7 +129,7 @@ class Handover:
 
     def _route(self, message_id: int, route: Route) -> None:
         data = {"chat_id": route.chat_id, "language": route.language, "card": route.card}
-        self.store.put(HANDOVERS, str(message_id), data, ttl=self.settings.retention)
+        self.store.put(HANDOVERS, _key(message_id), data, ttl=INDEX_KEPT)
 
     def _who(self, parent: Parent) -> str:
         """Who they are in Telegram, and the lead's card when the parent is one."""
@@ -142,6 +144,21 @@ class Handover:
             parts.append(f"@{parent.username}")
         parts.append(f"(Telegram id {parent.chat_id})")
         return " ".join(parts)
+
+
+def forget_chat(store: StateStore, chat_id: int) -> None:
+    """A parent erased: their relay counter, and every index entry pointing at their chat (a month's
+    handover messages at most)."""
+    store.delete(RELAY_RATE, str(chat_id))
+    keys = store.keys(HANDOVERS, "m", limit=10_000)
+    found = store.get_many([(HANDOVERS, key) for key in keys])
+    for key, document in zip(keys, found, strict=True):
+        if document is not None and document.data.get("chat_id") == chat_id:
+            store.delete(HANDOVERS, key)
+
+
+def _key(message_id: int) -> str:
+    return f"m{message_id}"  # a prefix every key shares, for the store's prefix scan
 
 
 def _quote(text: str) -> str:

@@ -480,7 +480,7 @@ def collections_with_ttl(root: Path = ROOT / "shared") -> set[str]:
                 if has_ttl
                 else None
             )
-            if name in ("hold_locks", "RateLimiter"):  # both always write with an expiry (lease, window)
+            if name in ("hold_locks", "RateLimiter", "take_lease"):  # always with an expiry (lease, window)
                 position = 1
             if position is None or len(call.args) <= position:
                 continue

@@ -132,6 +132,7 @@ def test_set_gives_parents_and_managers_their_command_menus(telegram, monkeypatc
         ("lead", "A lead's card: phone, email or ID"),
         ("today", "Today's lessons"),
         ("week", "This week's lessons"),
+        ("stats", "The funnel: leads, bot, bookings, attendance"),
         ("forget", "Delete a lead's data (at the parent's request)"),
     ]
     assert api.call("getMyCommands") == []  # groups other than the managers' get no menu

@@ -14,7 +14,7 @@ from shared.bot.conversation import Conversation
 from shared.bot.desk import DeskSettings, ManagerDesk, Relayed
 from shared.bot.replies import Reply
 from shared.domain.handover import asks_for_person
-from shared.flows.handover import HANDOVERS, Handover, HandoverSettings
+from shared.flows.handover import HANDOVERS, Handover, HandoverSettings, forget_chat
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.rate_limit import Limit, RateLimiter
 from shared.i18n import t
@@ -157,6 +157,7 @@ def test_the_parents_messages_go_to_the_managers_and_a_reply_comes_back() -> Non
     assert parent.manager_replies(relayed, "Пишу вам в личку") == Relayed()
     assert parent.notifier.parents[-1] == (USER, "💬 Менеджер All In Academy:\nПишу вам в личку")
     assert parent.manager_replies(999, "своё") is None  # not a handover's message: the managers' talk
+    assert parent.manager_replies(relayed, "") == Relayed(t("ru", "desk_reply_text_only"))  # a photo
     # A button or a command in the meantime is the bot's as always.
     [language] = parent.send("command", text="language")
     assert language.buttons
@@ -215,7 +216,7 @@ def test_a_reply_to_a_forgotten_parent_is_not_sent() -> None:
     sent = len(parent.notifier.parents)
     assert parent.manager_replies(card_id, "Здравствуйте!") == Relayed(t("ru", "desk_handover_gone"))
     assert len(parent.notifier.parents) == sent
-    assert parent.store.get(HANDOVERS, str(card_id)) is not None  # it expires with the retention
+    assert parent.store.get(HANDOVERS, f"m{card_id}") is not None  # a month, unless the parent is erased
 
 
 def test_a_managers_change_waits_for_a_step_holding_the_chats_lock() -> None:
@@ -232,3 +233,16 @@ def test_a_managers_change_waits_for_a_step_holding_the_chats_lock() -> None:
     parent.clock.advance(seconds=61)  # the holder died: its lease ends
     assert parent.desk.handover_done(HandoverDone(USER), "Ольга", "карточка").card is not None
     assert parent.session.handover is None
+
+
+def test_erasing_a_parent_forgets_where_their_handover_messages_lead() -> None:
+    parent = Handed()
+    parent.send("command", text="start")
+    parent.ask("Позовите менеджера")
+    parent.send(text="Алло")
+    other = {"chat_id": 42, "language": "ru", "card": 7}
+    parent.store.put(HANDOVERS, "m7", other)
+    assert len(parent.store.keys(HANDOVERS, "m")) == 3
+    forget_chat(parent.store, USER)
+    assert parent.store.keys(HANDOVERS, "m") == ["m7"]
+    assert parent.store.get("handover_rate", str(USER)) is None
