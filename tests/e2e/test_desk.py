@@ -118,7 +118,9 @@ def test_a_managers_press_marks_the_lead_in_the_store_the_crm_and_the_log(
     assert (
         refused["answer"] == "Эти кнопки — для менеджеров школы." and refused["card"]["text"] == card["text"]
     )
-    called = press(system, managers, MANAGER, card, "📞 Дозвонились")
+    no_answer = press(system, managers, MANAGER, card, "🔕 Не дозвонились")
+    assert no_answer["answer"] == "🔕 Не дозвонились" and "Статус: NO_ANSWER" in no_answer["card"]["text"]
+    called = press(system, managers, MANAGER, no_answer["card"], "📞 Дозвонились")  # the next try got through
     assert called["answer"] == "📞 Дозвонились"
     assert (
         "Статус: CALLED" in called["card"]["text"] and "Отметил(а): Ольга (@olga_m)" in called["card"]["text"]
@@ -181,6 +183,10 @@ def test_a_leads_card_follows_it_through_its_life(system: System, managers: int)
     assert attended["answer"] == "✅ Был на уроке" and "Статус: ATTENDED" in attended["card"]["text"]
     system.run_due()
     assert system.crm_row(lead_id)["status"] == "ATTENDED"
+    corrected = press(system, managers, MANAGER, attended["card"], "❌ Не пришёл")  # a mistake put right
+    assert corrected["answer"] == "❌ Не пришёл" and "Статус: NO_SHOW" in corrected["card"]["text"]
+    system.run_due()
+    assert system.crm_row(lead_id)["status"] == "NO_SHOW"
 
 
 def test_a_manager_forgets_a_tilda_only_lead_at_the_parents_request(system: System, managers: int) -> None:
