@@ -351,13 +351,31 @@ class Container:
 
     @cached_property
     def reminders(self) -> Reminders:
+        from shared.bot.callbacks import Cancel, Confirm, Reschedule, encode
         from shared.domain.booking import BookingRules
         from shared.flows.reminders import Reminders
+        from shared.i18n import t
+
+        def buttons(booking_id: str, language: str) -> dict[str, Any]:
+            def button(key: str, data: Confirm | Reschedule | Cancel) -> dict[str, str]:
+                return {"text": t(language, key), "callback_data": encode(data)}
+
+            return {
+                "inline_keyboard": [
+                    [button("attend_button", Confirm(booking_id))],
+                    [
+                        button("reschedule_button", Reschedule(booking_id)),
+                        button("cancel_button", Cancel(booking_id)),
+                    ],
+                ]
+            }
 
         return Reminders(
             leads=self.leads,
             outbox=self.outbox,
             rules=BookingRules(timezone=self.settings.academy_timezone),
+            scheduler=self.scheduler,
+            buttons=buttons,
         )
 
     @cached_property

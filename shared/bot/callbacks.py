@@ -72,6 +72,13 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class Confirm:
+    """Under a lesson reminder: ✅ I'll be there."""
+
+    booking_id: str
+
+
+@dataclass(frozen=True)
 class AskErase:
     """Under /privacy: 🗑 Delete my data (asks to confirm)."""
 
@@ -128,6 +135,7 @@ ButtonData = (
     | BackToTimes
     | Reschedule
     | Cancel
+    | Confirm
     | AskErase
     | ConfirmErase
     | KeepData
@@ -156,6 +164,7 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (rf"back:times:{_OFFER}:{_DAY}", lambda p: BackToTimes(p["offer"], p["day"])),
         (rf"resched:{_BOOKING}", lambda p: Reschedule(p["booking"])),
         (rf"cancel:{_BOOKING}", lambda p: Cancel(p["booking"])),
+        (rf"confirm:{_BOOKING}", lambda p: Confirm(p["booking"])),
         (r"erase:ask", lambda _: AskErase()),
         (r"erase:yes", lambda _: ConfirmErase()),
         (r"erase:no", lambda _: KeepData()),
@@ -190,6 +199,8 @@ def encode(data: ButtonData) -> str:
             raw = f"resched:{booking_id}"
         case Cancel(booking_id):
             raw = f"cancel:{booking_id}"
+        case Confirm(booking_id):
+            raw = f"confirm:{booking_id}"
         case AskErase():
             raw = "erase:ask"
         case ConfirmErase():

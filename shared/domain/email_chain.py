@@ -106,6 +106,10 @@ def booking_title(lead: Lead, event: SyncEvent, timezone: str, language: str) ->
         return title
     if event is SyncEvent.RESCHEDULED:
         return t(language, "manager_rescheduling")
+    if event is SyncEvent.CONFIRMED:
+        return t(language, "manager_confirmed")
+    if event is SyncEvent.UNCONFIRMED and lead.lesson_at:
+        return t(language, "manager_unconfirmed", when=manager_time(lead.lesson_at, timezone))
     return t(language, "manager_cancelled")
 
 

@@ -48,9 +48,19 @@ class SyncEvent(StrEnum):
     SCHEDULED = "scheduled"
     RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
+    CONFIRMED = "confirmed"  # the parent pressed ✅ I'll be there under a reminder
+    UNCONFIRMED = "unconfirmed"  # the last reminder went out unanswered: managers may call
 
 
-BOOKING_EVENTS = frozenset({SyncEvent.SCHEDULED, SyncEvent.RESCHEDULED, SyncEvent.CANCELLED})
+BOOKING_EVENTS = frozenset(
+    {
+        SyncEvent.SCHEDULED,
+        SyncEvent.RESCHEDULED,
+        SyncEvent.CANCELLED,
+        SyncEvent.CONFIRMED,
+        SyncEvent.UNCONFIRMED,
+    }
+)
 
 
 class ReminderKind(StrEnum):

@@ -137,6 +137,7 @@ class Lead(BaseModel):
     zoom_meeting_id: str | None = None
     calendar_event_id: str | None = None
     booking_id: str | None = None  # changes with every booking: a reminder of an older one never fires
+    confirmed_at: datetime | None = None  # the parent pressed ✅ I'll be there (this booking)
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None

@@ -130,6 +130,7 @@ class BookingFlow:
                         "zoom_link": meeting.join_url if meeting else None,
                         "zoom_meeting_id": meeting.meeting_id if meeting else None,
                         "booking_id": booking_id,
+                        "confirmed_at": None,
                     }
                 ),
             )
@@ -173,6 +174,7 @@ class BookingFlow:
                         "zoom_link": None,
                         "zoom_meeting_id": None,
                         "booking_id": None,
+                        "confirmed_at": None,
                     }
                 ),
             )
@@ -181,6 +183,31 @@ class BookingFlow:
         event = SyncEvent.RESCHEDULED if reschedule else SyncEvent.CANCELLED
         self.scheduler.schedule(CrmSync.for_booking(cleared.lead_id, event, booking_id))
         return cleared
+
+    def confirm(self, lead_id: str | None, booking_id: str) -> Lead | Problem:
+        """✅ I'll be there: the parent's current booking, still to come, is confirmed (once: a second
+        press changes nothing); the managers' card and the Log hear of it."""
+        lead = self.leads.get(lead_id) if lead_id else None
+        now = self.clock.now()
+        if (
+            lead is None
+            or lead.booking_id != booking_id
+            or lead.status is not LeadStatus.SCHEDULED
+            or lead.lesson_at is None
+            or lead.lesson_at <= now
+        ):
+            return Problem.NOT_CURRENT
+        if lead.confirmed_at is not None:
+            return lead
+
+        def confirmed(current: Lead) -> Lead | None:
+            if current.booking_id != booking_id or current.confirmed_at is not None:
+                return None
+            return current.model_copy(update={"confirmed_at": now, "updated_at": now})
+
+        lead = self.leads.update(lead.lead_id, confirmed) or lead
+        self.scheduler.schedule(CrmSync.for_booking(lead.lead_id, SyncEvent.CONFIRMED, booking_id))
+        return lead
 
     def release(self, lead: Lead) -> Problem | None:
         """Free the lead's slot in the calendar (its event back to a free slot: no name or phone left in

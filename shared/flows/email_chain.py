@@ -204,7 +204,8 @@ class EmailChain:
                 Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=key, columns=_BOOKING_COLUMNS),
                 self._log_effect(lead, key, f"LESSON_{event.upper()}", details),
             ]
-            # A cancellation frees a slot managers may fill: news; a booking or a move updates the card.
+            # A cancellation frees a slot managers may fill, an unconfirmed lesson wants a call: news; a
+            # booking, a move or a confirmation updates the card.
             managers = [
                 Effect(
                     kind=EffectKind.MANAGERS,
@@ -212,7 +213,7 @@ class EmailChain:
                     key=key,
                     text=text,
                     line=line,
-                    fresh=event is SyncEvent.CANCELLED,
+                    fresh=event in (SyncEvent.CANCELLED, SyncEvent.UNCONFIRMED),
                 )
             ]
         else:

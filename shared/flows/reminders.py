@@ -6,16 +6,20 @@ the meantime, the lead's booking id differs and the reminder is dropped, so an o
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from shared.domain.booking import BookingRules, when_label
 from shared.domain.effects import Effect, EffectKind
-from shared.domain.jobs import Reminder, ReminderKind
-from shared.domain.leads import LeadStatus
+from shared.domain.jobs import CrmSync, Reminder, ReminderKind, SyncEvent
+from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import DeliveryOutcome, Outbox
 from shared.i18n import t
+from shared.ports import Scheduler
 
 log = logging.getLogger(__name__)
 TEXTS = {ReminderKind.H24: "reminder_24h", ReminderKind.H5: "reminder_5h"}  # catalog keys
@@ -26,6 +30,9 @@ class Reminders:
     leads: LeadRepository
     outbox: Outbox
     rules: BookingRules
+    scheduler: Scheduler | None = None  # tells the managers of a lesson left unconfirmed
+    # The reminder's keyboard for (booking id, language): ✅ I'll be there, 🔁 Reschedule, ✖ Cancel.
+    buttons: Callable[[str, str], dict[str, Any]] | None = None
 
     def run(self, job: Reminder) -> str:
         """Send the reminder once if its booking still stands; returns what happened.
@@ -39,6 +46,8 @@ class Reminders:
             return "rejected"
         if lead.booking_id != booking_id or lead.status is not LeadStatus.SCHEDULED or lead.lesson_at is None:
             return "skipped"  # rescheduled or cancelled since this reminder was scheduled
+        if kind is ReminderKind.H5:
+            self._unconfirmed(lead)  # a parent the bot cannot reach has not confirmed either
         if lead.tg_id is None or lead.bot_blocked:
             return "skipped"
         text = t(
@@ -47,6 +56,8 @@ class Reminders:
             when=when_label(lead.lesson_at, lead.language, self.rules),
             zoom_link=lead.zoom_link or "—",
         )
+        # Both reminders ask to confirm (the −5 h one is the last ask) until the parent has.
+        markup = self.buttons(booking_id, lead.language) if self.buttons and not lead.confirmed_at else None
         effect = Effect(
             kind=EffectKind.PARENT,
             lead_id=lead_id,
@@ -54,6 +65,7 @@ class Reminders:
             chat_id=lead.tg_id,
             text=text,
             booking_id=booking_id,
+            reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
         )
         outcome = self.outbox.send([effect])[effect.effect_id]
         if outcome is DeliveryOutcome.DONE:
@@ -62,3 +74,10 @@ class Reminders:
         return {DeliveryOutcome.DUPLICATE: "duplicate", DeliveryOutcome.STOPPED: "blocked"}.get(
             outcome, "pending"
         )
+
+    def _unconfirmed(self, lead: Lead) -> None:
+        """At the last reminder, a lesson the parent has not confirmed is news for the managers (the task's
+        name is the booking's: a redelivered reminder tells them once)."""
+        if self.scheduler is None or lead.confirmed_at is not None or lead.booking_id is None:
+            return
+        self.scheduler.schedule(CrmSync.for_booking(lead.lead_id, SyncEvent.UNCONFIRMED, lead.booking_id))

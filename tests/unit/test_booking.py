@@ -9,7 +9,7 @@ import pytest
 
 from shared.adapters.store_redis import RedisStore
 from shared.bot import scenes
-from shared.bot.callbacks import Consent, encode
+from shared.bot.callbacks import Confirm, Consent, encode
 from shared.bot.replies import Reply
 from shared.domain.booking import BookingRules, time_label
 from shared.domain.conversation import Incoming, Scene, Session
@@ -19,6 +19,7 @@ from shared.flows.booking import BookingFlow
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import DeliveryOutcome, Outbox
 from shared.flows.reminders import Reminders
+from shared.i18n import t
 from tests.factories import outbox, scene_context
 from tests.fakes import (
     FixedClock,
@@ -394,3 +395,65 @@ def test_a_booking_killed_half_way_is_finished_when_the_press_comes_again(
         if job.payload.get("lead_id") == lead.lead_id and job.payload.get("step") != "email1"
     )
     assert "remind24h" in kinds and "sync" in kinds  # reminders and the CRM sync are not lost either
+
+
+class TestConfirmation:
+    """✅ I'll be there under the reminders; a lesson left unconfirmed at the last one is news."""
+
+    def reminders(self, academy: Academy, notifier: RecordingNotifier) -> Reminders:
+        def buttons(booking_id: str, language: str) -> dict[str, object]:
+            data = encode(Confirm(booking_id))
+            return {"inline_keyboard": [[{"text": t(language, "attend_button"), "callback_data": data}]]}
+
+        box = academy_outbox(academy, notifier)
+        return Reminders(academy.leads, box, RULES, scheduler=academy.scheduler, buttons=buttons)
+
+    def unconfirmed(self, academy: Academy) -> list[str]:
+        return [
+            name for name, job in academy.scheduler.jobs.items() if job.payload.get("event") == "unconfirmed"
+        ]
+
+    def test_a_confirmed_lesson_is_thanked_and_told_to_the_managers_once(self, academy: Academy) -> None:
+        notifier = RecordingNotifier()
+        reminders = self.reminders(academy, notifier)
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        booked = parent.lead
+        day_before = Reminder(kind=ReminderKind.H24, lead_id=booked.lead_id, booking_id=booked.booking_id)
+        assert reminders.run(day_before) == "sent"
+        [markup] = notifier.markups
+        assert markup is not None
+        [[attend]] = markup["inline_keyboard"]
+        assert attend["text"] == "✅ Буду"
+        [thanks] = parent.press(attend["callback_data"])
+        assert thanks.text == "Спасибо! Ждём вас: Ср, 25 ноя, 12:00 (Europe/Riga)."
+        assert parent.lead.confirmed_at == NOW and parent.session.scene is Scene.SCHEDULED
+        confirmed = [j for j in academy.scheduler.jobs.values() if j.payload.get("event") == "confirmed"]
+        assert len(confirmed) == 1
+        parent.press(attend["callback_data"])  # pressed twice: told once
+        assert len([j for j in academy.scheduler.jobs.values() if j.payload.get("event") == "confirmed"]) == 1
+        last_call = Reminder(kind=ReminderKind.H5, lead_id=booked.lead_id, booking_id=booked.booking_id)
+        assert reminders.run(last_call) == "sent"
+        assert notifier.markups[-1] is None and self.unconfirmed(academy) == []  # no need to ask again
+
+    def test_an_unconfirmed_lesson_is_asked_again_then_told_to_the_managers(self, academy: Academy) -> None:
+        notifier = RecordingNotifier()
+        reminders = self.reminders(academy, notifier)
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        booked = parent.lead
+        last_call = Reminder(kind=ReminderKind.H5, lead_id=booked.lead_id, booking_id=booked.booking_id)
+        assert reminders.run(last_call) == "sent" and notifier.markups[-1] is not None
+        assert len(self.unconfirmed(academy)) == 1
+        assert reminders.run(last_call) == "duplicate" and len(self.unconfirmed(academy)) == 1
+
+    def test_a_confirm_from_an_old_booking_changes_nothing(self, academy: Academy) -> None:
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        old = parent.lead.booking_id
+        parent.send(text="?")
+        parent.press_labelled("Перенести")
+        parent.book_first_slot()
+        replies = parent.press(encode(Confirm(old)))
+        assert replies[0].text == t("ru", "use_buttons") and parent.lead.confirmed_at is None
+        assert "Пробный урок" in replies[1].text or "урок" in replies[1].text  # what stands now

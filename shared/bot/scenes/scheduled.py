@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.bot.callbacks import Cancel, Reschedule
+from shared.bot.callbacks import Cancel, Confirm, Reschedule
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes import days, questions
 from shared.bot.scenes.base import SceneContext, Turn, say
@@ -46,6 +46,20 @@ def on_reschedule(ctx: SceneContext, session: Session, event: Incoming, button: 
 
 def on_cancel(ctx: SceneContext, session: Session, event: Incoming, button: Cancel) -> Turn:
     return _change(ctx, session, button.booking_id, reschedule=False)
+
+
+def on_confirm(ctx: SceneContext, session: Session, event: Incoming, button: Confirm) -> Turn:
+    """✅ I'll be there under a reminder: thanked, with the lesson; a stale one shows what stands now."""
+    booking = ctx.booking
+    if booking is None:
+        return Turn(session.scene, [say(session, "use_buttons")])
+    ctx.claim()
+    lead = booking.confirm(session.lead_id, button.booking_id)
+    if isinstance(lead, Problem):
+        return questions.after_registration(ctx, session).after(say(session, "use_buttons"))
+    assert lead.lesson_at is not None
+    when = when_label(lead.lesson_at, session.language, ctx.rules)
+    return Turn(session.scene, [Reply(t(session.language, "lesson_confirmed", when=when))])
 
 
 def _change(ctx: SceneContext, session: Session, booking_id: str, *, reschedule: bool) -> Turn:
