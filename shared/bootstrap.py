@@ -351,24 +351,28 @@ class Container:
 
     @cached_property
     def reminders(self) -> Reminders:
-        from shared.bot.callbacks import Cancel, Confirm, Reschedule, encode
+        from shared.bot.callbacks import ButtonData, Cancel, Confirm, Rebook, Reschedule, encode
         from shared.domain.booking import BookingRules
         from shared.flows.reminders import Reminders
         from shared.i18n import t
 
-        def buttons(booking_id: str, language: str) -> dict[str, Any]:
-            def button(key: str, data: Confirm | Reschedule | Cancel) -> dict[str, str]:
-                return {"text": t(language, key), "callback_data": encode(data)}
+        def button(language: str, key: str, data: ButtonData) -> dict[str, str]:
+            return {"text": t(language, key), "callback_data": encode(data)}
 
+        def buttons(booking_id: str, language: str) -> dict[str, Any]:
+            """Under a reminder: ✅ I'll be there, then 🔁 Reschedule / ✖ Cancel."""
             return {
                 "inline_keyboard": [
-                    [button("attend_button", Confirm(booking_id))],
+                    [button(language, "attend_button", Confirm(booking_id))],
                     [
-                        button("reschedule_button", Reschedule(booking_id)),
-                        button("cancel_button", Cancel(booking_id)),
+                        button(language, "reschedule_button", Reschedule(booking_id)),
+                        button(language, "cancel_button", Cancel(booking_id)),
                     ],
                 ]
             }
+
+        def rebook(booking_id: str, language: str) -> dict[str, Any]:
+            return {"inline_keyboard": [[button(language, "rebook_button", Rebook(booking_id))]]}
 
         return Reminders(
             leads=self.leads,
@@ -376,6 +380,8 @@ class Container:
             rules=BookingRules(timezone=self.settings.academy_timezone),
             scheduler=self.scheduler,
             buttons=buttons,
+            rebook_button=rebook,
+            manager_link=self.settings.manager_link or "",
         )
 
     @cached_property
@@ -583,7 +589,13 @@ class Container:
     def marks(self) -> Marks:
         from shared.flows.marks import Marks
 
-        return Marks(store=self.store, leads=self.leads, flushes=self.flushes, clock=self.clock)
+        return Marks(
+            store=self.store,
+            leads=self.leads,
+            flushes=self.flushes,
+            clock=self.clock,
+            scheduler=self.scheduler,
+        )
 
 
 def link_hosts(settings: Settings) -> frozenset[str]:

@@ -79,6 +79,13 @@ class Confirm:
 
 
 @dataclass(frozen=True)
+class Rebook:
+    """After a no-show: 📅 pick a new time."""
+
+    booking_id: str  # the missed one
+
+
+@dataclass(frozen=True)
 class AskErase:
     """Under /privacy: 🗑 Delete my data (asks to confirm)."""
 
@@ -136,6 +143,7 @@ ButtonData = (
     | Reschedule
     | Cancel
     | Confirm
+    | Rebook
     | AskErase
     | ConfirmErase
     | KeepData
@@ -165,6 +173,7 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (rf"resched:{_BOOKING}", lambda p: Reschedule(p["booking"])),
         (rf"cancel:{_BOOKING}", lambda p: Cancel(p["booking"])),
         (rf"confirm:{_BOOKING}", lambda p: Confirm(p["booking"])),
+        (rf"rebook:{_BOOKING}", lambda p: Rebook(p["booking"])),
         (r"erase:ask", lambda _: AskErase()),
         (r"erase:yes", lambda _: ConfirmErase()),
         (r"erase:no", lambda _: KeepData()),
@@ -201,6 +210,8 @@ def encode(data: ButtonData) -> str:
             raw = f"cancel:{booking_id}"
         case Confirm(booking_id):
             raw = f"confirm:{booking_id}"
+        case Rebook(booking_id):
+            raw = f"rebook:{booking_id}"
         case AskErase():
             raw = "erase:ask"
         case ConfirmErase():

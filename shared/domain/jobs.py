@@ -145,6 +145,23 @@ class Reminder(_Job):
         return f"reminder-{self.lead_id}-{self.booking_id}-{self.kind.value}"
 
 
+class AfterLesson(_Job):
+    """The parent's message after the trial lesson, once a manager marked it (attended: thanks and what
+    comes next; no-show: an offer to pick a new time). Runs a little after the mark, so a corrected press
+    settles first; named after the booking, so one booking gets one message."""
+
+    target: ClassVar[Target] = Target.REMINDERS
+    kind: Literal["after"] = "after"
+    lead_id: LeadId
+    booking_id: BookingId
+
+    def task_name(self) -> str:
+        return f"{self.lead_id}-after-{self.booking_id}"
+
+    def run_once_key(self) -> str:
+        return f"after-{self.lead_id}-{self.booking_id}"
+
+
 class CrmFlush(_Job):
     """Write the CRM changes the outbox holds, many leads per Sheets request. Every task that records CRM
     changes asks for one a few seconds later; the first to run writes what all of them recorded (the
@@ -166,9 +183,10 @@ class CrmFlush(_Job):
 
 
 EmailChainJob = Annotated[CrmSync | ChainStep | CrmFlush, Field(discriminator="step")]
-Job = CrmSync | ChainStep | CrmFlush | Reminder
+Job = CrmSync | ChainStep | CrmFlush | Reminder | AfterLesson
 
 EMAIL_CHAIN_JOB: TypeAdapter[CrmSync | ChainStep | CrmFlush] = TypeAdapter(EmailChainJob)
+REMINDERS_JOB: TypeAdapter[Reminder | AfterLesson] = TypeAdapter(Reminder | AfterLesson)
 
 
 def chain_steps(lead_id: str) -> list[ChainStep]:

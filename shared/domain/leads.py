@@ -138,6 +138,8 @@ class Lead(BaseModel):
     calendar_event_id: str | None = None
     booking_id: str | None = None  # changes with every booking: a reminder of an older one never fires
     confirmed_at: datetime | None = None  # the parent pressed ✅ I'll be there (this booking)
+    # The booking whose no-show was offered a new time: once in the lead's life, never for another.
+    rebook_offer: str | None = None
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None

@@ -8,24 +8,26 @@ from flask import Request, Response
 from pydantic import ValidationError
 
 from shared.bootstrap import Container
-from shared.domain.jobs import Reminder
+from shared.domain.jobs import REMINDERS_JOB, AfterLesson
 from shared.entrypoints.http import caller_refused, json_response
 
 log = logging.getLogger(__name__)
 
 
 def handle(request: Request, container: Container) -> Response:
-    """200 sent/pending/skipped/duplicate/blocked/rejected: a message Telegram refuses now stays in the
-    outbox (the reconciler delivers it), so a retry of the task would add nothing. A store failure is a 500
-    and Cloud Tasks tries again."""
+    """A lesson reminder or the message after the lesson. 200 sent/pending/skipped/duplicate/blocked/
+    rejected: a message Telegram refuses now stays in the outbox (the reconciler delivers it), so a retry
+    of the task would add nothing. A store failure is a 500 and Cloud Tasks tries again."""
     if request.method != "POST":
         return json_response(405, error="use POST")
     if (refused := caller_refused(request, container, container.settings.reminders_url)) is not None:
         return refused
     try:
-        task = Reminder.model_validate_json(request.get_data(cache=False))
+        task = REMINDERS_JOB.validate_json(request.get_data(cache=False))
     except ValidationError as exc:
         reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         log.error("malformed reminder task dropped", extra={"reason": reason})
         return json_response(200, outcome="rejected", error=reason)
+    if isinstance(task, AfterLesson):
+        return json_response(200, outcome=container.reminders.after_lesson(task))
     return json_response(200, outcome=container.reminders.run(task))

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shared.domain.effects import OUTBOX, Effect, EffectKind, RetryPolicy, new_record
+from shared.domain.jobs import AfterLesson
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.crm_flush import FlushRequests
 from shared.flows.lead_repository import LeadRepository
-from shared.ports import Clock, StateStore, Write
+from shared.ports import Clock, Scheduler, StateStore, Write
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class Marks:
     leads: LeadRepository
     flushes: FlushRequests
     clock: Clock
+    scheduler: Scheduler | None = None  # the parent's message after the lesson
+    # How long after an attendance mark the parent hears of it: a press corrected meanwhile settles first.
+    after_delay: timedelta = timedelta(minutes=10)
 
     def mark(self, lead_id: str, status: LeadStatus, manager: str, press: str) -> Lead | Refused:
         """Set `status` on the lead as `manager` did with the press `press` (its callback query id)."""
@@ -69,6 +73,8 @@ class Marks:
                 update={"status": status, "updated_at": now, "marked_by": manager, "marked_at": now}
             )
             effects = _effects(marked, manager, press, now)
+            if status in ATTENDANCE:
+                self._after_lesson(marked, now)
             writes = [
                 self.leads.rewrite(marked, version),
                 *(
@@ -81,6 +87,17 @@ class Marks:
                 self._flush(effects)
                 return marked
         return Refused.CHANGING
+
+    def _after_lesson(self, lead: Lead, now: datetime) -> None:
+        """Scheduled before the mark is committed (a mark that then loses changes nothing: the task reads
+        the lead's status when it runs); named after the booking, so a corrected press adds no second."""
+        if self.scheduler is None or lead.booking_id is None:
+            return
+        try:
+            job = AfterLesson(lead_id=lead.lead_id, booking_id=lead.booking_id)
+            self.scheduler.schedule(job, run_at=now + self.after_delay)
+        except Exception as exc:  # the mark matters more than the message after it
+            log.warning("no message after the lesson scheduled", extra={"reason": str(exc)})
 
     def _flush(self, effects: list[Effect]) -> None:
         try:

@@ -14,7 +14,7 @@ from typing import Any
 
 from shared.domain.booking import BookingRules, when_label
 from shared.domain.effects import Effect, EffectKind
-from shared.domain.jobs import CrmSync, Reminder, ReminderKind, SyncEvent
+from shared.domain.jobs import AfterLesson, CrmSync, Reminder, ReminderKind, SyncEvent
 from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import DeliveryOutcome, Outbox
@@ -33,6 +33,9 @@ class Reminders:
     scheduler: Scheduler | None = None  # tells the managers of a lesson left unconfirmed
     # The reminder's keyboard for (booking id, language): ✅ I'll be there, 🔁 Reschedule, ✖ Cancel.
     buttons: Callable[[str, str], dict[str, Any]] | None = None
+    # After a no-show, (booking id, language): 📅 Pick a new time.
+    rebook_button: Callable[[str, str], dict[str, Any]] | None = None
+    manager_link: str = ""
 
     def run(self, job: Reminder) -> str:
         """Send the reminder once if its booking still stands; returns what happened.
@@ -70,6 +73,57 @@ class Reminders:
         outcome = self.outbox.send([effect])[effect.effect_id]
         if outcome is DeliveryOutcome.DONE:
             log.info("reminder sent", extra={"lead_id": lead_id, "kind": kind.value})
+            return "sent"
+        return {DeliveryOutcome.DUPLICATE: "duplicate", DeliveryOutcome.STOPPED: "blocked"}.get(
+            outcome, "pending"
+        )
+
+    def after_lesson(self, job: AfterLesson) -> str:
+        """Thanks after a lesson attended; after a no-show, a new time offered (once in the lead's life,
+        a second no-show gets the manager's contact). The lead's status when the task runs decides."""
+        lead = self.leads.get(job.lead_id)
+        if lead is None:
+            return "skipped"  # erased since
+        if lead.booking_id != job.booking_id or lead.status not in (LeadStatus.ATTENDED, LeadStatus.NO_SHOW):
+            return "skipped"  # booked again, or the mark was taken back
+        if lead.tg_id is None or lead.bot_blocked:
+            return "skipped"  # a parent who never opened the bot: the managers call
+        language, markup = lead.language, None
+        if lead.status is LeadStatus.ATTENDED:
+            text, event = t(language, "after_attended", manager_link=self.manager_link), "FOLLOW_UP_ATTENDED"
+        elif lead.rebook_offer not in (None, job.booking_id):
+            text, event = (
+                t(language, "after_no_show_again", manager_link=self.manager_link),
+                "FOLLOW_UP_NO_SHOW",
+            )
+        else:
+            self.leads.update(
+                lead.lead_id, lambda current: current.model_copy(update={"rebook_offer": job.booking_id})
+            )
+            text, event = t(language, "after_no_show"), "FOLLOW_UP_REBOOK"
+            markup = self.rebook_button(job.booking_id, language) if self.rebook_button else None
+        key = f"after-{job.booking_id}"
+        effects = [
+            Effect(
+                kind=EffectKind.PARENT,
+                lead_id=lead.lead_id,
+                key=key,
+                chat_id=lead.tg_id,
+                text=text,
+                reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
+            ),
+            Effect(
+                kind=EffectKind.CRM_LOG,
+                lead_id=lead.lead_id,
+                key=key,
+                log_time=lead.updated_at,
+                log_event=event,
+            ),
+        ]
+        outcomes = self.outbox.send(effects)
+        outcome = outcomes[effects[0].effect_id]
+        log.info("after-lesson message", extra={"lead_id": lead.lead_id, "event": event})
+        if outcome is DeliveryOutcome.DONE:
             return "sent"
         return {DeliveryOutcome.DUPLICATE: "duplicate", DeliveryOutcome.STOPPED: "blocked"}.get(
             outcome, "pending"

@@ -9,14 +9,16 @@ import pytest
 
 from shared.adapters.store_redis import RedisStore
 from shared.bot import scenes
-from shared.bot.callbacks import Confirm, Consent, encode
+from shared.bot.callbacks import Confirm, Consent, Rebook, encode
 from shared.bot.replies import Reply
 from shared.domain.booking import BookingRules, time_label
 from shared.domain.conversation import Incoming, Scene, Session
-from shared.domain.jobs import Reminder, ReminderKind, reminders_for
+from shared.domain.jobs import AfterLesson, Reminder, ReminderKind, reminders_for
 from shared.domain.leads import LeadStatus
 from shared.flows.booking import BookingFlow
+from shared.flows.crm_flush import FlushRequests
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.marks import Marks, Refused
 from shared.flows.outbox import DeliveryOutcome, Outbox
 from shared.flows.reminders import Reminders
 from shared.i18n import t
@@ -457,3 +459,74 @@ class TestConfirmation:
         replies = parent.press(encode(Confirm(old)))
         assert replies[0].text == t("ru", "use_buttons") and parent.lead.confirmed_at is None
         assert "Пробный урок" in replies[1].text or "урок" in replies[1].text  # what stands now
+
+
+MANAGER_LINK = "https://t.me/allin_manager"
+
+
+class TestAfterLesson:
+    """The parent's message after the trial lesson, decided by the lead's status when it runs."""
+
+    def reminders(self, academy: Academy, notifier: RecordingNotifier) -> Reminders:
+        def rebook(booking_id: str, language: str) -> dict[str, object]:
+            data = encode(Rebook(booking_id))
+            return {"inline_keyboard": [[{"text": t(language, "rebook_button"), "callback_data": data}]]}
+
+        box = academy_outbox(academy, notifier)
+        return Reminders(academy.leads, box, RULES, rebook_button=rebook, manager_link=MANAGER_LINK)
+
+    def marked(self, academy: Academy, parent: Parent, status: LeadStatus) -> AfterLesson:
+        """The lesson is over and a manager marked it (the desk's Marks, with its scheduled message)."""
+        academy.clock.advance(days=2)
+        flushes = FlushRequests(academy.store, academy.scheduler, academy.clock, timedelta(seconds=5))
+        marks = Marks(academy.store, academy.leads, flushes, academy.clock, scheduler=academy.scheduler)
+        press = f"press-{academy.clock.now().timestamp():.0f}"  # each callback query has its own id
+        assert not isinstance(marks.mark(parent.lead.lead_id, status, "Ольга", press), Refused)
+        [job] = [
+            j for name, j in academy.scheduler.jobs.items() if f"-after-{parent.lead.booking_id}" in name
+        ]
+        assert job.run_at == academy.clock.now() + timedelta(minutes=10)  # a corrected press settles first
+        return AfterLesson.model_validate(job.payload)
+
+    def test_attended_is_thanked_once(self, academy: Academy) -> None:
+        notifier = RecordingNotifier()
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        job = self.marked(academy, parent, LeadStatus.ATTENDED)
+        reminders = self.reminders(academy, notifier)
+        assert reminders.after_lesson(job) == "sent" and reminders.after_lesson(job) == "duplicate"
+        assert notifier.parents == [(1, t("ru", "after_attended", manager_link=MANAGER_LINK))]
+        reply = parent.send("command", text="start")[-1]  # the trial is behind them: no past "booking"
+        assert reply.text == t("ru", "after_attended", manager_link=MANAGER_LINK)
+
+    def test_a_no_show_is_offered_a_new_time_once_in_the_leads_life(self, academy: Academy) -> None:
+        notifier = RecordingNotifier()
+        reminders = self.reminders(academy, notifier)
+        academy.calendar.add_slot("ev-later", NOW + timedelta(days=3, hours=1))
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        job = self.marked(academy, parent, LeadStatus.NO_SHOW)
+        assert reminders.after_lesson(job) == "sent"
+        assert notifier.parents[-1] == (1, t("ru", "after_no_show"))
+        [[rebook]] = notifier.markups[-1]["inline_keyboard"]  # type: ignore[index]
+        days = parent.press(rebook["callback_data"])
+        assert parent.session.scene is Scene.DATES and "Выберите день" in days[-1].text
+        parent.press(parent.buttons()[0][1])
+        parent.press(parent.buttons()[0][1])
+        assert "Готово" in parent.press_labelled("Подтвердить")[0].text
+        assert parent.lead.status is LeadStatus.SCHEDULED
+        assert parent.press(rebook["callback_data"])[0].text.startswith("Ваш пробный урок")  # stale
+        again = self.marked(academy, parent, LeadStatus.NO_SHOW)  # missed the second one too
+        assert reminders.after_lesson(again) == "sent"
+        assert notifier.parents[-1] == (1, t("ru", "after_no_show_again", manager_link=MANAGER_LINK))
+        assert notifier.markups[-1] is None
+        reply = parent.send("command", text="start")[-1]
+        assert reply.text == t("ru", "after_no_show_again", manager_link=MANAGER_LINK)
+
+    def test_a_mark_taken_back_or_a_new_booking_sends_nothing(self, academy: Academy) -> None:
+        notifier = RecordingNotifier()
+        parent = Parent(academy, 1, "+79161234567", "anna@example.com")
+        parent.book_first_slot()
+        job = self.marked(academy, parent, LeadStatus.NO_SHOW)
+        academy.leads.update(parent.lead.lead_id, lambda lead: lead.model_copy(update={"booking_id": "beef"}))
+        assert self.reminders(academy, notifier).after_lesson(job) == "skipped" and notifier.parents == []

@@ -65,6 +65,7 @@ BUTTONS: dict[type[callbacks.ButtonData], OnButton] = {
     callbacks.Reschedule: scheduled.on_reschedule,  # → DATES
     callbacks.Cancel: scheduled.on_cancel,  # → REGISTERED
     callbacks.Confirm: scheduled.on_confirm,  # same scene: the lesson confirmed
+    callbacks.Rebook: scheduled.on_rebook,  # → DATES (after a no-show)
     callbacks.Language: commands.on_language,  # same scene, other language
     callbacks.AskErase: privacy.on_ask,  # same scene: "are you sure?"
     callbacks.ConfirmErase: privacy.on_confirm,  # → WELCOME, the session deleted (or same, on failure)

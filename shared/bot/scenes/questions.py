@@ -6,6 +6,7 @@ from shared.bot.replies import Reply
 from shared.bot.scenes import days, email, name, phone, scheduled
 from shared.bot.scenes.base import SceneContext, Turn, parent_of, say
 from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.leads import LeadStatus
 from shared.flows.registration import Contacts
 from shared.i18n import t
 
@@ -37,6 +38,15 @@ def after_registration(ctx: SceneContext, session: Session) -> Turn:
             Scene.REGISTERED, [say(session, "registered_next", manager_link=ctx.settings.manager_link)]
         )
     lead = ctx.registration.lead(session.lead_id)
+    if lead is not None and lead.status is LeadStatus.ATTENDED:  # the trial is behind them
+        return Turn(
+            Scene.REGISTERED, [say(session, "after_attended", manager_link=ctx.settings.manager_link)]
+        )
+    if lead is not None and lead.status is LeadStatus.NO_SHOW:
+        if lead.rebook_offer not in (None, lead.booking_id):  # missed twice: a manager finds the time
+            link = ctx.settings.manager_link
+            return Turn(Scene.REGISTERED, [say(session, "after_no_show_again", manager_link=link)])
+        return days.show(ctx, session)  # missed: a new time (a past lesson is not "booked")
     if lead is not None and lead.booking_id and lead.lesson_at:
         return scheduled.show_lesson(ctx, session, lead)
     return days.show(ctx, session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.bot.callbacks import Cancel, Confirm, Reschedule
+from shared.bot.callbacks import Cancel, Confirm, Rebook, Reschedule
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes import days, questions
 from shared.bot.scenes.base import SceneContext, Turn, say
@@ -60,6 +60,14 @@ def on_confirm(ctx: SceneContext, session: Session, event: Incoming, button: Con
     assert lead.lesson_at is not None
     when = when_label(lead.lesson_at, session.language, ctx.rules)
     return Turn(session.scene, [Reply(t(session.language, "lesson_confirmed", when=when))])
+
+
+def on_rebook(ctx: SceneContext, session: Session, event: Incoming, button: Rebook) -> Turn:
+    """📅 Pick a new time after a no-show: the day picker, as the parent's state allows it (booked again
+    already: the lesson that stands; see `after_registration`). Booking anew makes it SCHEDULED."""
+    if session.lead_id is None:
+        return Turn(session.scene, [say(session, "use_buttons")])
+    return questions.after_registration(ctx, session)
 
 
 def _change(ctx: SceneContext, session: Session, booking_id: str, *, reschedule: bool) -> Turn:
