@@ -22,6 +22,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent as a document (the message's text is its caption)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Reply:
     """A message to send; keyboards are either inline `buttons` or a contact-request keyboard."""
 
@@ -30,6 +39,7 @@ class Reply:
     contact_button: str | None = None
     remove_keyboard: bool = False
     video_note: str | None = None
+    document: Attachment | None = None  # sent best effort, with `text` as its caption
 
 
 def inline_markup(reply: Reply) -> dict[str, Any] | None:

@@ -308,6 +308,9 @@ class BotRuntime:
         for index, reply in enumerate(replies):
             if reply.video_note:
                 await self._send_video_note(context, chat_id, reply.video_note)
+            if reply.document is not None:
+                await self._send_document(context, chat_id, reply)
+                continue
             if not reply.text:
                 continue
             try:
@@ -323,7 +326,7 @@ class BotRuntime:
                 if self._undelivered is None:
                     raise
                 log.warning("replies left for the outbox", extra={"reason": str(exc), "update_id": update_id})
-                rest = [(r, _markup_json(r)) for r in replies[index:] if r.text]
+                rest = [(r, _markup_json(r)) for r in replies[index:] if r.text and r.document is None]
                 await asyncio.to_thread(self._undelivered, chat_id, update_id, rest)
                 return
 
@@ -355,6 +358,21 @@ class BotRuntime:
             await context.bot.send_video_note(chat_id, video_note=video_note)
         except TelegramError as exc:
             log.warning("video note not sent", extra={"reason": str(exc)})
+
+    @staticmethod
+    async def _send_document(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
+        """Best effort, like the video note: a file for the parent's calendar adds to the texts that must
+        arrive; it is not kept for later."""
+        from telegram import InputFile
+
+        assert reply.document is not None
+        document = InputFile(reply.document.content, filename=reply.document.filename)
+        try:
+            await context.bot.send_document(
+                chat_id, document=document, caption=reply.text or None, reply_markup=_markup(reply)
+            )
+        except TelegramError as exc:
+            log.warning("document not sent", extra={"reason": str(exc)})
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The global error handler: log it, and tell the parent what to do, in their language."""

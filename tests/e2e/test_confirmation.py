@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import icalendar
+
 from shared.i18n import t
 from tests.e2e.conftest import System
 from tests.e2e.test_bot_booking import keyboard_message, lesson_start, press, register
@@ -60,3 +62,22 @@ def test_an_unconfirmed_lesson_is_put_before_the_managers_at_the_last_reminder(s
     assert press(system, PARENT, "Буду") == 200  # late, still welcome
     system.run_due()
     assert cards_about(system, t("ru", "manager_confirmed"))
+
+
+def test_the_booked_lesson_comes_as_a_calendar_file_and_a_google_link(system: System) -> None:
+    start = booked(system, "79165550103", "ics@example.com")
+    messages = system.bot_messages(PARENT)
+    [file_message] = [m for m in messages if "document" in m]
+    assert "Готово" in messages[-1]["text"]  # the booked message, with its buttons, stays last
+    [[google]] = file_message["reply_markup"]["inline_keyboard"]
+    assert google["text"] == "📅 В Google Календарь" and "calendar.google.com" in google["url"]
+    assert file_message["caption"] == t("ru", "ics_caption")
+    document = file_message["document"]
+    assert document["file_name"] == "trial-lesson.ics"
+    path = system.telegram_api("getFile", file_id=document["file_id"])["file_path"]
+    token = system.env["TELEGRAM_BOT_TOKEN"]
+    raw = system.http.get(f"{system.stack.fakes_url['telegram']}/file/bot{token}/{path}").content
+    [lesson] = icalendar.Calendar.from_ical(raw).walk("VEVENT")
+    lead = system.leads().find_by(email="ics@example.com")
+    assert lead is not None and lesson.decoded("DTSTART") == start == lead.lesson_at
+    assert str(lesson["URL"]) == lead.zoom_link

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import fakeredis
+import icalendar
 import pytest
 
 from shared.adapters.store_redis import RedisStore
@@ -135,7 +136,7 @@ def test_the_calendar_entry_is_in_the_managers_language_and_zoom_in_the_parents(
 def test_booking_takes_the_slot_creates_zoom_and_schedules_reminders(academy: Academy) -> None:
     parent = Parent(academy, 1, "+79161234567", "anna@example.com")
     done = parent.book_first_slot()
-    assert "https://zoom.us/j/" in done[0].text and "12:00 (Europe/Riga)" in done[0].text
+    assert "https://zoom.us/j/" in done[-1].text and "12:00 (Europe/Riga)" in done[-1].text
     lead = parent.lead
     assert lead.status is LeadStatus.SCHEDULED and lead.calendar_event_id == "ev-tomorrow-10"
     assert lead.zoom_link and lead.lesson_at == NOW + timedelta(days=1, hours=1)
@@ -189,7 +190,7 @@ def test_zoom_down_keeps_the_booking_and_says_a_manager_sends_the_link(academy: 
     academy.meetings.down = True
     parent = Parent(academy, 1, "+79161234567", "anna@example.com")
     done = parent.book_first_slot()
-    assert "менеджер" in done[0].text.lower() and parent.lead.status is LeadStatus.SCHEDULED
+    assert "менеджер" in done[-1].text.lower() and parent.lead.status is LeadStatus.SCHEDULED
     assert parent.lead.zoom_link is None
 
 
@@ -330,11 +331,19 @@ def test_stale_day_button_from_an_old_offer_gets_fresh_days(academy: Academy) ->
 
 def test_the_booked_message_carries_reschedule_and_cancel(academy: Academy) -> None:
     parent = Parent(academy, 1, "+79161234567", "anna@example.com")
-    done = parent.book_first_slot()
-    assert "Готово" in done[0].text
-    assert [label for label, _ in parent.buttons()] == ["🔁 Перенести", "✖ Отменить"]
-    parent.press_labelled("Отменить")  # straight from the success message
+    calendar_file, done = parent.book_first_slot()
+    assert "Готово" in done.text
+    assert [label for label, _ in parent.buttons()] == ["📅 В Google Календарь", "🔁 Перенести", "✖ Отменить"]
+    link = calendar_file.buttons[0][0].url
+    assert link is not None and "dates=20261125T100000Z%2F20261125T110000Z" in link
+    assert calendar_file.document is not None and calendar_file.document.filename == "trial-lesson.ics"
+    [lesson] = icalendar.Calendar.from_ical(calendar_file.document.content).walk("VEVENT")
+    assert lesson.decoded("DTSTART") == NOW + timedelta(days=1, hours=1)
+    cancelled = parent.press_labelled("Отменить")  # straight from the success message
     assert parent.lead.status is LeadStatus.CANCELLED and parent.session.scene is Scene.REGISTERED
+    assert cancelled[0].document is not None and cancelled[-1].text == t("ru", "cancelled")
+    removed = icalendar.Calendar.from_ical(cancelled[0].document.content)
+    assert removed["METHOD"] == "CANCEL" and removed.walk("VEVENT")[0]["UID"] == lesson["UID"]
 
 
 def test_an_old_day_button_never_books_a_second_lesson(academy: Academy) -> None:
@@ -385,11 +394,11 @@ def test_a_booking_killed_half_way_is_finished_when_the_press_comes_again(
     monkeypatch.setattr(academy.scheduler, "schedule", schedule)
 
     replies = parent.press(confirm)  # Telegram delivers the unanswered press again
-    assert "Готово" in replies[0].text
+    assert "Готово" in replies[-1].text
     lead = parent.lead
     assert lead.status is LeadStatus.SCHEDULED and lead.calendar_event_id == "ev-tomorrow-10"
     (meeting,) = academy.meetings.created.values()  # no second Zoom meeting
-    assert lead.zoom_link == meeting.join_url and meeting.join_url in replies[0].text
+    assert lead.zoom_link == meeting.join_url and meeting.join_url in replies[-1].text
     assert academy.calendar.events["ev-tomorrow-10"]["summary"] == "Пробный урок: Анна"
     kinds = sorted(
         job.payload.get("kind") or job.payload["step"]
@@ -513,7 +522,7 @@ class TestAfterLesson:
         assert parent.session.scene is Scene.DATES and "Выберите день" in days[-1].text
         parent.press(parent.buttons()[0][1])
         parent.press(parent.buttons()[0][1])
-        assert "Готово" in parent.press_labelled("Подтвердить")[0].text
+        assert "Готово" in parent.press_labelled("Подтвердить")[-1].text
         assert parent.lead.status is LeadStatus.SCHEDULED
         assert parent.press(rebook["callback_data"])[0].text.startswith("Ваш пробный урок")  # stale
         again = self.marked(academy, parent, LeadStatus.NO_SHOW)  # missed the second one too

@@ -9,12 +9,14 @@ unknown method 404 "Not Found".
 
 Methods: getMe; sendMessage (text checks, HTML parse mode validated by a port of tdlib's `parse_html`, so
 unbalanced or unknown tags fail with the real "can't parse entities" messages; reply_markup checks: inline
-keyboards, reply keyboards with request_contact, remove_keyboard, force_reply); sendVideoNote (a known file_id
-or an upload); sendChatAction; editMessageText / editMessageReplyMarkup / deleteMessage (of messages in the
-fake's history, with the server's "not found" / "not modified" errors); answerCallbackQuery (only queries the
-fake delivered, each once); setMyCommands / getMyCommands / deleteMyCommands; getFile, with the content served
-at /file/bot<token>/<file_path>; setWebhook / getWebhookInfo / deleteWebhook (URL and secret_token rules);
-getUpdates (while no webhook is set). Add one with `@telegram_method`:
+keyboards, reply keyboards with request_contact, remove_keyboard, force_reply; reply_parameters);
+sendVideoNote and sendDocument (a known file_id or an upload, the document's file name kept);
+sendChatAction; setMessageReaction (the emoji bots may use); editMessageText / editMessageReplyMarkup /
+deleteMessage (of messages in the fake's history, with the server's "not found" / "not modified" errors);
+answerCallbackQuery (only queries the fake delivered, each once); setMyCommands / getMyCommands /
+deleteMyCommands; getFile, with the content served at /file/bot<token>/<file_path>; setWebhook /
+getWebhookInfo / deleteWebhook (URL and secret_token rules); getUpdates (while no webhook is set). Add one
+with `@telegram_method`:
 
     @telegram_method("sendPhoto")
     def _send_photo(fake: TelegramFake, bot: JSONDict, params: Params) -> Any:
@@ -33,7 +35,8 @@ endpoints of `local.fakes.base`:
     POST /_fake/updates   {"kind": "text"|"command"|"contact"|"callback"|"voice"|"raw",
                            "user": {...} | "user_id": N, ...fields}
                           -> {"update": {...}, "webhook_status": N[, "webhook_error": "..."]}
-        text: "text"; command: "command" ("/start"), "payload"; (these and callback: "chat_id" of a group,
+        text: "text", "reply_to_message_id" (a message of that chat: the whole message comes along);
+        command: "command" ("/start"), "payload"; (these and callback: "chat_id" of a group,
         else the user's private chat); contact: "phone_number", "contact_user_id",
         "first_name"; callback: "message_id", "callback_data"; voice: "file_id", "duration",
         "content_base64"; raw: "update" (any JSON, posted as is)

@@ -446,6 +446,7 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
         duration: int | None = None,
         length: int | None = None,
         mime_type: str | None = None,
+        file_name: str | None = None,
     ) -> FakeFile:
         folder, extension, _ = _FILE_KINDS[file_type]
         number = self._next_file
@@ -460,6 +461,7 @@ class TelegramFake(Updates, ControlEndpoints, FakeService):
             duration=duration,
             length=length,
             mime_type=mime_type or _DEFAULT_MIME.get(file_type),
+            file_name=file_name,
         )
         self._files[file_id] = stored
         return stored

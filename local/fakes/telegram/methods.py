@@ -230,6 +230,48 @@ def _send_video_note(fake: TelegramFake, bot: JSONDict, params: Params) -> JSOND
     )
 
 
+MAX_CAPTION_LENGTH = 1024
+
+
+@telegram_method("sendDocument")
+def _send_document(fake: TelegramFake, bot: JSONDict, params: Params) -> JSONDict:
+    """A file as a document: an upload (multipart) or the file_id of a file the server has."""
+    chat = fake.chat(params)
+    caption = params.text("caption")
+    if len(caption) > MAX_CAPTION_LENGTH:
+        raise TelegramApiError(400, "Bad Request: message caption is too long")
+    upload = params.upload("document")
+    if upload is not None:
+        content = upload.read()
+        if not content:
+            raise TelegramApiError(400, "Bad Request: file must be non-empty")
+        stored = fake._store_file(
+            fake._new_file_id("document"),
+            "document",
+            content,
+            mime_type=upload.mimetype or None,
+            file_name=upload.filename or None,
+        )
+    else:
+        reference = params.text("document").strip()
+        if not reference:
+            raise TelegramApiError(400, "Bad Request: there is no document in the request")
+        found = fake._files.get(reference)
+        if found is None:
+            raise TelegramApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        stored = found
+    markup = _reply_markup(params, chat)
+    reply_message = _replied_message(fake, chat, params)
+    return fake.new_message(
+        bot,
+        chat,
+        document=stored.media(),
+        caption=caption or None,
+        reply_markup=markup,
+        reply_to_message=reply_message,
+    )
+
+
 @telegram_method("sendChatAction")
 def _send_chat_action(fake: TelegramFake, bot: JSONDict, params: Params) -> bool:
     chat = fake.chat(params)

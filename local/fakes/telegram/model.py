@@ -60,6 +60,7 @@ class FakeFile:
     duration: int | None = None
     length: int | None = None
     mime_type: str | None = None
+    file_name: str | None = None  # documents: as uploaded
 
     def media(self) -> JSONDict:
         """The object as it appears in a Message (`video_note`, `voice`, ...)."""
@@ -68,6 +69,8 @@ class FakeFile:
             data["length"] = self.length or 240
         if self.file_type in ("video_note", "voice", "audio", "video", "animation"):
             data["duration"] = self.duration or 0
+        if self.file_name:
+            data["file_name"] = self.file_name
         if self.mime_type:
             data["mime_type"] = self.mime_type
         data["file_size"] = self.file_size

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from shared.bot.callbacks import Cancel, Confirm, Rebook, Reschedule
-from shared.bot.replies import Button, Reply
+from shared.bot.replies import Attachment, Button, Reply
 from shared.bot.scenes import days, questions
 from shared.bot.scenes.base import SceneContext, Turn, say
 from shared.domain.booking import when_label
+from shared.domain.calendar_file import LessonEvent, google_calendar_link, lesson_ics
 from shared.domain.conversation import Incoming, Scene, Session
 from shared.domain.leads import Lead
 from shared.flows.booking import Problem
@@ -14,14 +17,21 @@ from shared.i18n import t
 
 
 def booked(ctx: SceneContext, session: Session, lead: Lead) -> Turn:
-    """The success message right after ✅: the lesson, its Zoom link and the buttons to change it."""
+    """The success message right after ✅: the lesson, its Zoom link and the buttons to change it, after
+    the lesson for the parent's calendar: an .ics file any calendar app opens, with a button adding it to
+    Google Calendar (the message with the change buttons stays last, where the parent looks)."""
     assert lead.lesson_at is not None and lead.booking_id is not None
     when = when_label(lead.lesson_at, session.language, ctx.rules)
     if lead.zoom_link:
         text = t(session.language, "booked", when=when, zoom_link=lead.zoom_link)
     else:
         text = t(session.language, "booked_no_zoom", when=when)
-    return Turn(Scene.SCHEDULED, [Reply(text, buttons=_change_buttons(session, lead.booking_id))])
+    event = _calendar_event(ctx, session, lead)
+    google = Button(t(session.language, "google_calendar_button"), url=google_calendar_link(event))
+    calendar_file = Reply(t(session.language, "ics_caption"), buttons=[[google]], document=_ics(ctx, event))
+    return Turn(
+        Scene.SCHEDULED, [calendar_file, Reply(text, buttons=_change_buttons(session, lead.booking_id))]
+    )
 
 
 def show_lesson(ctx: SceneContext, session: Session, lead: Lead) -> Turn:
@@ -73,6 +83,7 @@ def on_rebook(ctx: SceneContext, session: Session, event: Incoming, button: Rebo
 def _change(ctx: SceneContext, session: Session, booking_id: str, *, reschedule: bool) -> Turn:
     booking = ctx.booking
     ctx.claim()
+    before = ctx.registration.lead(session.lead_id)
     result = booking.change(session.lead_id, booking_id, reschedule=reschedule) if booking else None
     link = ctx.settings.manager_link
     if result is None or result is Problem.NOT_CURRENT:
@@ -83,8 +94,33 @@ def _change(ctx: SceneContext, session: Session, booking_id: str, *, reschedule:
     if result is Problem.CALENDAR_DOWN:
         return Turn(session.scene, [say(session, "calendar_unavailable", manager_link=link)])
     if reschedule:
-        return days.show(ctx, session)
-    return Turn(Scene.REGISTERED, [say(session, "cancelled")])
+        return days.show(ctx, session)  # the new booking's file updates the same calendar event
+    replies = [say(session, "cancelled")]
+    if before is not None and before.lesson_at is not None:  # off the parent's calendar too
+        event = _calendar_event(ctx, session, before)
+        removal = Reply(t(session.language, "ics_cancel_caption"), document=_ics(ctx, event, cancel=True))
+        replies.insert(0, removal)
+    return Turn(Scene.REGISTERED, replies)
+
+
+def _calendar_event(ctx: SceneContext, session: Session, lead: Lead) -> LessonEvent:
+    assert lead.lesson_at is not None
+    language = session.language
+    details = t(language, "ics_description", zoom_link=lead.zoom_link or t(language, "ics_zoom_later"))
+    return LessonEvent(
+        uid=f"{lead.lead_id}@allinacademy",
+        start=lead.lesson_at,
+        end=lead.lesson_at + timedelta(minutes=ctx.rules.lesson_minutes),
+        title=t(language, "ics_title"),
+        description=details,
+        url=lead.zoom_link,
+        sequence=int(ctx.clock.now().timestamp()),  # later versions replace earlier ones
+    )
+
+
+def _ics(ctx: SceneContext, event: LessonEvent, *, cancel: bool = False) -> Attachment:
+    content = lesson_ics(event, ctx.clock.now(), cancel=cancel)
+    return Attachment("trial-lesson.ics", content, "text/calendar")
 
 
 def _change_buttons(session: Session, booking_id: str) -> list[list[Button]]:
