@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from shared.adapters.task_auth import TaskAuth
     from shared.bot.conversation import Conversation
     from shared.bot.desk import ManagerDesk
+    from shared.bot.nudges import Nudges
     from shared.bot.poison import PoisonUpdates
     from shared.bot.runtime import BotRuntime
     from shared.bot.scenes.base import SceneContext
@@ -496,6 +497,38 @@ class Container:
             clock=self.clock,
             retention=timedelta(days=self.settings.data_retention_days),
             handover=(lambda: self.handover) if self.settings.manager_chat_id else None,
+            nudge=lambda chat_id, since: self.nudges.start(chat_id, since),
+        )
+
+    @cached_property
+    def nudges(self) -> Nudges:
+        """Reminders to parents who stopped half-way (the reminders function runs them)."""
+        from shared.bot.callbacks import AiBack, encode
+        from shared.bot.nudges import Nudges, NudgeSettings
+        from shared.i18n import t
+
+        s = self.settings
+
+        def buttons(stage: str, language: str) -> dict[str, Any]:
+            back = {"text": t(language, f"nudge_button_{stage}"), "callback_data": encode(AiBack())}
+            return {"inline_keyboard": [[back]]}  # where the parent stopped, shown again
+
+        return Nudges(
+            store=self.store,
+            leads=self.leads,
+            outbox=self.outbox,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            settings=NudgeSettings(
+                first=timedelta(minutes=s.nudge_first_minutes),
+                second=timedelta(hours=s.nudge_second_hours),
+                timezone=s.academy_timezone,
+                quiet_from=s.quiet_hours_from,
+                quiet_until=s.quiet_hours_until,
+                retention=timedelta(days=s.data_retention_days),
+                booking=bool(s.google_calendar_id),
+            ),
+            buttons=buttons,
         )
 
     @cached_property

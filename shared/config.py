@@ -110,6 +110,12 @@ class Settings(BaseModel):
     ai_knowledge_dir: str | None = None  # default: shared/knowledge (instructions + facts, per language)
     # Comma-separated hosts (or URLs) answers may link to, besides the manager's and the privacy links.
     ai_link_hosts: str = ""
+    # Nudges to a parent who stopped half-way: after their last step, then again; never in the quiet hours
+    # (the academy's zone, from QUIET_HOURS_FROM to QUIET_HOURS_UNTIL o'clock).
+    nudge_first_minutes: float = Field(default=60, gt=0)
+    nudge_second_hours: float = Field(default=24, gt=0)
+    quiet_hours_from: int = Field(default=21, ge=0, le=23)
+    quiet_hours_until: int = Field(default=9, ge=0, le=23)
     voice_max_seconds: int = Field(default=120, ge=1)
     voice_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)  # the Bot API's getFile limit
 

@@ -64,9 +64,12 @@ class Conversation:
         clock: Clock | None = None,
         retention: timedelta | None = None,
         handover: Callable[[], Handover] | None = None,
+        nudge: Callable[[int, datetime], None] | None = None,
     ) -> None:
-        """`handover`: the managers can take a chat over from the assistant (None: no managers' chat)."""
+        """`handover`: the managers can take a chat over from the assistant (None: no managers' chat).
+        `nudge(chat_id, since)`: start the nudges of a chat that began, or registered, at `since`."""
         self._handover = handover
+        self._nudge = nudge
         self._store = store
         self._clock = clock
         self._retention = retention  # a chat's session expires after this long without a message
@@ -118,12 +121,25 @@ class Conversation:
         if turn.forget_session:
             self._store.delete(SESSIONS, key)
             return turn.replies
+        registered = session.lead_id is not None and chat.session_data.get("lead_id") is None
+        session.progress_at = self._moment()  # a step: nudges wait from here
         saved = claim.document.with_(session.model_dump(mode="json"), done=event.update_id, now=self._now())
         if self._write(key, saved, claim.document.version) is None:
             if claim.held:  # the step outlived its lease and another update took the chat
                 raise StoreConflict("the chat's lock was taken over during a step")
             raise _Lost
+        if chat.version is None or registered:
+            self._start_nudges(event.chat_id, session.progress_at)
         return turn.replies
+
+    def _start_nudges(self, chat_id: int, since: datetime) -> None:
+        """Best effort: a chat left without its nudges loses a reminder, never a step."""
+        if self._nudge is None:
+            return
+        try:
+            self._nudge(chat_id, since)
+        except Exception as exc:
+            log.warning("nudges not scheduled", extra={"chat_id": chat_id, "reason": str(exc)})
 
     def _free_text(
         self, chat: ChatDocument, session: Session, event: Incoming, question: str, *, noted: bool

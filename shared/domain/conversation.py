@@ -57,6 +57,8 @@ class Session(BaseModel):
     chosen: int | None = None  # index into `offer`
     ai_misses: int = 0  # the assistant's answers in a row that did not help (two: a manager is called)
     handover: HandoverState | None = None  # a manager has the chat (its free text goes to them)
+    progress_at: datetime | None = None  # the parent's last step (a message or a button): nudges wait on it
+    nudged: dict[str, int] = {}  # nudges sent per stall ("register", "book")
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,22 @@ class AfterLesson(_Job):
         return f"after-{self.lead_id}-{self.booking_id}"
 
 
+class Nudge(_Job):
+    """A look at a parent's chat that stopped half-way (shared/bot/nudges.py); named after when it is due,
+    so two chains due at one moment are one task."""
+
+    target: ClassVar[Target] = Target.REMINDERS
+    kind: Literal["nudge"] = "nudge"
+    chat_id: int = Field(gt=0)
+    due: int = Field(gt=0)  # epoch seconds
+
+    def task_name(self) -> str:
+        return f"nudge-{self.chat_id}-{self.due}"
+
+    def run_once_key(self) -> str:
+        return self.task_name()
+
+
 class CrmFlush(_Job):
     """Write the CRM changes the outbox holds, many leads per Sheets request. Every task that records CRM
     changes asks for one a few seconds later; the first to run writes what all of them recorded (the
@@ -183,10 +199,10 @@ class CrmFlush(_Job):
 
 
 EmailChainJob = Annotated[CrmSync | ChainStep | CrmFlush, Field(discriminator="step")]
-Job = CrmSync | ChainStep | CrmFlush | Reminder | AfterLesson
+Job = CrmSync | ChainStep | CrmFlush | Reminder | AfterLesson | Nudge
 
 EMAIL_CHAIN_JOB: TypeAdapter[CrmSync | ChainStep | CrmFlush] = TypeAdapter(EmailChainJob)
-REMINDERS_JOB: TypeAdapter[Reminder | AfterLesson] = TypeAdapter(Reminder | AfterLesson)
+REMINDERS_JOB: TypeAdapter[Reminder | AfterLesson | Nudge] = TypeAdapter(Reminder | AfterLesson | Nudge)
 
 
 def chain_steps(lead_id: str) -> list[ChainStep]:

@@ -8,7 +8,7 @@ from flask import Request, Response
 from pydantic import ValidationError
 
 from shared.bootstrap import Container
-from shared.domain.jobs import REMINDERS_JOB, AfterLesson
+from shared.domain.jobs import REMINDERS_JOB, AfterLesson, Nudge
 from shared.entrypoints.http import caller_refused, json_response
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ def handle(request: Request, container: Container) -> Response:
         reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         log.error("malformed reminder task dropped", extra={"reason": reason})
         return json_response(200, outcome="rejected", error=reason)
+    if isinstance(task, Nudge):
+        return json_response(200, outcome=container.nudges.run(task))
     if isinstance(task, AfterLesson):
         return json_response(200, outcome=container.reminders.after_lesson(task))
     return json_response(200, outcome=container.reminders.run(task))
