@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -122,7 +122,8 @@ class ManagerDesk:
         """A manager's message replying to `replied_to` in the managers' chat: sent to the parent when that
         is a handover's card or relayed message (a reply after ✔ Done opens the chat to the managers
         again). None when it is not a handover's (the managers' own talk)."""
-        if self.handover is None or self.change_session is None:
+        change_session = self.change_session
+        if self.handover is None or change_session is None:
             return None
         handover, language = self.handover(), self.settings.language
         route = handover.route(replied_to)
@@ -130,15 +131,14 @@ class ManagerDesk:
             return None
         if not text.strip():  # a photo, a sticker, a voice message: the bot relays words only
             return Relayed(t(language, "desk_reply_text_only"))
-        now = self.clock.now() if self.clock is not None else None
+        now = self.clock.now() if self.clock is not None else datetime.now(UTC)
 
         def deliver() -> None:
             def reopen(session: Session) -> bool:
-                if now is not None:
-                    session.handover = HandoverState(card=route.card, at=now)
+                session.handover = HandoverState(card=route.card, at=now)
                 return True
 
-            if self.change_session(route.chat_id, reopen) is None:  # type: ignore[misc]
+            if change_session(route.chat_id, reopen) is None:
                 raise _Gone
             handover.relay_to_parent(route, text)
 
