@@ -2,11 +2,11 @@
 reminded, at most twice per stall (NUDGE_FIRST_MINUTES and NUDGE_SECOND_HOURS after their last step),
 never in the quiet hours, never after /delete_me, a block, or any step forward.
 
-One Cloud Task at a time per chat, named after the moment it is due: it looks at the chat when it runs
+One Cloud Task at a time per chat, named after the minute it is due: it looks at the chat when it runs
 and either nudges, or moves itself to when a nudge may be due (the parent moved on, it is night), or
 ends (nothing left to nudge). A step forward needs no task deleted, so the parent's updates pay no Cloud
-Tasks call for it; a chat's first update and a registration start a chain (two chains due at the same
-moment share the task's name: Cloud Tasks keeps one).
+Tasks call for it; a chat's first update and a registration start a chain (two chains due in the same
+minute share the task's name: Cloud Tasks keeps one).
 """
 
 from __future__ import annotations
@@ -143,12 +143,12 @@ class Nudges:
         return datetime.combine(day, time(s.quiet_until), tzinfo=zone).astimezone(UTC)
 
     def _at(self, chat_id: int, due: datetime, after: int = 0) -> None:
-        """The chain's next look, at `due` rounded up to a whole second (and past the task running now,
-        `after`: Cloud Tasks refuses a name it ran lately)."""
-        second = max(math.ceil(due.timestamp()), after + 1)
-        self.scheduler.schedule(
-            Nudge(chat_id=chat_id, due=second), run_at=datetime.fromtimestamp(second, UTC)
-        )
+        """The chain's next look, at `due` rounded up to the minute, so the chains a chat's first update and
+        its registration start a few seconds apart are one task (and past the task running now, `after`:
+        Cloud Tasks refuses a name it ran lately)."""
+        minute = max(math.ceil(due.timestamp() / 60) * 60, after + 60)
+        run_at = datetime.fromtimestamp(minute, UTC)
+        self.scheduler.schedule(Nudge(chat_id=chat_id, due=minute), run_at=run_at)
 
 
 _CALLS = (LeadStatus.CALLED, LeadStatus.NO_ANSWER)

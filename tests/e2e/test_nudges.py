@@ -47,7 +47,7 @@ def test_a_parent_who_stopped_at_the_phone_is_nudged_back_to_it(system: System) 
     system.parent_sends("command", PARENT, command="/start")
     press(system, PARENT, "Согласен")
     system.advance(61 * 60)
-    system.run_due()  # the nudge due at /start moved itself to an hour after the consent, a moment later
+    system.run_due()  # the chain looks again on the minute after the hour since the consent
     nudge = system.bot_messages(PARENT)[-1]
     assert nudge["text"] == t("ru", "nudge_register_1")
     assert press(system, PARENT, "Продолжить") == 200
