@@ -361,8 +361,16 @@ class Lab:
         return Booking(user["id"], start, zoom_link, tuple(tasks))
 
     def reminder_task_names(self) -> list[str]:
+        """The lesson reminders waiting (the reminders queue also holds nudges and after-lesson tasks)."""
         queue = "/queues/" + self.stack.env["REMINDERS_QUEUE"]
-        return [task["name"] for task in self.pending_tasks() if str(task["queue"]).endswith(queue)]
+        return [
+            task["name"]
+            for task in self.pending_tasks()
+            if str(task["queue"]).endswith(queue) and "-remind" in str(task["name"])
+        ]
+
+    def nudge_task_names(self) -> list[str]:
+        return [task["name"] for task in self.pending_tasks() if "/tasks/nudge-" in str(task["name"])]
 
     def task_body(self, name: str) -> dict[str, str]:
         """A pending task's JSON body, read through the Cloud Tasks API (FULL view)."""

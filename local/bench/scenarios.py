@@ -172,7 +172,15 @@ def bot_scenario(lab: Lab) -> BotScenarioResult:
     one = calls["telegram"][marks[second_window[0]]["telegram"] : marks[second_window[1]]["telegram"]]
     tasks = lab.pending_tasks()
     reminders = lab.reminder_task_names()
-    if len(tasks) - len(reminders) != 2 * SCENARIO_PARENTS or len(reminders) != 2 * SCENARIO_PARENTS:
+    # One nudge chain per chat (two when its first update and its registration fall in different minutes):
+    # booked, it ends at its next look.
+    nudges = lab.nudge_task_names()
+    syncs = len(tasks) - len(reminders) - len(nudges)
+    if (
+        syncs != 2 * SCENARIO_PARENTS
+        or len(reminders) != 2 * SCENARIO_PARENTS
+        or not SCENARIO_PARENTS <= len(nudges) <= 2 * SCENARIO_PARENTS
+    ):
         raise BenchError(f"{len(tasks)} tasks after {SCENARIO_PARENTS} registrations and bookings: {tasks}")
     rss = peak_rss(service)
     lab.stop(service)
