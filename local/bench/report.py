@@ -232,7 +232,8 @@ def markdown(results: Results, figures: list[Figure]) -> str:
         (f"Telegram calls, {SCENARIO_PARENTS} registrations and bookings", str(bot.telegram_total)),
         (
             f"Cloud Tasks tasks left by {SCENARIO_PARENTS} registrations and bookings",
-            f"{bot.tasks_scheduled} CRM syncs, {bot.reminders_scheduled} reminders",
+            f"{bot.tasks_scheduled} CRM syncs, {bot.reminders_scheduled} reminders,"
+            f" {bot.nudges_scheduled} nudges",
         ),
         (
             "Calendar calls, one booking (listing included)",
