@@ -253,7 +253,7 @@ class BotScenarioResult:
     sheets_bookings: int  # every booking
     tasks_scheduled: int  # Cloud Tasks tasks left: a CRM sync per registration and per booking ...
     reminders_scheduled: int  # ... and the reminders of each booking
-    nudges_scheduled: int = 0  # ... and each chat's nudge chain (it ends at its next look: they booked)
+    nudges_scheduled: int  # ... and each chat's nudge chain (it ends at its next look: they booked)
     booking: BookingCalls  # the second booking of the instance (its Zoom token cached)
     first_booking: BookingCalls  # the instance's first (the Calendar service built, the Zoom token)
     calendar_total: int  # every registration and booking
