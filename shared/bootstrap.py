@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,31 +41,11 @@ if TYPE_CHECKING:
     from shared.flows.intake import Intake
     from shared.flows.marks import Marks
     from shared.flows.outbox import Outbox
+    from shared.flows.rate_limit import Limit
     from shared.flows.reminders import Reminders
     from shared.flows.voice import VoiceInput
 
 log = logging.getLogger(__name__)
-SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
-CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.events"
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class EmulatorClock:
-    """Local runs: the Cloud Tasks emulator's clock, so a task scheduled "in 24 h" is due when the
-    emulator's time has been moved 24 h on, whatever was moved before."""
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-
-    def now(self) -> datetime:
-        import httpx
-
-        seconds = httpx.get(self._url, timeout=5).json()["epochSeconds"]
-        return datetime.fromtimestamp(seconds, UTC)
 
 
 class Container:
@@ -98,6 +78,8 @@ class Container:
 
     @cached_property
     def clock(self) -> Clock:
+        from shared.adapters.clocks import EmulatorClock, SystemClock
+
         if self.settings.local_clock_url and self.settings.is_local:
             return EmulatorClock(self.settings.local_clock_url)
         return SystemClock()
@@ -129,7 +111,7 @@ class Container:
 
     @cached_property
     def crm(self) -> Crm:
-        from shared.adapters.sheets import SheetsCrm
+        from shared.adapters.sheets import SheetsCrm, build_sheets_service
 
         s = self.settings
         return SheetsCrm(
@@ -289,7 +271,7 @@ class Container:
 
     @cached_property
     def calendar(self) -> Calendar:
-        from shared.adapters.calendar import GoogleCalendar
+        from shared.adapters.calendar import CALENDAR_SCOPE, GoogleCalendar
         from shared.adapters.google_api import build_google_service
 
         s = self.settings
@@ -352,36 +334,17 @@ class Container:
 
     @cached_property
     def reminders(self) -> Reminders:
-        from shared.bot.callbacks import ButtonData, Cancel, Confirm, Rebook, Reschedule, encode
+        from shared.bot.keyboards import rebook_keyboard, reminder_keyboard
         from shared.domain.booking import BookingRules
         from shared.flows.reminders import Reminders
-        from shared.i18n import t
-
-        def button(language: str, key: str, data: ButtonData) -> dict[str, str]:
-            return {"text": t(language, key), "callback_data": encode(data)}
-
-        def buttons(booking_id: str, language: str) -> dict[str, Any]:
-            """Under a reminder: ✅ I'll be there, then 🔁 Reschedule / ✖ Cancel."""
-            return {
-                "inline_keyboard": [
-                    [button(language, "attend_button", Confirm(booking_id))],
-                    [
-                        button(language, "reschedule_button", Reschedule(booking_id)),
-                        button(language, "cancel_button", Cancel(booking_id)),
-                    ],
-                ]
-            }
-
-        def rebook(booking_id: str, language: str) -> dict[str, Any]:
-            return {"inline_keyboard": [[button(language, "rebook_button", Rebook(booking_id))]]}
 
         return Reminders(
             leads=self.leads,
             outbox=self.outbox,
             rules=BookingRules(timezone=self.settings.academy_timezone),
             scheduler=self.scheduler,
-            buttons=buttons,
-            rebook_button=rebook,
+            buttons=reminder_keyboard,
+            rebook_button=rebook_keyboard,
             manager_link=self.settings.manager_link or "",
         )
 
@@ -442,19 +405,16 @@ class Container:
 
     @cached_property
     def assistant(self) -> AssistantFlow:
+        from shared.config import link_hosts
         from shared.flows.assistant import RATE, AssistantFlow, AssistantSettings
-        from shared.flows.rate_limit import Limit, RateLimiter
+        from shared.flows.rate_limit import RateLimiter
         from shared.knowledge import DEFAULT_DIR
 
         s = self.settings
-        limits = [
-            Limit(s.ai_rate_per_window, timedelta(minutes=s.ai_rate_window_minutes)),
-            Limit(s.ai_rate_per_day, timedelta(days=1)),
-        ]
         return AssistantFlow(
             store=self.store,
             assistant=lambda: self.openai,
-            limiter=RateLimiter(self.store, RATE, limits, self.clock),
+            limiter=RateLimiter(self.store, RATE, self._question_limits, self.clock),
             clock=self.clock,
             settings=AssistantSettings(
                 manager_link=s.manager_link or "",
@@ -467,6 +427,17 @@ class Container:
                 max_answer_chars=s.ai_max_answer_chars,
             ),
         )
+
+    @property
+    def _question_limits(self) -> list[Limit]:
+        """A parent's paid or relayed messages: AI_RATE_PER_WINDOW per window and AI_RATE_PER_DAY a day."""
+        from shared.flows.rate_limit import Limit
+
+        s = self.settings
+        return [
+            Limit(s.ai_rate_per_window, timedelta(minutes=s.ai_rate_window_minutes)),
+            Limit(s.ai_rate_per_day, timedelta(days=1)),
+        ]
 
     @cached_property
     def voice(self) -> VoiceInput:
@@ -503,16 +474,10 @@ class Container:
     @cached_property
     def nudges(self) -> Nudges:
         """Reminders to parents who stopped half-way (the reminders function runs them)."""
-        from shared.bot.callbacks import AiBack, encode
+        from shared.bot.keyboards import nudge_keyboard
         from shared.bot.nudges import Nudges, NudgeSettings
-        from shared.i18n import t
 
         s = self.settings
-
-        def buttons(stage: str, language: str) -> dict[str, Any]:
-            back = {"text": t(language, f"nudge_button_{stage}"), "callback_data": encode(AiBack())}
-            return {"inline_keyboard": [[back]]}  # where the parent stopped, shown again
-
         return Nudges(
             store=self.store,
             leads=self.leads,
@@ -528,35 +493,28 @@ class Container:
                 retention=timedelta(days=s.data_retention_days),
                 booking=bool(s.google_calendar_id),
             ),
-            buttons=buttons,
+            buttons=nudge_keyboard,
         )
 
     @cached_property
     def handover(self) -> Handover:
         """Parents' chats handed over from the assistant to the managers' chat, and back."""
-        from shared.bot.callbacks import HandoverDone, encode
+        from functools import partial
+
+        from shared.bot.keyboards import handover_done_keyboard
         from shared.flows.handover import RELAY_RATE, Handover, HandoverSettings
-        from shared.flows.rate_limit import Limit, RateLimiter
-        from shared.i18n import t
+        from shared.flows.rate_limit import RateLimiter
 
         s = self.settings
-        limits = [
-            Limit(s.ai_rate_per_window, timedelta(minutes=s.ai_rate_window_minutes)),
-            Limit(s.ai_rate_per_day, timedelta(days=1)),
-        ]
-
-        def done_markup(chat_id: int) -> dict[str, Any]:
-            button = {"text": t(s.manager_language, "desk_handover_done_button")}
-            return {"inline_keyboard": [[{**button, "callback_data": encode(HandoverDone(chat_id))}]]}
-
         return Handover(
             store=self.store,
             notifier=self.notifier,
             leads=self.leads,
-            limiter=RateLimiter(self.store, RELAY_RATE, limits, self.clock),
+            # Relayed messages are limited like questions to the assistant, on a counter of their own.
+            limiter=RateLimiter(self.store, RELAY_RATE, self._question_limits, self.clock),
             summary=self.assistant.summary,
             recent=self.assistant.recent,
-            done_markup=done_markup,
+            done_markup=partial(handover_done_keyboard, language=s.manager_language),
             settings=HandoverSettings(language=s.manager_language, timezone=s.academy_timezone),
         )
 
@@ -629,26 +587,3 @@ class Container:
             clock=self.clock,
             scheduler=self.scheduler,
         )
-
-
-def link_hosts(settings: Settings) -> frozenset[str]:
-    """Sites the assistant's answers may link to: the privacy policy's (the academy's own site) and
-    AI_LINK_HOSTS. The manager's link is allowed as that one URL: its host is usually t.me, which would
-    let the model send parents to any Telegram account."""
-    from urllib.parse import urlsplit
-
-    entries = [settings.privacy_policy_url, *settings.ai_link_hosts.split(",")]
-    hosts = {urlsplit(entry if "://" in entry else f"//{entry.strip()}").hostname for entry in entries}
-    return frozenset(host for host in hosts if host)
-
-
-def build_sheets_service(settings: Settings) -> Any:
-    from shared.adapters.google_api import build_google_service
-
-    return build_google_service(
-        "sheets",
-        "v4",
-        api_url=settings.sheets_api_url,
-        timeout=settings.sheets_timeout_seconds,
-        scopes=[SHEETS_SCOPE],
-    )

@@ -296,3 +296,14 @@ def load_settings_or_exit(function: FunctionName | str) -> Settings:
     except ConfigError as exc:
         sys.stderr.write(f"{function}: {exc}\n")
         raise SystemExit(2) from None
+
+
+def link_hosts(settings: Settings) -> frozenset[str]:
+    """Sites the assistant's answers may link to: the privacy policy's (the academy's own site) and
+    AI_LINK_HOSTS. The manager's link is allowed as that one URL: its host is usually t.me, which would
+    let the model send parents to any Telegram account."""
+    from urllib.parse import urlsplit
+
+    entries = [settings.privacy_policy_url, *settings.ai_link_hosts.split(",")]
+    hosts = {urlsplit(entry if "://" in entry else f"//{entry.strip()}").hostname for entry in entries}
+    return frozenset(host for host in hosts if host)

@@ -25,6 +25,7 @@ from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
 from shared.domain.booking import Slot
 from shared.ports import CalendarUnavailable, Lesson, SlotTaken
 
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.events"
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Calendar answers 403 (not 429) when a quota per user or per minute is exceeded: worth a retry.

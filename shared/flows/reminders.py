@@ -73,10 +73,7 @@ class Reminders:
         outcome = self.outbox.send([effect])[effect.effect_id]
         if outcome is DeliveryOutcome.DONE:
             log.info("reminder sent", extra={"lead_id": lead_id, "kind": kind.value})
-            return "sent"
-        return {DeliveryOutcome.DUPLICATE: "duplicate", DeliveryOutcome.STOPPED: "blocked"}.get(
-            outcome, "pending"
-        )
+        return _answer(outcome)
 
     def after_lesson(self, job: AfterLesson) -> str:
         """Thanks after a lesson attended; after a no-show, a new time offered (once in the lead's life,
@@ -123,11 +120,7 @@ class Reminders:
         outcomes = self.outbox.send(effects)
         outcome = outcomes[effects[0].effect_id]
         log.info("after-lesson message", extra={"lead_id": lead.lead_id, "event": event})
-        if outcome is DeliveryOutcome.DONE:
-            return "sent"
-        return {DeliveryOutcome.DUPLICATE: "duplicate", DeliveryOutcome.STOPPED: "blocked"}.get(
-            outcome, "pending"
-        )
+        return _answer(outcome)
 
     def _unconfirmed(self, lead: Lead) -> None:
         """At the last reminder, a lesson the parent has not confirmed is news for the managers (the task's
@@ -135,3 +128,14 @@ class Reminders:
         if self.scheduler is None or lead.confirmed_at is not None or lead.booking_id is None:
             return
         self.scheduler.schedule(CrmSync.for_booking(lead.lead_id, SyncEvent.UNCONFIRMED, lead.booking_id))
+
+
+def _answer(outcome: DeliveryOutcome) -> str:
+    """The task's answer for its message's delivery: sent, duplicate, blocked, or pending (the outbox
+    delivers it later)."""
+    names = {
+        DeliveryOutcome.DONE: "sent",
+        DeliveryOutcome.DUPLICATE: "duplicate",
+        DeliveryOutcome.STOPPED: "blocked",
+    }
+    return names.get(outcome, "pending")

@@ -225,7 +225,8 @@ PROBE = """
 import importlib, json, pathlib, sys
 import shared
 from shared.adapters.google_api import build_google_service
-from shared.bootstrap import Container, build_sheets_service
+from shared.adapters.sheets import build_sheets_service
+from shared.bootstrap import Container
 from shared.config import load_settings
 c = Container(load_settings(sys.argv[1]))
 {wiring}

@@ -10,7 +10,8 @@ import pytest
 
 from shared.adapters.store_redis import RedisStore
 from shared.bot import scenes
-from shared.bot.callbacks import Confirm, Consent, Rebook, encode
+from shared.bot.callbacks import Confirm, Consent, encode
+from shared.bot.keyboards import rebook_keyboard
 from shared.bot.replies import Reply
 from shared.domain.booking import BookingRules, time_label
 from shared.domain.conversation import Incoming, Scene, Session
@@ -477,12 +478,8 @@ class TestAfterLesson:
     """The parent's message after the trial lesson, decided by the lead's status when it runs."""
 
     def reminders(self, academy: Academy, notifier: RecordingNotifier) -> Reminders:
-        def rebook(booking_id: str, language: str) -> dict[str, object]:
-            data = encode(Rebook(booking_id))
-            return {"inline_keyboard": [[{"text": t(language, "rebook_button"), "callback_data": data}]]}
-
         box = academy_outbox(academy, notifier)
-        return Reminders(academy.leads, box, RULES, rebook_button=rebook, manager_link=MANAGER_LINK)
+        return Reminders(academy.leads, box, RULES, rebook_button=rebook_keyboard, manager_link=MANAGER_LINK)
 
     def marked(self, academy: Academy, parent: Parent, status: LeadStatus) -> AfterLesson:
         """The lesson is over and a manager marked it (the desk's Marks, with its scheduled message)."""

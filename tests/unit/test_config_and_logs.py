@@ -49,7 +49,7 @@ class TestSettings:
             load_settings("tilda_webhook", state_backend="redis", redis_url=None, **values)
 
     def test_the_bot_needs_an_openai_key_and_link_hosts_come_from_its_links(self) -> None:
-        from shared.bootstrap import link_hosts
+        from shared.config import link_hosts
 
         values = {
             "telegram_bot_token": "1:x",

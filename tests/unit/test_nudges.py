@@ -4,14 +4,14 @@ after a step forward, /delete_me or a block."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import fakeredis
 
 from shared.adapters.store_redis import RedisStore
-from shared.bot.callbacks import AiBack, Consent, encode
+from shared.bot.callbacks import Consent, encode
 from shared.bot.chat_document import SESSIONS
 from shared.bot.conversation import Conversation
+from shared.bot.keyboards import nudge_keyboard
 from shared.bot.nudges import Nudges, NudgeSettings
 from shared.domain.conversation import Incoming
 from shared.domain.jobs import Nudge
@@ -33,10 +33,6 @@ class Chat:
         leads = LeadRepository(self.store)
         scenes = scene_context(leads, RecordingScheduler(), self.clock)
 
-        def buttons(stage: str, language: str) -> dict[str, Any]:
-            back = {"text": t(language, f"nudge_button_{stage}"), "callback_data": encode(AiBack())}
-            return {"inline_keyboard": [[back]]}
-
         self.nudges = Nudges(
             store=self.store,
             leads=leads,
@@ -44,7 +40,7 @@ class Chat:
             scheduler=self.scheduler,
             clock=self.clock,
             settings=NudgeSettings(timezone="Europe/Riga"),
-            buttons=buttons,
+            buttons=nudge_keyboard,
         )
         self.conversation = Conversation(
             store=self.store,

@@ -59,6 +59,7 @@ endpoints of `local.fakes.base`:
     methods.py    the Bot API methods
 """
 
+from local.fakes.telegram import media as _media  # noqa: F401  (registers the methods that send files)
 from local.fakes.telegram import methods as _methods  # noqa: F401  (registers the Bot API methods)
 from local.fakes.telegram.api import (
     MAX_CALLBACK_DATA_BYTES,

@@ -26,7 +26,7 @@ from local.fakes.telegram.api import (
     telegram_method,
 )
 from local.fakes.telegram.entities import HtmlParseError, _trim, parse_html
-from local.fakes.telegram.model import _FILE_KINDS, Webhook
+from local.fakes.telegram.model import Webhook
 
 if TYPE_CHECKING:  # the fake imports this module: a runtime import would run in a circle
     from local.fakes.telegram.fake import TelegramFake
@@ -191,82 +191,6 @@ def _send_message(fake: TelegramFake, bot: JSONDict, params: Params) -> JSONDict
         chat,
         text=text,
         entities=entities,
-        reply_markup=markup,
-        reply_to_message=reply_message,
-    )
-
-
-@telegram_method("sendVideoNote")
-def _send_video_note(fake: TelegramFake, bot: JSONDict, params: Params) -> JSONDict:
-    chat = fake.chat(params)
-    upload = params.upload("video_note")
-    if upload is not None:
-        content = upload.read()
-        if not content:
-            raise TelegramApiError(400, "Bad Request: file must be non-empty")
-        stored = fake._store_file(
-            fake._new_file_id("video_note"),
-            "video_note",
-            content,
-            duration=params.integer("duration"),
-            length=params.integer("length"),
-        )
-    else:
-        reference = params.text("video_note").strip()
-        if not reference:
-            raise TelegramApiError(400, "Bad Request: there is no video_note in the request")
-        found = fake._files.get(reference)
-        if found is None:
-            # Video notes can't be sent by URL either; the server gives the same answer.
-            raise TelegramApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        if found.file_type != "video_note":
-            kind = _FILE_KINDS[found.file_type][2]
-            raise TelegramApiError(400, f"Bad Request: can't use file of type {kind} as VideoNote")
-        stored = found
-    markup = _reply_markup(params, chat)
-    reply_message = _replied_message(fake, chat, params)
-    return fake.new_message(
-        bot, chat, video_note=stored.media(), reply_markup=markup, reply_to_message=reply_message
-    )
-
-
-MAX_CAPTION_LENGTH = 1024
-
-
-@telegram_method("sendDocument")
-def _send_document(fake: TelegramFake, bot: JSONDict, params: Params) -> JSONDict:
-    """A file as a document: an upload (multipart) or the file_id of a file the server has."""
-    chat = fake.chat(params)
-    caption = params.text("caption")
-    if len(caption) > MAX_CAPTION_LENGTH:
-        raise TelegramApiError(400, "Bad Request: message caption is too long")
-    upload = params.upload("document")
-    if upload is not None:
-        content = upload.read()
-        if not content:
-            raise TelegramApiError(400, "Bad Request: file must be non-empty")
-        stored = fake._store_file(
-            fake._new_file_id("document"),
-            "document",
-            content,
-            mime_type=upload.mimetype or None,
-            file_name=upload.filename or None,
-        )
-    else:
-        reference = params.text("document").strip()
-        if not reference:
-            raise TelegramApiError(400, "Bad Request: there is no document in the request")
-        found = fake._files.get(reference)
-        if found is None:
-            raise TelegramApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        stored = found
-    markup = _reply_markup(params, chat)
-    reply_message = _replied_message(fake, chat, params)
-    return fake.new_message(
-        bot,
-        chat,
-        document=stored.media(),
-        caption=caption or None,
         reply_markup=markup,
         reply_to_message=reply_message,
     )
