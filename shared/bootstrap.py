@@ -111,7 +111,8 @@ class Container:
 
     @cached_property
     def crm(self) -> Crm:
-        from shared.adapters.sheets import SheetsCrm, build_sheets_service
+        from shared.adapters.google_api import build_sheets_service
+        from shared.adapters.sheets import SheetsCrm
 
         s = self.settings
         return SheetsCrm(

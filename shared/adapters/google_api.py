@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from googleapiclient.errors import HttpError
 
+    from shared.config import Settings
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -100,3 +102,17 @@ def call_with_retries(
             )
             sleep(delay)
     raise unavailable(f"{label} failed {retries + 1} times: {reason}")
+
+
+SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+
+
+def build_sheets_service(settings: Settings) -> Any:
+    """The Sheets API client the CRM adapter calls (`SheetsCrm`'s service factory)."""
+    return build_google_service(
+        "sheets",
+        "v4",
+        api_url=settings.sheets_api_url,
+        timeout=settings.sheets_timeout_seconds,
+        scopes=[SHEETS_SCOPE],
+    )

@@ -13,16 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from googleapiclient.errors import HttpError
 
 from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
 from shared.domain.leads import LEAD_COLUMNS, LOG_COLUMNS, CellValue, cell
 from shared.ports import CrmRecord, CrmUnavailable, LogEntry, RowChange
-
-if TYPE_CHECKING:
-    from shared.config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -409,19 +406,3 @@ def _column(ranges: Sequence[Mapping[str, Any]], index: int) -> list[str]:
         return []
     values = ranges[index].get("values", [])
     return [str(v) for v in values[0]] if values else []
-
-
-SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
-
-
-def build_sheets_service(settings: Settings) -> Any:
-    """The Sheets API client the CRM adapter calls (`SheetsCrm`'s service factory)."""
-    from shared.adapters.google_api import build_google_service
-
-    return build_google_service(
-        "sheets",
-        "v4",
-        api_url=settings.sheets_api_url,
-        timeout=settings.sheets_timeout_seconds,
-        scopes=[SHEETS_SCOPE],
-    )

@@ -224,8 +224,7 @@ WIRING = {
 PROBE = """
 import importlib, json, pathlib, sys
 import shared
-from shared.adapters.google_api import build_google_service
-from shared.adapters.sheets import build_sheets_service
+from shared.adapters.google_api import build_google_service, build_sheets_service
 from shared.bootstrap import Container
 from shared.config import load_settings
 c = Container(load_settings(sys.argv[1]))

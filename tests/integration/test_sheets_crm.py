@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from local.fakes import SheetsFake
-from shared.adapters.sheets import SheetsCrm, build_sheets_service
+from shared.adapters.google_api import build_sheets_service
+from shared.adapters.sheets import SheetsCrm
 from shared.config import load_settings
 from shared.domain.leads import LEAD_COLUMNS
 from shared.ports import CrmUnavailable, LogEntry, RowChange
