@@ -69,8 +69,9 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     # the bot (python-telegram-bot), onboarding and booking (Calendar, Zoom over httpx, the scheduler for
     # the chain and the reminders), the assistant and voice notes (OpenAI)
     "tg_webhook": (*_COMMON, *_CLOUD_TASKS, *_GOOGLE_API, "python-telegram-bot", "openai"),
-    # store, leads, notifier (httpx): no tasks are created here
-    "reminders": _COMMON,
+    # store, leads, outbox (Telegram over httpx), the scheduler: the −5 h reminder asks email_chain to
+    # tell the managers of an unconfirmed lesson, a nudge moves itself on, a waitlist hold ends on time
+    "reminders": (*_COMMON, *_CLOUD_TASKS),
 }
 
 # Fixed metadata of every entry, so the same files give the same bytes.

@@ -132,8 +132,14 @@ locals {
     }
     reminders = {
       MANAGER_CHAT_ID               = var.manager_chat_id
+      MANAGER_LINK                  = var.manager_link
       REMINDERS_URL                 = local.function_urls.reminders # the audience its callers' tokens must name
+      EMAIL_CHAIN_URL               = local.function_urls.email_chain
+      EMAIL_CHAIN_QUEUE             = google_cloud_tasks_queue.queue["email_chain"].name
+      REMINDERS_QUEUE               = google_cloud_tasks_queue.queue["reminders"].name
+      TASKS_LOCATION                = google_cloud_tasks_queue.queue["reminders"].location
       TASKS_INVOKER_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+      GOOGLE_CALENDAR_ID            = var.google_calendar_id # parents book in the bot: a stall there is nudged
     }
   }
 

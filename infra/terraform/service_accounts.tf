@@ -48,6 +48,10 @@ locals {
     "tg_webhook:reminders:viewer"   = { function = "tg_webhook", queue = "reminders", role = "roles/cloudtasks.viewer" }
     # email_chain schedules the chain's next step (email1 -> email2 -> call_alert).
     "email_chain:email_chain:enqueuer" = { function = "email_chain", queue = "email_chain", role = "roles/cloudtasks.enqueuer" }
+    # reminders asks email_chain to tell the managers of a lesson left unconfirmed at the -5 h reminder...
+    "reminders:email_chain:enqueuer" = { function = "reminders", queue = "email_chain", role = "roles/cloudtasks.enqueuer" }
+    # ...and moves a nudge or a waitlist offer on in its own queue.
+    "reminders:reminders:enqueuer" = { function = "reminders", queue = "reminders", role = "roles/cloudtasks.enqueuer" }
   }
 
   # Functions that create tasks: each must be allowed to put the tasks-invoker account in a task's token.

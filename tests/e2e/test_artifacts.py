@@ -219,7 +219,8 @@ WIRING = {
         "c.bot; c.conversation; c.scenes; c.booking; c.assistant; c.voice; c.openai; "
         "build_google_service('calendar', 'v3', api_url=c.settings.calendar_api_url, timeout=1, scopes=[])"
     ),
-    "reminders": "c.reminders",
+    # The reminders schedule tasks too (the unconfirmed lesson's sync, the nudges' next look).
+    "reminders": "c.reminders; c.nudges; from google.cloud import tasks_v2",
 }
 PROBE = """
 import importlib, json, pathlib, sys
