@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from shared.flows.rate_limit import Limit
     from shared.flows.reminders import Reminders
     from shared.flows.voice import VoiceInput
+    from shared.flows.waitlist import Waitlist
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +332,27 @@ class Container:
             clock=self.clock,
             rules=self.booking_rules,
             manager_language=self.settings.manager_language,
+            on_freed=lambda event_id, start, end: self.waitlist.freed(event_id, start, end),
+        )
+
+    @cached_property
+    def waitlist(self) -> Waitlist:
+        """The waitlist: joined in tg_webhook, offered and ended in reminders (which has no calendar:
+        its booking is only reached from a parent's ✅, in tg_webhook)."""
+        from shared.bot.keyboards import hold_keyboard
+        from shared.flows.waitlist import Waitlist
+
+        s = self.settings
+        return Waitlist(
+            store=self.store,
+            leads=self.leads,
+            outbox=self.outbox,
+            scheduler=self.scheduler,
+            clock=self.clock,
+            rules=self.booking_rules,
+            hold_for=timedelta(minutes=s.waitlist_hold_minutes),
+            offer_buttons=hold_keyboard,
+            booking=(lambda: self.booking) if s.google_calendar_id else None,
         )
 
     @cached_property
@@ -361,6 +383,7 @@ class Container:
             rules=self.booking_rules,
             booking_factory=(lambda: self.booking) if s.google_calendar_id else None,
             erasure_factory=lambda: self.erasure,
+            waitlist_factory=(lambda: self.waitlist) if s.google_calendar_id else None,
             settings=SceneSettings(
                 manager_link=s.manager_link or "",
                 privacy_policy_url=s.privacy_policy_url,
@@ -387,6 +410,7 @@ class Container:
             booking=lambda: self.booking if s.google_calendar_id else None,
             timezone=s.academy_timezone,
             manager_language=s.manager_language,
+            waitlist=lambda: self.waitlist if s.google_calendar_id else None,
         )
 
     @cached_property

@@ -116,6 +116,8 @@ class Settings(BaseModel):
     nudge_second_hours: float = Field(default=24, gt=0)
     quiet_hours_from: int = Field(default=21, ge=0, le=23)
     quiet_hours_until: int = Field(default=9, ge=0, le=23)
+    # A slot freed for the waitlist is held this long for the parent it is offered to, then the next one.
+    waitlist_hold_minutes: float = Field(default=30, gt=0)
     voice_max_seconds: int = Field(default=120, ge=1)
     voice_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)  # the Bot API's getFile limit
 

@@ -174,7 +174,8 @@ locals {
     "update_failures", # shared/bot/poison.py UPDATE_FAILURES: failed attempts per Telegram update (2 days)
     "outbox",          # shared/flows/outbox.py: done effects are kept 7 days (pending ones have no expiry)
     "slot_cache",      # shared/flows/booking.py SLOT_CACHE (30 s)
-    "slot_claims",     # shared/flows/booking.py SLOT_CLAIMS
+    "slot_claims",     # shared/flows/booking.py SLOT_CLAIMS (a booking's claim, a waitlist hold)
+    "waitlist",        # shared/flows/waitlist_queue.py WAITLIST: the queue (31 days since its last change)
   ]
 
   # Source archives built by `make package`.

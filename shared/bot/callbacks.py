@@ -127,6 +127,45 @@ class HandoverDone:
     chat_id: int  # the parent's
 
 
+@dataclass(frozen=True)
+class WaitAsk:
+    """Under the days (none of these fit) or "no free slots": join the waitlist (asks which days)."""
+
+
+@dataclass(frozen=True)
+class WaitDays:
+    """Which days suit the parent (asks the part of the day next)."""
+
+    days: str  # a waitlist.Days value
+
+
+@dataclass(frozen=True)
+class WaitJoin:
+    """The parent's wish complete: on the waitlist."""
+
+    days: str
+    part: str  # a waitlist.DayPart value
+
+
+@dataclass(frozen=True)
+class WaitLeave:
+    """Off the waitlist, in one press."""
+
+
+@dataclass(frozen=True)
+class HoldTake:
+    """Under a waitlist offer: ✅ book the slot held for me."""
+
+    hold_id: str
+
+
+@dataclass(frozen=True)
+class HoldPass:
+    """Under a waitlist offer: not for me, offer it to the next parent."""
+
+    hold_id: str
+
+
 # What each Mark button sets, by its short name on the wire.
 MARKS = {"called": "CALLED", "noanswer": "NO_ANSWER", "attended": "ATTENDED", "noshow": "NO_SHOW"}
 _MARK_NAMES = {status: name for name, status in MARKS.items()}
@@ -151,6 +190,12 @@ ButtonData = (
     | Forget
     | HandoverAsk
     | HandoverDone
+    | WaitAsk
+    | WaitDays
+    | WaitJoin
+    | WaitLeave
+    | HoldTake
+    | HoldPass
 )
 OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
 
@@ -158,6 +203,9 @@ _OFFER = r"(?P<offer>[0-9a-f]{6})"
 _DAY = r"(?P<day>\d{8})"
 _INDEX = r"(?P<index>\d{1,3})"
 _BOOKING = r"(?P<booking>[0-9a-f]{4,32})"
+_WAIT_DAYS = r"(?P<days>any|weekdays|weekends)"
+_WAIT_PART = r"(?P<part>any|morning|afternoon|evening)"
+_HOLD = r"(?P<hold>[0-9a-f]{8,32})"
 # Today's wire format; buttons already on parents' screens keep working across a deploy.
 _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | None]]] = [
     (re.compile(pattern), build)
@@ -181,6 +229,12 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (r"forget:(?P<lead>[0-9a-f]{20})", lambda p: Forget(p["lead"])),
         (r"handover:ask", lambda _: HandoverAsk()),
         (r"handover:done:(?P<chat>[1-9][0-9]{0,15})", lambda p: HandoverDone(int(p["chat"]))),
+        (r"wait:ask", lambda _: WaitAsk()),
+        (rf"wait:days:{_WAIT_DAYS}", lambda p: WaitDays(p["days"])),
+        (rf"wait:join:{_WAIT_DAYS}:{_WAIT_PART}", lambda p: WaitJoin(p["days"], p["part"])),
+        (r"wait:leave", lambda _: WaitLeave()),
+        (rf"hold:take:{_HOLD}", lambda p: HoldTake(p["hold"])),
+        (rf"hold:pass:{_HOLD}", lambda p: HoldPass(p["hold"])),
     )
 ]
 
@@ -226,6 +280,18 @@ def encode(data: ButtonData) -> str:
             raw = "handover:ask"
         case HandoverDone(chat_id):
             raw = f"handover:done:{chat_id}"
+        case WaitAsk():
+            raw = "wait:ask"
+        case WaitDays(days):
+            raw = f"wait:days:{days}"
+        case WaitJoin(days, part):
+            raw = f"wait:join:{days}:{part}"
+        case WaitLeave():
+            raw = "wait:leave"
+        case HoldTake(hold_id):
+            raw = f"hold:take:{hold_id}"
+        case HoldPass(hold_id):
+            raw = f"hold:pass:{hold_id}"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw[:20]}…")
     if decode(raw) != data:  # what we send must be what we accept

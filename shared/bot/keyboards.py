@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.bot.callbacks import AiBack, Cancel, Confirm, HandoverDone, Rebook, Reschedule
+from shared.bot.callbacks import (
+    AiBack,
+    Cancel,
+    Confirm,
+    HandoverDone,
+    HoldPass,
+    HoldTake,
+    Rebook,
+    Reschedule,
+    WaitLeave,
+)
 from shared.bot.replies import Button, Reply, inline_markup
 from shared.i18n import t
 
@@ -34,6 +44,21 @@ def nudge_keyboard(stage: str, language: str) -> dict[str, Any]:
 def handover_done_keyboard(chat_id: int, language: str) -> dict[str, Any]:
     """Under a handover's card in the managers' chat: ✔ Done."""
     return _json([Button(t(language, "desk_handover_done_button"), HandoverDone(chat_id))])
+
+
+def hold_keyboard(hold_id: str, language: str) -> dict[str, Any]:
+    """Under a waitlist offer: ✅ Book it / Not for me, then leave the waitlist."""
+    return _json(
+        [
+            Button(t(language, "hold_take_button"), HoldTake(hold_id)),
+            Button(t(language, "hold_pass_button"), HoldPass(hold_id)),
+        ],
+        [leave_waitlist_button(language)],
+    )
+
+
+def leave_waitlist_button(language: str) -> Button:
+    return Button(t(language, "waitlist_leave_button"), WaitLeave())
 
 
 def _json(*rows: list[Button]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 LeadId = Annotated[str, Field(pattern=r"^[a-f0-9]{8,64}$")]
 BookingId = Annotated[str, Field(pattern=r"^[a-f0-9]{4,32}$")]
@@ -178,6 +178,41 @@ class Nudge(_Job):
         return self.task_name()
 
 
+class SlotFreed(_Job):
+    """A slot came free (a cancellation, a hold let go, a free slot seen while listing): the waitlist's
+    first parent it suits is offered it. It carries the slot, so the reminders function needs no
+    calendar; the booking checks the calendar again. Named after the slot and the minute."""
+
+    target: ClassVar[Target] = Target.REMINDERS
+    kind: Literal["slot_freed"] = "slot_freed"
+    event_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,1024}$")
+    start: AwareDatetime
+    end: AwareDatetime
+    due: int = Field(gt=0)  # epoch seconds, the minute it was freed
+    after: str = Field(default="", pattern=r"^[a-f0-9]{0,32}$")  # the hold that let it go, if one did
+
+    def task_name(self) -> str:
+        slot = hashlib.sha256(self.event_id.encode()).hexdigest()[:16]
+        return f"freed-{slot}-{self.due}" + (f"-{self.after}" if self.after else "")
+
+    def run_once_key(self) -> str:
+        return self.task_name()
+
+
+class HoldEnd(_Job):
+    """A waitlist hold's time is up: let the slot go to the next parent unless it was booked."""
+
+    target: ClassVar[Target] = Target.REMINDERS
+    kind: Literal["hold_end"] = "hold_end"
+    hold_id: str = Field(pattern=r"^[a-f0-9]{8,32}$")
+
+    def task_name(self) -> str:
+        return f"hold-{self.hold_id}"
+
+    def run_once_key(self) -> str:
+        return self.task_name()
+
+
 class CrmFlush(_Job):
     """Write the CRM changes the outbox holds, many leads per Sheets request. Every task that records CRM
     changes asks for one a few seconds later; the first to run writes what all of them recorded (the
@@ -199,10 +234,11 @@ class CrmFlush(_Job):
 
 
 EmailChainJob = Annotated[CrmSync | ChainStep | CrmFlush, Field(discriminator="step")]
-Job = CrmSync | ChainStep | CrmFlush | Reminder | AfterLesson | Nudge
+Job = CrmSync | ChainStep | CrmFlush | Reminder | AfterLesson | Nudge | SlotFreed | HoldEnd
+ReminderJob = Reminder | AfterLesson | Nudge | SlotFreed | HoldEnd
 
 EMAIL_CHAIN_JOB: TypeAdapter[CrmSync | ChainStep | CrmFlush] = TypeAdapter(EmailChainJob)
-REMINDERS_JOB: TypeAdapter[Reminder | AfterLesson | Nudge] = TypeAdapter(Reminder | AfterLesson | Nudge)
+REMINDERS_JOB: TypeAdapter[ReminderJob] = TypeAdapter(ReminderJob)
 
 
 def chain_steps(lead_id: str) -> list[ChainStep]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,7 +20,9 @@ from typing import Any
 from shared.domain.booking import BookingRules, Slot, bookable, reminder_times, self_service_allowed
 from shared.domain.jobs import CrmSync, SyncEvent, reminders_for
 from shared.domain.leads import Lead, LeadStatus
+from shared.domain.waitlist import Queue, first_suited
 from shared.flows.lead_repository import LeadRepository
+from shared.flows.waitlist_queue import QUEUE, WAITLIST, queue_of
 from shared.i18n import t
 from shared.ports import (
     Calendar,
@@ -64,6 +67,8 @@ class BookingFlow:
     clock: Clock
     rules: BookingRules
     manager_language: str = "ru"  # the calendar entry is the managers'; the Zoom topic is the parent's
+    # A slot came free (event id, start, end): the waitlist offers it (shared/flows/waitlist.py).
+    on_freed: Callable[[str, datetime, datetime], None] | None = None
 
     def free_slots(self) -> list[Slot] | Problem:
         """Slots a parent may book now, earliest first."""
@@ -71,6 +76,15 @@ class BookingFlow:
             return bookable(self._free_slots(), self.clock.now(), self.rules)
         except CalendarUnavailable:
             return Problem.CALENDAR_DOWN
+
+    def current_slot(self, event_id: str) -> Slot | None | Problem:
+        """The slot as the calendar has it now (a held slot's fresh ETag), None if no longer free."""
+        now = self.clock.now()
+        try:
+            slots = self.calendar.free_slots(now, now + self.rules.horizon)
+        except CalendarUnavailable:
+            return Problem.CALENDAR_DOWN
+        return next((s for s in bookable(slots, now, self.rules) if s.event_id == event_id), None)
 
     def book(self, lead_id: str, slot: Slot) -> Booked | Problem:
         """Take `slot` for the lead: claim, Zoom meeting, calendar patch, lead, reminders, CRM sync.
@@ -95,7 +109,9 @@ class BookingFlow:
             ):
                 return self._announce(lead, slot, lead.booking_id)  # booked: only what came after was lost
             progress = dict(claim.data)
-            log.warning("an interrupted booking is taken up again", extra={"lead_id": lead.lead_id})
+            if progress.get("calendar_started") or progress.get("meeting_id"):
+                log.warning("an interrupted booking is taken up again", extra={"lead_id": lead.lead_id})
+            # else the slot was held for this parent from the waitlist: booked on the hold's claim
         meeting = self._meeting(lead, slot, progress)
         # Recorded before the patch: a booking resumed after it knows the changed event is its own.
         resumed_patch = bool(progress.get("calendar_started"))
@@ -221,6 +237,9 @@ class BookingFlow:
         if lead.zoom_meeting_id:
             self._delete_meeting(lead.zoom_meeting_id)
         self._invalidate_cache()
+        if self.on_freed and lead.calendar_event_id and lead.lesson_at:
+            end = lead.lesson_at + timedelta(minutes=self.rules.lesson_minutes)
+            self.on_freed(lead.calendar_event_id, lead.lesson_at, end)
         return None
 
     # ---- helpers ------------------------------------------------------------------------------------
@@ -244,13 +263,31 @@ class BookingFlow:
         return problem
 
     def _free_slots(self) -> list[Slot]:
-        cached = self.store.get(SLOT_CACHE, "free")
+        """Free slots but those held for a parent from the waitlist (the cache and the waitlist are read
+        in one round trip)."""
+        cached, waiting = self.store.get_many([(SLOT_CACHE, "free"), (WAITLIST, QUEUE)])
+        queue = queue_of(waiting)
         if cached is not None:
-            return [_slot(item) for item in cached.data["slots"]]
-        now = self.clock.now()
-        slots = self.calendar.free_slots(now, now + self.rules.horizon)
-        self.store.put(SLOT_CACHE, "free", {"slots": [_slot_data(s) for s in slots]}, ttl=_CACHE_TTL)
-        return slots
+            slots = [_slot(item) for item in cached.data["slots"]]
+        else:
+            now = self.clock.now()
+            slots = self.calendar.free_slots(now, now + self.rules.horizon)
+            self.store.put(SLOT_CACHE, "free", {"slots": [_slot_data(s) for s in slots]}, ttl=_CACHE_TTL)
+            self._offer_seen(slots, queue)
+        held = queue.held_events()
+        return [s for s in slots if s.event_id not in held]
+
+    def _offer_seen(self, slots: list[Slot], queue: Queue) -> None:
+        """A free slot a waiting parent would take (one a manager just added, say) goes to the waitlist
+        first: seen when the calendar is read, offered by a task."""
+        if self.on_freed is None or not queue.wishes:
+            return
+        held = queue.held_events()
+        for slot in bookable(slots, self.clock.now(), self.rules):
+            if slot.event_id not in held and first_suited(
+                queue, slot.event_id, slot.start, self.rules.timezone
+            ):
+                self.on_freed(slot.event_id, slot.start, slot.end)
 
     def _invalidate_cache(self) -> None:
         self.store.delete(SLOT_CACHE, "free")

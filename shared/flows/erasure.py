@@ -31,6 +31,7 @@ from shared.ports import Clock, Scheduler, StateStore
 if TYPE_CHECKING:
     from shared.flows.booking import BookingFlow, Problem
     from shared.flows.outbox import Outbox
+    from shared.flows.waitlist import Waitlist
 
 log = logging.getLogger(__name__)
 ERASED_KEY = "erased"  # the key of the erasure's effects: one set per lead
@@ -54,6 +55,7 @@ class Erasure:
     booking: Callable[[], BookingFlow | None]  # None without a calendar
     timezone: str
     manager_language: str = "ru"
+    waitlist: Callable[[], Waitlist | None] = lambda: None  # None without a calendar
 
     def erase(self, chat_id: int | None, lead_id: str | None, by: str | None = None) -> Erased | Problem:
         """Forget the chat and its lead (`chat_id` None: a lead that never wrote to the bot); `by`: the
@@ -92,6 +94,8 @@ class Erasure:
             self._delete_keys(collection, prefix)
         self.store.delete(REPEAT_NOTICES, lead_id)
         self.store.delete(CARDS, lead_id)  # the managers' card: its record (the message is the chat's)
+        if (waitlist := self.waitlist()) is not None:
+            waitlist.leave(lead_id)  # off the list; a slot held for them goes to the next parent
         self.leads.forget(lead)
         # Recorded after the old records are gone: the row is blanked whatever was still due for it.
         effects = self._crm_effects(lead_id, released, by)

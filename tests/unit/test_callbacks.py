@@ -22,12 +22,18 @@ from shared.bot.callbacks import (
     Forget,
     HandoverAsk,
     HandoverDone,
+    HoldPass,
+    HoldTake,
     KeepData,
     Language,
     Mark,
     Rebook,
     Reschedule,
     Time,
+    WaitAsk,
+    WaitDays,
+    WaitJoin,
+    WaitLeave,
     decode,
     encode,
     is_current,
@@ -54,6 +60,12 @@ EVERY_BUTTON = [
     Forget("0123456789abcdef0123"),
     HandoverAsk(),
     HandoverDone(987654321),
+    WaitAsk(),
+    WaitDays("weekends"),
+    WaitJoin("weekdays", "evening"),
+    WaitLeave(),
+    HoldTake("0123456789ab"),
+    HoldPass("0123456789ab"),
 ]
 
 
@@ -88,6 +100,12 @@ def test_the_wire_format_of_buttons_already_on_screens_is_kept() -> None:
         "forget:0123456789abcdef0123",
         "handover:ask",
         "handover:done:987654321",
+        "wait:ask",
+        "wait:days:weekends",
+        "wait:join:weekdays:evening",
+        "wait:leave",
+        "hold:take:0123456789ab",
+        "hold:pass:0123456789ab",
     ]
 
 
@@ -112,6 +130,9 @@ def test_data_over_telegrams_limit_is_refused_when_built() -> None:
         "cancel:../../x",
         "resched:" + "f" * 60,  # over 64 bytes
         "menu:main",  # another bot's data
+        "wait:days:sundays",  # not a choice we offer
+        "wait:join:any:night",
+        "hold:take:XYZ",
     ],
 )
 def test_foreign_or_malformed_data_parses_to_nothing(raw: str | None) -> None:

@@ -25,6 +25,7 @@ from shared.bot.scenes import (
     registered,
     scheduled,
     times,
+    waitlist,
     welcome,
 )
 from shared.bot.scenes.base import SceneContext, Turn, follow_telegram_language, say
@@ -70,6 +71,12 @@ BUTTONS: dict[type[callbacks.ButtonData], OnButton] = {
     callbacks.AskErase: privacy.on_ask,  # same scene: "are you sure?"
     callbacks.ConfirmErase: privacy.on_confirm,  # → WELCOME, the session deleted (or same, on failure)
     callbacks.KeepData: privacy.on_keep,  # same scene
+    callbacks.WaitAsk: waitlist.on_ask,  # same scene: which days suit you?
+    callbacks.WaitDays: waitlist.on_days,  # same scene: which part of the day?
+    callbacks.WaitJoin: waitlist.on_join,  # → REGISTERED (or the picker, still open)
+    callbacks.WaitLeave: waitlist.on_leave,  # same scene
+    callbacks.HoldTake: waitlist.on_take,  # → SCHEDULED (or the picker, when the hold is over)
+    callbacks.HoldPass: waitlist.on_pass,  # same scene: the slot goes to the next parent
 }
 _QUESTION_SCENES = (Scene.WELCOME, Scene.PHONE, Scene.EMAIL, Scene.NAME)
 _CHOOSING_SCENES = (Scene.DATES, Scene.TIMES, Scene.CONFIRM)

@@ -16,6 +16,7 @@ from shared.ports import Clock
 if TYPE_CHECKING:  # built on first use: a plain /start must not pay for the Calendar and Zoom clients
     from shared.flows.booking import BookingFlow
     from shared.flows.erasure import Erasure
+    from shared.flows.waitlist import Waitlist
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class SceneContext:
     # None without a calendar: a manager arranges the lesson.
     booking_factory: Callable[[], BookingFlow] | None = None
     erasure_factory: Callable[[], Erasure] | None = None  # None: /delete_me sends the parent to a manager
+    waitlist_factory: Callable[[], Waitlist] | None = None  # None (no calendar): no waitlist to join
     # Called by a step before its first effect outside the session (booking, registering, erasing): the
     # conversation takes the chat's lock then, so the effect happens once (see shared/bot/chat_document.py).
     claim: Callable[[], None] = lambda: None
@@ -60,6 +62,10 @@ class SceneContext:
     @property
     def booking(self) -> BookingFlow | None:
         return self.booking_factory() if self.booking_factory else None
+
+    @property
+    def waitlist(self) -> Waitlist | None:
+        return self.waitlist_factory() if self.waitlist_factory else None
 
     @property
     def erasure(self) -> Erasure | None:

@@ -6,7 +6,7 @@ import secrets
 
 from shared.bot.callbacks import BackToDays, Day
 from shared.bot.replies import Button, Reply
-from shared.bot.scenes import times
+from shared.bot.scenes import times, waitlist
 from shared.bot.scenes.base import SceneContext, Turn, say
 from shared.domain.booking import by_day, day_label
 from shared.domain.conversation import Incoming, OfferedSlot, Scene, Session
@@ -28,7 +28,9 @@ def show(ctx: SceneContext, session: Session) -> Turn:
         )
     assert not isinstance(slots, Problem)
     if not slots:
-        return Turn(Scene.REGISTERED, [say(session, "no_slots", manager_link=ctx.settings.manager_link)])
+        text = t(session.language, "no_slots", manager_link=ctx.settings.manager_link)
+        join = [[waitlist.join_button(session)]] if ctx.waitlist_factory else []
+        return Turn(Scene.REGISTERED, [Reply(text, buttons=join)])
     session.offer_id = secrets.token_hex(3)
     session.offer = [OfferedSlot(event_id=s.event_id, start=s.start, end=s.end, etag=s.etag) for s in slots]
     session.chosen = None
@@ -36,6 +38,8 @@ def show(ctx: SceneContext, session: Session) -> Turn:
         [Button(day_label(day, session.language), Day(session.offer_id, f"{day:%Y%m%d}"))]
         for day in by_day(slots, ctx.rules)
     ]
+    if ctx.waitlist_factory:
+        rows.append([waitlist.join_button(session, "waitlist_none_fit_button")])
     return Turn(Scene.DATES, [Reply(t(session.language, "choose_date"), buttons=rows)])
 
 
