@@ -72,7 +72,7 @@ def set_webhook(api: BotApi, url: str, secret: str) -> None:
 
 # The menus Telegram shows beside the message field: the parents' in their private chats (in ru, and in en
 # for English clients), the managers' in their group.
-PARENT_COMMANDS = ("start", "language", "privacy", "delete_me")
+PARENT_COMMANDS = ("start", "language", "timezone", "privacy", "delete_me")
 MANAGER_COMMANDS = ("lead", "today", "week", "stats", "forget")
 
 

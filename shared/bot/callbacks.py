@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.domain.conversation import OFFER_SCENES, Session
+from shared.domain.timezones import valid_zone
 from shared.i18n import LANGUAGES
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
@@ -166,6 +167,13 @@ class HoldPass:
     hold_id: str
 
 
+@dataclass(frozen=True)
+class TimeZone:
+    """Show times in this zone (the question after registration, or /timezone's list)."""
+
+    zone: str  # an IANA name
+
+
 # What each Mark button sets, by its short name on the wire.
 MARKS = {"called": "CALLED", "noanswer": "NO_ANSWER", "attended": "ATTENDED", "noshow": "NO_SHOW"}
 _MARK_NAMES = {status: name for name, status in MARKS.items()}
@@ -196,6 +204,7 @@ ButtonData = (
     | WaitLeave
     | HoldTake
     | HoldPass
+    | TimeZone
 )
 OfferButton = Day | Time | Book | BackToTimes  # valid only with the offer they were made for
 
@@ -235,6 +244,10 @@ _PARSERS: list[tuple[re.Pattern[str], Callable[[dict[str, str]], ButtonData | No
         (r"wait:leave", lambda _: WaitLeave()),
         (rf"hold:take:{_HOLD}", lambda p: HoldTake(p["hold"])),
         (rf"hold:pass:{_HOLD}", lambda p: HoldPass(p["hold"])),
+        (
+            r"tz:(?P<zone>[A-Za-z0-9_/+-]{3,50})",
+            lambda p: TimeZone(p["zone"]) if valid_zone(p["zone"]) else None,
+        ),
     )
 ]
 
@@ -292,6 +305,8 @@ def encode(data: ButtonData) -> str:
             raw = f"hold:take:{hold_id}"
         case HoldPass(hold_id):
             raw = f"hold:pass:{hold_id}"
+        case TimeZone(zone):
+            raw = f"tz:{zone}"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw[:20]}…")
     if decode(raw) != data:  # what we send must be what we accept

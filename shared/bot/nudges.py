@@ -42,7 +42,7 @@ MAX_NUDGES = 2
 class NudgeSettings:
     first: timedelta = timedelta(hours=1)
     second: timedelta = timedelta(hours=24)
-    timezone: str = "Europe/Riga"  # quiet hours are the parent's night: the academy's zone for now
+    timezone: str = "Europe/Riga"  # the academy's: quiet hours are the parent's night, in their own zone
     quiet_from: int = 21  # hour, local
     quiet_until: int = 9
     retention: timedelta | None = None
@@ -80,7 +80,7 @@ class Nudges:
         if now < due:
             self._at(job.chat_id, due, job.due)  # the parent stepped on since: wait from their last step
             return "later"
-        if (morning := self._after_quiet_hours(now)) is not None:
+        if (morning := self._after_quiet_hours(now, session.timezone)) is not None:
             self._at(job.chat_id, morning, job.due)
             return "quiet"
         outcome = self._send(job.chat_id, session, stage, sent + 1)
@@ -131,10 +131,11 @@ class Nudges:
             retention=self.settings.retention,
         )
 
-    def _after_quiet_hours(self, now: datetime) -> datetime | None:
-        """The end of the quiet hours when `now` is in them, else None."""
+    def _after_quiet_hours(self, now: datetime, zone_name: str | None) -> datetime | None:
+        """The end of the quiet hours (in the parent's zone, else the academy's) when `now` is in them,
+        else None."""
         s = self.settings
-        zone = ZoneInfo(s.timezone)
+        zone = ZoneInfo(zone_name or s.timezone)
         local = now.astimezone(zone)
         quiet = local.hour >= s.quiet_from or local.hour < s.quiet_until
         if not quiet:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.domain.jobs import ReminderKind
+from shared.domain.timezones import city
 from shared.i18n import words
 
 
@@ -36,14 +37,15 @@ def bookable(slots: Sequence[Slot], now: datetime, rules: BookingRules) -> list[
     return sorted((s for s in slots if earliest <= s.start < latest), key=lambda s: s.start)
 
 
-def local_day(moment: datetime, rules: BookingRules) -> date:
-    return moment.astimezone(ZoneInfo(rules.timezone)).date()
+def local_day(moment: datetime, rules: BookingRules, zone: str | None = None) -> date:
+    """The day of `moment` in `zone` (the parent's), or in the academy's zone."""
+    return moment.astimezone(ZoneInfo(zone or rules.timezone)).date()
 
 
-def by_day(slots: Sequence[Slot], rules: BookingRules) -> dict[date, list[Slot]]:
+def by_day(slots: Sequence[Slot], rules: BookingRules, zone: str | None = None) -> dict[date, list[Slot]]:
     days: dict[date, list[Slot]] = {}
     for slot in slots:
-        days.setdefault(local_day(slot.start, rules), []).append(slot)
+        days.setdefault(local_day(slot.start, rules, zone), []).append(slot)
     return days
 
 
@@ -58,10 +60,26 @@ def time_label(moment: datetime, rules: BookingRules) -> str:
     return moment.astimezone(ZoneInfo(rules.timezone)).strftime("%H:%M")
 
 
-def when_label(moment: datetime, language: str, rules: BookingRules) -> str:
-    """Date, time and zone name: «Пн, 1 дек, 15:00 (Europe/Riga)»."""
+def slot_label(moment: datetime, rules: BookingRules, zone: str | None = None) -> str:
+    """A time button: «15:00», or in the parent's zone with the academy's beside it: «16:00 (15:00 Riga)»."""
+    ours = time_label(moment, rules)
+    if not zone or zone == rules.timezone:
+        return ours
+    return f"{moment.astimezone(ZoneInfo(zone)):%H:%M} ({ours} {city(rules.timezone)})"
+
+
+def when_label(moment: datetime, language: str, rules: BookingRules, zone: str | None = None) -> str:
+    """Date, time and zone name: «Пн, 1 дек, 15:00 (Europe/Riga)»; for a parent in another zone, theirs
+    first and the academy's beside it: «Пн, 1 дек, 16:00 (Europe/Moscow); 15:00 (Europe/Riga)»."""
     day = local_day(moment, rules)
-    return f"{day_label(day, language)}, {time_label(moment, rules)} ({rules.timezone})"
+    ours = f"{day_label(day, language)}, {time_label(moment, rules)} ({rules.timezone})"
+    if not zone or zone == rules.timezone:
+        return ours
+    their_day = local_day(moment, rules, zone)
+    theirs = f"{day_label(their_day, language)}, {moment.astimezone(ZoneInfo(zone)):%H:%M} ({zone})"
+    if their_day == day:
+        ours = f"{time_label(moment, rules)} ({rules.timezone})"
+    return f"{theirs}; {ours}"
 
 
 def reminder_times(lesson_at: datetime, now: datetime) -> list[tuple[ReminderKind, datetime]]:

@@ -59,6 +59,8 @@ class Session(BaseModel):
     handover: HandoverState | None = None  # a manager has the chat (its free text goes to them)
     progress_at: datetime | None = None  # the parent's last step (a message or a button): nudges wait on it
     nudged: dict[str, int] = {}  # nudges sent per stall ("register", "book")
+    timezone: str | None = None  # the parent's own zone (IANA) when not the academy's; None: the academy's
+    timezone_asked: bool = False  # the zone guessed from the phone was put to the parent (asked once)
 
 
 @dataclass(frozen=True)

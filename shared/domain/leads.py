@@ -140,6 +140,7 @@ class Lead(BaseModel):
     confirmed_at: datetime | None = None  # the parent pressed ✅ I'll be there (this booking)
     # The booking whose no-show was offered a new time: once in the lead's life, never for another.
     rebook_offer: str | None = None
+    timezone: str | None = None  # the parent's own (IANA), when not the academy's: reminders show it
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None

@@ -2,7 +2,7 @@
 them. Pure: the queue is one document (shared/flows/waitlist.py keeps it in the store).
 
 A parent says which days (any, weekdays, weekends) and which part of the day (any, morning, afternoon,
-evening, in the academy's zone) suit them. When a slot frees, the first parent it suits, who has not
+evening, in their own zone) suit them. When a slot frees, the first parent it suits, who has not
 already let that slot go, is offered it with a hold: for a while the slot is theirs to book and nobody
 else sees it.
 """
@@ -42,6 +42,7 @@ class Wish(BaseModel):
     days: Days
     part: DayPart
     joined_at: datetime
+    timezone: str | None = None  # the parent's own, for the offer's times (None: the academy's)
     passed: tuple[str, ...] = ()  # event ids of slots offered to them and let go (or left to expire)
 
 
@@ -98,8 +99,9 @@ class Queue(BaseModel):
 
 
 def suits(wish: Wish, start: datetime, timezone: str) -> bool:
-    """Whether a slot starting at `start` is one the parent asked for (in the academy's zone)."""
-    local = start.astimezone(ZoneInfo(timezone))
+    """Whether a slot starting at `start` is one the parent asked for (in their own zone, else the
+    academy's `timezone`)."""
+    local = start.astimezone(ZoneInfo(wish.timezone or timezone))
     weekend = local.weekday() >= 5
     if wish.days is Days.WEEKDAYS and weekend or wish.days is Days.WEEKENDS and not weekend:
         return False

@@ -68,6 +68,16 @@ class Registration:
         self._activated(lead)
         return lead
 
+    def set_timezone(self, lead_id: str, zone: str | None) -> None:
+        """The parent's own zone (None: the academy's), kept on the lead for what is sent outside a chat
+        turn (reminders, waitlist offers)."""
+        self.leads.update(
+            lead_id,
+            lambda current: (
+                None if current.timezone == zone else current.model_copy(update={"timezone": zone})
+            ),
+        )
+
     def register(self, contacts: Contacts, parent: Parent, lead_id: str | None) -> Lead:
         """Save the parent as an activated lead, linking an existing one with the same email or phone."""
         now = self.clock.now()

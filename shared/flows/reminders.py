@@ -56,7 +56,7 @@ class Reminders:
         text = t(
             lead.language,
             TEXTS[kind],
-            when=when_label(lead.lesson_at, lead.language, self.rules),
+            when=when_label(lead.lesson_at, lead.language, self.rules, lead.timezone),
             zoom_link=lead.zoom_link or "—",
         )
         # Both reminders ask to confirm (the −5 h one is the last ask) until the parent has.

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from shared.domain.booking import BookingRules, time_label, when_label
+from shared.domain.booking import BookingRules, slot_label, when_label
 from shared.domain.effects import Effect, EffectKind
 from shared.domain.jobs import HoldEnd, SlotFreed
 from shared.domain.leads import LeadStatus
@@ -48,7 +48,15 @@ class Waitlist:
     booking: Callable[[], BookingFlow] | None = None  # tg_webhook: a held slot is booked
 
     # ---- the parent's side (tg_webhook) -------------------------------------------------------------
-    def join(self, lead_id: str, chat_id: int, language: str, days: Days, part: DayPart) -> Wish:
+    def join(
+        self,
+        lead_id: str,
+        chat_id: int,
+        language: str,
+        days: Days,
+        part: DayPart,
+        timezone: str | None = None,
+    ) -> Wish:
         """On the list (again: a parent already on it keeps their place and changes their wish)."""
         now = self.clock.now()
 
@@ -61,6 +69,7 @@ class Waitlist:
                 days=days,
                 part=part,
                 joined_at=current.joined_at if current else now,
+                timezone=timezone,
                 passed=current.passed if current else (),
             )
             others = [w for w in queue.current(now).wishes if w.lead_id != lead_id]
@@ -176,9 +185,9 @@ class Waitlist:
             t(
                 wish.language,
                 "waitlist_offer",
-                when=when_label(hold.start, wish.language, self.rules),
+                when=when_label(hold.start, wish.language, self.rules, wish.timezone),
                 minutes=self.minutes,
-                until=self._until(hold),
+                until=slot_label(hold.until, self.rules, wish.timezone),
             ),
             key=f"hold-{hold.hold_id}",
             markup=self.offer_buttons(hold.hold_id, wish.language),
@@ -199,14 +208,13 @@ class Waitlist:
         ):
             change_queue(self.store, lambda queue: queue.without(hold.lead_id))
             return "booked"  # the parent's ✅ is booking it this moment
-        language = next(
-            (w.language for w in read_queue(self.store).wishes if w.lead_id == hold.lead_id), "ru"
-        )
+        wish = read_queue(self.store).wish(hold.lead_id)
+        language, zone = (wish.language, wish.timezone) if wish else ("ru", None)
         self._release(hold)
         text = t(
             language,
             "waitlist_hold_over",
-            when=when_label(hold.start, language, self.rules),
+            when=when_label(hold.start, language, self.rules, zone),
             minutes=self.minutes,
         )
         self._tell(hold, language, text, key=f"hold-over-{hold.hold_id}")
@@ -216,9 +224,6 @@ class Waitlist:
     @property
     def minutes(self) -> int:
         return int(self.hold_for.total_seconds() // 60)
-
-    def _until(self, hold: Hold) -> str:
-        return time_label(hold.until, self.rules)  # when the hold ends, in the academy's zone
 
     def _release(self, hold: Hold) -> None:
         change_queue(self.store, lambda queue: queue.released(hold.hold_id))

@@ -30,6 +30,7 @@ from shared.bot.callbacks import (
     Rebook,
     Reschedule,
     Time,
+    TimeZone,
     WaitAsk,
     WaitDays,
     WaitJoin,
@@ -66,6 +67,7 @@ EVERY_BUTTON = [
     WaitLeave(),
     HoldTake("0123456789ab"),
     HoldPass("0123456789ab"),
+    TimeZone("America/Argentina/Buenos_Aires"),
 ]
 
 
@@ -106,6 +108,7 @@ def test_the_wire_format_of_buttons_already_on_screens_is_kept() -> None:
         "wait:leave",
         "hold:take:0123456789ab",
         "hold:pass:0123456789ab",
+        "tz:America/Argentina/Buenos_Aires",
     ]
 
 
@@ -133,6 +136,8 @@ def test_data_over_telegrams_limit_is_refused_when_built() -> None:
         "wait:days:sundays",  # not a choice we offer
         "wait:join:any:night",
         "hold:take:XYZ",
+        "tz:Europe/Atlantis",  # no such zone
+        "tz:../../etc/passwd",
     ],
 )
 def test_foreign_or_malformed_data_parses_to_nothing(raw: str | None) -> None:

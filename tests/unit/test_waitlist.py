@@ -38,6 +38,8 @@ def test_a_wish_is_days_and_a_part_of_the_day_in_the_academys_zone() -> None:
     assert suits(wish("a", Days.WEEKDAYS, DayPart.EVENING), monday_evening, "Europe/Riga")
     assert not suits(wish("a", part=DayPart.AFTERNOON), monday_evening, "Europe/Riga")
     assert suits(wish("a", part=DayPart.AFTERNOON), monday_evening, "Europe/London")  # 15:30 there
+    in_london = wish("a", part=DayPart.AFTERNOON).model_copy(update={"timezone": "Europe/London"})
+    assert suits(in_london, monday_evening, "Europe/Riga")  # the parent's own zone wins
 
 
 def test_the_first_to_join_is_offered_first_but_not_a_slot_they_let_go() -> None:

@@ -25,6 +25,7 @@ from shared.bot.scenes import (
     registered,
     scheduled,
     times,
+    timezone,
     waitlist,
     welcome,
 )
@@ -77,6 +78,7 @@ BUTTONS: dict[type[callbacks.ButtonData], OnButton] = {
     callbacks.WaitLeave: waitlist.on_leave,  # same scene
     callbacks.HoldTake: waitlist.on_take,  # → SCHEDULED (or the picker, when the hold is over)
     callbacks.HoldPass: waitlist.on_pass,  # same scene: the slot goes to the next parent
+    callbacks.TimeZone: timezone.on_button,  # same scene, times in that zone (the lesson or days again)
 }
 _QUESTION_SCENES = (Scene.WELCOME, Scene.PHONE, Scene.EMAIL, Scene.NAME)
 _CHOOSING_SCENES = (Scene.DATES, Scene.TIMES, Scene.CONFIRM)
@@ -86,6 +88,7 @@ _PICKER_BUTTONS = (callbacks.Day, callbacks.Time, callbacks.Book, callbacks.Back
 COMMANDS: dict[str, OnMessage] = {
     "start": commands.on_start,
     "language": commands.on_language_command,
+    "timezone": timezone.on_command,
     "privacy": privacy.on_privacy,
     "delete_me": privacy.on_delete_command,
     "delete": privacy.on_delete_command,

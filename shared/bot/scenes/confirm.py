@@ -18,8 +18,9 @@ def show_slot(ctx: SceneContext, session: Session, index: int) -> Turn:
     slot = session.offer[index]
     session.chosen = index
     offer = session.offer_id or ""
-    day_key = f"{slot.start.astimezone(ZoneInfo(ctx.rules.timezone)):%Y%m%d}"
-    text = t(session.language, "confirm_text", when=when_label(slot.start, session.language, ctx.rules))
+    day_key = f"{slot.start.astimezone(ZoneInfo(session.timezone or ctx.rules.timezone)):%Y%m%d}"
+    when = when_label(slot.start, session.language, ctx.rules, session.timezone)
+    text = t(session.language, "confirm_text", when=when)
     buttons = [
         [Button(t(session.language, "confirm_button"), Book(offer, index))],
         [Button(t(session.language, "back_button"), BackToTimes(offer, day_key))],

@@ -6,7 +6,7 @@ import secrets
 
 from shared.bot.callbacks import BackToDays, Day
 from shared.bot.replies import Button, Reply
-from shared.bot.scenes import times, waitlist
+from shared.bot.scenes import times, timezone, waitlist
 from shared.bot.scenes.base import SceneContext, Turn, say
 from shared.domain.booking import by_day, day_label
 from shared.domain.conversation import Incoming, OfferedSlot, Scene, Session
@@ -36,11 +36,13 @@ def show(ctx: SceneContext, session: Session) -> Turn:
     session.chosen = None
     rows = [
         [Button(day_label(day, session.language), Day(session.offer_id, f"{day:%Y%m%d}"))]
-        for day in by_day(slots, ctx.rules)
+        for day in by_day(slots, ctx.rules, session.timezone)
     ]
     if ctx.waitlist_factory:
         rows.append([waitlist.join_button(session, "waitlist_none_fit_button")])
-    return Turn(Scene.DATES, [Reply(t(session.language, "choose_date"), buttons=rows)])
+    picker = Reply(t(session.language, "choose_date"), buttons=rows)
+    ask = timezone.question(ctx, session)  # once: the phone's country keeps another clock
+    return Turn(Scene.DATES, [ask, picker] if ask else [picker])
 
 
 def on_message(ctx: SceneContext, session: Session, event: Incoming) -> Turn:

@@ -45,7 +45,7 @@ def on_confirm(ctx: SceneContext, session: Session, event: Incoming, button: Con
         return Turn(session.scene, [say(session, "erase_failed", manager_link=ctx.settings.manager_link)])
     text = t(session.language, "erased")
     if result.released_lesson is not None and result.released_lesson > ctx.clock.now():
-        when = when_label(result.released_lesson, session.language, ctx.rules)
+        when = when_label(result.released_lesson, session.language, ctx.rules, session.timezone)
         text += "\n" + t(session.language, "erased_lesson", when=when)
     return Turn(Scene.WELCOME, [Reply(text, remove_keyboard=True)], forget_session=True)
 
@@ -60,7 +60,9 @@ def _ask(ctx: SceneContext, session: Session) -> Turn:
     lead = ctx.registration.lead(session.lead_id)
     if lead is not None and lead.lesson_at is not None and lead.lesson_at > ctx.clock.now():
         text += "\n\n" + t(
-            language, "erase_confirm_lesson", when=when_label(lead.lesson_at, language, ctx.rules)
+            language,
+            "erase_confirm_lesson",
+            when=when_label(lead.lesson_at, language, ctx.rules, session.timezone),
         )
     buttons = [
         [

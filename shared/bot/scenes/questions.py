@@ -27,6 +27,8 @@ def next_question(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
     ctx.claim()
     lead = ctx.registration.register(contacts, parent_of(event), session.lead_id)
     session.lead_id = lead.lead_id
+    if session.timezone and lead.timezone != session.timezone:  # chosen with /timezone before registering
+        ctx.registration.set_timezone(lead.lead_id, session.timezone)
     thanks = Reply(t(session.language, "registered", name=session.name), remove_keyboard=True)
     return after_registration(ctx, session).after(thanks)
 

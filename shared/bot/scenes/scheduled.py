@@ -21,7 +21,7 @@ def booked(ctx: SceneContext, session: Session, lead: Lead) -> Turn:
     the lesson for the parent's calendar: an .ics file any calendar app opens, with a button adding it to
     Google Calendar (the message with the change buttons stays last, where the parent looks)."""
     assert lead.lesson_at is not None and lead.booking_id is not None
-    when = when_label(lead.lesson_at, session.language, ctx.rules)
+    when = when_label(lead.lesson_at, session.language, ctx.rules, session.timezone)
     if lead.zoom_link:
         text = t(session.language, "booked", when=when, zoom_link=lead.zoom_link)
     else:
@@ -40,7 +40,7 @@ def show_lesson(ctx: SceneContext, session: Session, lead: Lead) -> Turn:
     text = t(
         session.language,
         "scheduled_info",
-        when=when_label(lead.lesson_at, session.language, ctx.rules),
+        when=when_label(lead.lesson_at, session.language, ctx.rules, session.timezone),
         zoom_link=lead.zoom_link or "—",
     )
     return Turn(Scene.SCHEDULED, [Reply(text, buttons=_change_buttons(session, lead.booking_id))])
@@ -68,7 +68,7 @@ def on_confirm(ctx: SceneContext, session: Session, event: Incoming, button: Con
     if isinstance(lead, Problem):
         return questions.after_registration(ctx, session).after(say(session, "use_buttons"))
     assert lead.lesson_at is not None
-    when = when_label(lead.lesson_at, session.language, ctx.rules)
+    when = when_label(lead.lesson_at, session.language, ctx.rules, session.timezone)
     return Turn(session.scene, [Reply(t(session.language, "lesson_confirmed", when=when))])
 
 

@@ -8,19 +8,24 @@ from shared.bot.callbacks import BackToDays, Time
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes import confirm, days
 from shared.bot.scenes.base import SceneContext, Turn, say
-from shared.domain.booking import day_label, time_label
+from shared.domain.booking import day_label, slot_label
 from shared.domain.conversation import Incoming, Scene, Session
 from shared.i18n import t
 
 
 def show_day(ctx: SceneContext, session: Session, day_key: str) -> Turn:
-    """The times offered on `day_key` (yyyymmdd, academy's zone); a day no longer offered: fresh days."""
-    zone = ZoneInfo(ctx.rules.timezone)
+    """The times offered on `day_key` (yyyymmdd in the parent's zone); a day no longer offered: fresh days."""
+    zone = ZoneInfo(session.timezone or ctx.rules.timezone)
     indexes = [i for i, s in enumerate(session.offer) if f"{s.start.astimezone(zone):%Y%m%d}" == day_key]
     if not indexes:
         return days.show(ctx, session).after(say(session, "use_buttons"))
     buttons = [
-        [Button(time_label(session.offer[i].start, ctx.rules), Time(session.offer_id or "", i))]
+        [
+            Button(
+                slot_label(session.offer[i].start, ctx.rules, session.timezone),
+                Time(session.offer_id or "", i),
+            )
+        ]
         for i in indexes
     ]
     buttons.append([Button(t(session.language, "back_button"), BackToDays())])
@@ -28,7 +33,7 @@ def show_day(ctx: SceneContext, session: Session, day_key: str) -> Turn:
         session.language,
         "choose_time",
         day=day_label(session.offer[indexes[0]].start.astimezone(zone).date(), session.language),
-        timezone=ctx.rules.timezone,
+        timezone=session.timezone or ctx.rules.timezone,
     )
     return Turn(Scene.TIMES, [Reply(text, buttons=buttons)])
 

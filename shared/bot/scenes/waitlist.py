@@ -41,7 +41,7 @@ def on_days(ctx: SceneContext, session: Session, event: Incoming, button: WaitDa
         [Button(t(session.language, f"waitlist_part_{p.value}"), WaitJoin(button.days, p.value))]
         for p in PART_CHOICES
     ]
-    text = t(session.language, "waitlist_ask_part", timezone=ctx.rules.timezone)
+    text = t(session.language, "waitlist_ask_part", timezone=session.timezone or ctx.rules.timezone)
     return Turn(session.scene, [Reply(text, buttons=rows)])
 
 
@@ -52,7 +52,12 @@ def on_join(ctx: SceneContext, session: Session, event: Incoming, button: WaitJo
     assert waitlist is not None and session.lead_id is not None  # _refused checked
     ctx.claim()
     wish = waitlist.join(
-        session.lead_id, event.chat_id, session.language, Days(button.days), DayPart(button.part)
+        session.lead_id,
+        event.chat_id,
+        session.language,
+        Days(button.days),
+        DayPart(button.part),
+        session.timezone,
     )
     text = t(
         session.language,

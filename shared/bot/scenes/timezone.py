@@ -1,0 +1,81 @@
+"""The parent's time zone: asked once when the phone's country keeps another clock than the academy's,
+chosen with /timezone (a button, or `/timezone Europe/Paris`). Times are then shown in it, with the
+academy's beside them; the lead keeps it for the reminders."""
+
+from __future__ import annotations
+
+from shared.bot.callbacks import TimeZone
+from shared.bot.replies import Button, Reply
+from shared.bot.scenes import questions
+from shared.bot.scenes.base import SceneContext, Turn, say
+from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.timezones import COMMON_ZONES, guess_zone, offset_label, valid_zone
+from shared.i18n import t
+
+_REGISTERED = (Scene.REGISTERED, Scene.DATES, Scene.TIMES, Scene.CONFIRM, Scene.SCHEDULED)
+
+
+def question(ctx: SceneContext, session: Session) -> Reply | None:
+    """Once per chat, before the first days: «your number is from Moscow: show times there?»"""
+    if session.timezone_asked or session.timezone is not None:
+        return None
+    session.timezone_asked = True
+    guess = guess_zone(session.phone, ctx.rules.timezone, ctx.clock.now())
+    if guess is None:
+        return None
+    now = ctx.clock.now()
+    academy = ctx.rules.timezone
+    buttons = [
+        [
+            Button(
+                t(session.language, "tz_use_button", zone=guess, offset=offset_label(guess, now)),
+                TimeZone(guess),
+            )
+        ],
+        [Button(t(session.language, "tz_keep_button", zone=academy), TimeZone(academy))],
+    ]
+    text = t(session.language, "tz_question", zone=guess, academy=academy)
+    return Reply(text, buttons=buttons)
+
+
+def on_command(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
+    """/timezone: the zone times are shown in, and buttons to change it; `/timezone Area/City` sets it."""
+    if event.payload.strip():
+        zone = valid_zone(event.payload.strip())
+        if zone is not None:
+            return _set(ctx, session, zone)
+        unknown = say(session, "tz_unknown", example="Europe/Paris")
+        return _menu(ctx, session).after(unknown)
+    return _menu(ctx, session)
+
+
+def on_button(ctx: SceneContext, session: Session, event: Incoming, button: TimeZone) -> Turn:
+    return _set(ctx, session, button.zone)
+
+
+def _menu(ctx: SceneContext, session: Session) -> Turn:
+    now = ctx.clock.now()
+    current = session.timezone or ctx.rules.timezone
+    guess = guess_zone(session.phone, ctx.rules.timezone, now)
+    zones = list(dict.fromkeys([ctx.rules.timezone, *([guess] if guess else []), *COMMON_ZONES]))
+    rows = [
+        [Button(f"{'✓ ' if zone == current else ''}{zone} ({offset_label(zone, now)})", TimeZone(zone))]
+        for zone in zones
+    ]
+    text = t(
+        session.language, "tz_menu", zone=current, offset=offset_label(current, now), example="Europe/Paris"
+    )
+    return Turn(session.scene, [Reply(text, buttons=rows)])
+
+
+def _set(ctx: SceneContext, session: Session, zone: str) -> Turn:
+    """Times from now on in `zone`; the lesson (or the days being chosen) shown again in it."""
+    session.timezone = None if zone == ctx.rules.timezone else zone
+    session.timezone_asked = True
+    if session.lead_id:
+        ctx.claim()
+        ctx.registration.set_timezone(session.lead_id, session.timezone)
+    done = say(session, "tz_set", zone=zone, offset=offset_label(zone, ctx.clock.now()))
+    if session.lead_id and session.scene in _REGISTERED:
+        return questions.after_registration(ctx, session).after(done)
+    return Turn(session.scene, [done])
