@@ -127,7 +127,7 @@ def test_set_gives_parents_and_managers_their_command_menus(telegram, monkeypatc
     english = api.call("getMyCommands", scope={"type": "all_private_chats"}, language_code="en")
     managers = api.call("getMyCommands", scope={"type": "chat", "chat_id": "-1001000000001"})
     assert [c["command"] for c in private] == ["start", "language", "timezone", "privacy", "delete_me"]
-    assert private[3]["description"] == "Удалить мои данные" and english[3]["description"] == "Delete my data"
+    assert private[4]["description"] == "Удалить мои данные" and english[4]["description"] == "Delete my data"
     assert [(c["command"], c["description"]) for c in managers] == [
         ("lead", "A lead's card: phone, email or ID"),
         ("today", "Today's lessons"),
