@@ -6,13 +6,16 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from shared.bot.callbacks import HoldPass, HoldTake, WaitAsk, WaitJoin, WaitLeave, encode
 from shared.bot.keyboards import hold_keyboard
+from shared.domain.conversation import Scene
 from shared.domain.jobs import REMINDERS_JOB, HoldEnd, SlotFreed
 from shared.domain.leads import LeadStatus
 from shared.domain.waitlist import DayPart, Days, Queue, Wish, first_suited, suits
 from shared.flows.booking import SLOT_CLAIMS, Booked, Problem
 from shared.flows.waitlist import Waitlist
 from shared.flows.waitlist_queue import read_queue
+from shared.i18n import t
 from tests.fakes import RecordingNotifier
 from tests.unit.test_booking import NOW, RULES, Academy, Parent, academy_outbox
 
@@ -179,3 +182,30 @@ def test_a_slot_too_close_to_the_lesson_is_offered_to_nobody() -> None:
     assert line.waitlist.offer(line.freed("ev-too-soon")) == "too_late"
     line.waitlist.freed("ev-too-soon", NOW + timedelta(hours=1), NOW + timedelta(hours=2))
     assert not any(isinstance(j.job, SlotFreed) for j in line.academy.scheduler.jobs.values())
+
+
+def test_every_waitlist_button_survives_a_stale_or_forged_press() -> None:
+    line = Line()
+    line.academy.scenes.waitlist_factory = lambda: line.waitlist
+    boris = Parent(line.academy, 1, "+37120000001", "boris@example.com")
+    boris.press(encode(WaitAsk()))
+    boris.press_labelled("Будни")
+    joined = boris.press_labelled("Вечер")[-1]
+    assert "Будни, Вечер (после 17:00)" in joined.text and boris.session.scene is Scene.DATES
+    assert read_queue(line.academy.store).wish(boris.session.lead_id or "") is not None
+
+    forged = boris.press(encode(HoldTake("0123456789ab")))  # no such hold
+    assert forged[0].text.startswith("Это время уже отпущено")
+    assert boris.press(encode(HoldPass("0123456789ab")))[-1].text == t("ru", "use_buttons")
+
+    boris.send("command", text="start")  # the days again
+    boris.book_first_slot()  # booked the usual way meanwhile
+    assert boris.session.scene is Scene.SCHEDULED
+    again = boris.press(encode(WaitJoin("any", "any")))  # an old wish keyboard: the lesson that stands
+    assert any("Ваш пробный урок" in r.text for r in again)
+    assert line.waitlist.offer(line.freed("ev-tomorrow-14")) == "nobody"  # booked: off the list
+
+    stranger = Parent(line.academy, 9, "+37120000009", "x@example.com")
+    stranger.session.lead_id = None  # a chat that never registered
+    assert stranger.press(encode(WaitJoin("any", "any")))[-1].text == t("ru", "use_buttons")
+    assert stranger.press(encode(WaitLeave()))[-1].text == t("ru", "use_buttons")
