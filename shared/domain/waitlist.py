@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 ENTRY_LIFETIME = timedelta(days=30)  # a wish older than this is dropped: the family has moved on
+# A hold still there this long after its end lost its HoldEnd task: the slot is free for anyone again.
+HOLD_GRACE = timedelta(minutes=10)
 
 
 class Days(StrEnum):
@@ -72,8 +74,9 @@ class Queue(BaseModel):
     def hold(self, hold_id: str) -> Hold | None:
         return next((h for h in self.holds if h.hold_id == hold_id), None)
 
-    def held_events(self) -> set[str]:
-        return {h.event_id for h in self.holds}
+    def held_events(self, now: datetime | None = None) -> set[str]:
+        """The slots held now (`now` None: every hold recorded, lapsed or not)."""
+        return {h.event_id for h in self.holds if now is None or now < h.until + HOLD_GRACE}
 
     def without(self, lead_id: str) -> Queue:
         """The queue without the parent's wish and holds (they booked, left, or were forgotten)."""
@@ -96,6 +99,14 @@ class Queue(BaseModel):
     def current(self, now: datetime) -> Queue:
         """The queue without wishes past their lifetime."""
         return Queue(wishes=[w for w in self.wishes if now - w.joined_at < ENTRY_LIFETIME], holds=self.holds)
+
+
+def lapsed_hold(claim: dict[str, object], now: datetime) -> bool:
+    """Whether a slot's claim is a waitlist hold long past its end that nobody started booking on."""
+    until = claim.get("until")
+    if not isinstance(until, str) or claim.get("calendar_started"):
+        return False
+    return datetime.fromisoformat(until) + HOLD_GRACE < now
 
 
 def suits(wish: Wish, start: datetime, timezone: str) -> bool:

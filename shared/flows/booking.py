@@ -20,7 +20,7 @@ from typing import Any
 from shared.domain.booking import BookingRules, Slot, bookable, reminder_times, self_service_allowed
 from shared.domain.jobs import CrmSync, SyncEvent, reminders_for
 from shared.domain.leads import Lead, LeadStatus
-from shared.domain.waitlist import Queue, first_suited
+from shared.domain.waitlist import Queue, first_suited, lapsed_hold
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.waitlist_queue import QUEUE, WAITLIST, queue_of
 from shared.i18n import t
@@ -99,19 +99,27 @@ class BookingFlow:
         progress: dict[str, Any] = {"lead_id": lead.lead_id}
         if not self.store.create(SLOT_CLAIMS, slot.event_id, progress, ttl=keep):
             claim = self.store.get(SLOT_CLAIMS, slot.event_id)
-            if claim is None or claim.data.get("lead_id") != lead.lead_id:
+            if (
+                claim is not None
+                and claim.data.get("lead_id") != lead.lead_id
+                and lapsed_hold(claim.data, self.clock.now())
+                and self.store.replace(SLOT_CLAIMS, slot.event_id, progress, claim.version, ttl=keep)
+            ):
+                log.warning("a waitlist hold long past its end gave way", extra={"lead_id": lead.lead_id})
+            elif claim is None or claim.data.get("lead_id") != lead.lead_id:
                 self._invalidate_cache()
                 return Problem.SLOT_TAKEN
-            if (
+            elif (
                 lead.status is LeadStatus.SCHEDULED
                 and lead.calendar_event_id == slot.event_id
                 and lead.booking_id
             ):
                 return self._announce(lead, slot, lead.booking_id)  # booked: only what came after was lost
-            progress = dict(claim.data)
-            if progress.get("calendar_started") or progress.get("meeting_id"):
-                log.warning("an interrupted booking is taken up again", extra={"lead_id": lead.lead_id})
-            # else the slot was held for this parent from the waitlist: booked on the hold's claim
+            else:
+                progress = dict(claim.data)
+                if progress.get("calendar_started") or progress.get("meeting_id"):
+                    log.warning("an interrupted booking is taken up again", extra={"lead_id": lead.lead_id})
+                # else the slot was held for this parent from the waitlist: booked on the hold's claim
         meeting = self._meeting(lead, slot, progress)
         # Recorded before the patch: a booking resumed after it knows the changed event is its own.
         resumed_patch = bool(progress.get("calendar_started"))
@@ -274,7 +282,7 @@ class BookingFlow:
             slots = self.calendar.free_slots(now, now + self.rules.horizon)
             self.store.put(SLOT_CACHE, "free", {"slots": [_slot_data(s) for s in slots]}, ttl=_CACHE_TTL)
             self._offer_seen(slots, queue)
-        held = queue.held_events()
+        held = queue.held_events(self.clock.now())
         return [s for s in slots if s.event_id not in held]
 
     def _offer_seen(self, slots: list[Slot], queue: Queue) -> None:
@@ -282,7 +290,7 @@ class BookingFlow:
         first: seen when the calendar is read, offered by a task."""
         if self.on_freed is None or not queue.wishes:
             return
-        held = queue.held_events()
+        held = queue.held_events(self.clock.now())
         for slot in bookable(slots, self.clock.now(), self.rules):
             if slot.event_id not in held and first_suited(
                 queue, slot.event_id, slot.start, self.rules.timezone

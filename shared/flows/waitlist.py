@@ -165,7 +165,7 @@ class Waitlist:
             end=job.end,
             until=now + self.hold_for,
         )
-        claim = {"lead_id": wish.lead_id, "hold_id": hold.hold_id}
+        claim = {"lead_id": wish.lead_id, "hold_id": hold.hold_id, "until": hold.until.isoformat()}
         if not self.store.create(SLOT_CLAIMS, job.event_id, claim, ttl=job.end - now + timedelta(days=1)):
             return "claimed"  # a parent is booking it this moment, or another offer held it first
 

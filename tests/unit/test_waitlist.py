@@ -209,3 +209,20 @@ def test_every_waitlist_button_survives_a_stale_or_forged_press() -> None:
     stranger.session.lead_id = None  # a chat that never registered
     assert stranger.press(encode(WaitJoin("any", "any")))[-1].text == t("ru", "use_buttons")
     assert stranger.press(encode(WaitLeave()))[-1].text == t("ru", "use_buttons")
+
+
+def test_a_hold_whose_end_never_ran_gives_way_after_a_grace() -> None:
+    """HoldEnd lost (a queue purged by hand, say): the slot is listed and bookable again soon after."""
+    line = Line()
+    line.join(1)
+    line.waitlist.offer(line.freed("ev-tomorrow-10"))
+    vera = Parent(line.academy, 3, "+37120000003", "vera@example.com")
+    slot = line.academy.booking.current_slot("ev-tomorrow-10")
+    assert slot is not None and not isinstance(slot, Problem)
+    line.academy.clock.current = NOW + HOLD + timedelta(minutes=5)  # HoldEnd is only a little late
+    assert line.academy.booking.book(vera.session.lead_id or "", slot) is Problem.SLOT_TAKEN
+    line.academy.clock.current = NOW + HOLD + timedelta(minutes=11)
+    line.academy.store.delete("slot_cache", "free")
+    listed = line.academy.booking.free_slots()
+    assert not isinstance(listed, Problem) and "ev-tomorrow-10" in [s.event_id for s in listed]
+    assert isinstance(line.academy.booking.book(vera.session.lead_id or "", slot), Booked)
