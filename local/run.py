@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from local.httpserver import ServerThread
 from local.processes import (
     REPO,
     Service,
@@ -84,6 +85,7 @@ class Ports:
     firestore: int = 8089
     redis: int = 6380
     tasks: int = 8123
+    console: int = 8080
 
     @classmethod
     def free(cls) -> Ports:
@@ -131,6 +133,13 @@ class Stack:
             import redis
 
             redis.Redis.from_url(self.env["REDIS_URL"]).flushall()
+
+    def console(self) -> ServerThread:
+        """The browser console (local/console) over this stack, on 127.0.0.1 only; the caller stops it."""
+        from local.console.app import Console
+
+        app = Console(fakes=self.fakes_url, tasks=self.tasks_url, env=self.env)
+        return ServerThread(app, host="127.0.0.1", port=self.ports.console).start()
 
     def stop(self) -> None:
         for service in reversed(list(self.services.values())):
@@ -323,6 +332,7 @@ def _summary(stack: Stack) -> str:
     lines = [
         "",
         "All In Academy bot is running locally.",
+        f"  console            http://127.0.0.1:{stack.ports.console}/  (be a parent, a manager, the clock)",
         f"  state store        {stack.store}",
     ]
     for name in FUNCTIONS:
@@ -381,6 +391,7 @@ def main() -> None:
     stack = start_stack(
         store=args.store, overrides=file_values, auto_dispatch=True, log_dir=log_dir, calendar_seed_days=14
     )
+    console = stack.console()
     log.info(_summary(stack))
     log.info("  logs               %s", log_dir)
     stopped = threading.Event()
@@ -394,6 +405,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        console.stop()
         stack.stop()
 
 
