@@ -240,3 +240,37 @@ def test_an_emails_link_opens_the_bot_in_the_console_and_a_manager_marks_the_car
     page.click("//button[@id='parent-add']", "Add parent")
     page.bot_says("Рады видеть вас")
     page.screenshot("deep-link")
+
+
+def test_the_console_api_adds_slots_runs_tasks_and_sends_voice(system: System, console: str) -> None:
+    http = httpx.Client(base_url=console, timeout=30)
+    day = (system.now() + timedelta(days=3)).date()
+    added = http.post("/api/calendar", json={"start": f"{day}T15:00", "minutes": 45}).json()
+    [event] = [e for e in http.get("/api/calendar").json()["events"] if e["id"] == added["id"]]
+    assert event["free"] and event["start"].startswith(f"{day}T15:00:00+02:00")  # Riga's winter time
+    assert http.delete(f"/api/calendar/{added['id']}").status_code == 200
+    assert added["id"] not in [e["id"] for e in http.get("/api/calendar").json()["events"]]
+
+    system.post_tilda()
+    pending = http.get("/api/tasks").json()["pending"]
+    [email1] = [t for t in pending if t["name"].endswith("-email1")]
+    assert '"step":"email1"' in email1["payload"]
+    assert http.post("/api/tasks/run", json={"name": email1["name"]}).status_code == 200
+    assert any(a["name"] == email1["name"] for a in http.get("/api/tasks").json()["history"])
+
+    parent = http.post(
+        "/api/parents", json={"name": "Вера", "language": "ru", "phone": "+37120000077"}
+    ).json()
+    assert http.post(
+        f"/api/chat/{parent['user_id']}/send", json={"kind": "text", "text": "/start"}
+    ).json() == {
+        "webhook_status": 200,
+        "error": None,
+    }
+    script = f"{system.stack.fakes_url['openai']}/_fake/script"
+    system.http.post(script, json={"reply": "Пробный урок длится 60 минут."}).raise_for_status()
+    voice = {"kind": "voice", "says": "Сколько длится пробный урок?"}
+    assert http.post(f"/api/chat/{parent['user_id']}/send", json=voice).json()["webhook_status"] == 200
+    chat = http.get(f"/api/chat/{parent['user_id']}").json()["messages"]
+    assert [m["voice"]["duration"] for m in chat if m.get("voice")] == [5]  # the parent's note
+    assert chat[-1]["text"] == "Пробный урок длится 60 минут."
