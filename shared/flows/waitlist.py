@@ -23,7 +23,7 @@ from shared.domain.booking import BookingRules, slot_label, when_label
 from shared.domain.effects import Effect, EffectKind
 from shared.domain.jobs import HoldEnd, SlotFreed
 from shared.domain.leads import LeadStatus
-from shared.domain.waitlist import DayPart, Days, Hold, Queue, Wish, first_suited
+from shared.domain.waitlist import DayPart, Days, Hold, Queue, Wish, first_suited, lapsed_hold
 from shared.flows.booking import SLOT_CACHE, SLOT_CLAIMS, Booked, BookingFlow, Problem
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import Outbox
@@ -146,7 +146,7 @@ class Waitlist:
             return "too_late"
         queue = read_queue(self.store).current(now)
         while True:
-            if job.event_id in queue.held_events():
+            if job.event_id in queue.held_events(now):
                 return "held"
             wish = first_suited(queue, job.event_id, job.start, self.rules.timezone)
             if wish is None:
@@ -166,13 +166,21 @@ class Waitlist:
             until=now + self.hold_for,
         )
         claim = {"lead_id": wish.lead_id, "hold_id": hold.hold_id, "until": hold.until.isoformat()}
-        if not self.store.create(SLOT_CLAIMS, job.event_id, claim, ttl=job.end - now + timedelta(days=1)):
-            return "claimed"  # a parent is booking it this moment, or another offer held it first
+        keep = job.end - now + timedelta(days=1)
+        if not self.store.create(SLOT_CLAIMS, job.event_id, claim, ttl=keep):
+            existing = self.store.get(SLOT_CLAIMS, job.event_id)
+            if (
+                existing is None
+                or not lapsed_hold(existing.data, now)
+                or not self.store.replace(SLOT_CLAIMS, job.event_id, claim, existing.version, ttl=keep)
+            ):
+                return "claimed"  # a parent is booking it this moment, or another offer held it first
 
         def held(current: Queue) -> Queue | None:
             if current.wish(wish.lead_id) is None:
                 return None  # left the list meanwhile
-            return Queue(wishes=current.wishes, holds=[*current.holds, hold])
+            live = [h for h in current.holds if h.event_id in current.held_events(now)]  # lapsed: gone
+            return Queue(wishes=current.wishes, holds=[*live, hold])
 
         if change_queue(self.store, held).hold(hold.hold_id) is None:
             self.store.delete(SLOT_CLAIMS, job.event_id)

@@ -226,3 +226,15 @@ def test_a_hold_whose_end_never_ran_gives_way_after_a_grace() -> None:
     listed = line.academy.booking.free_slots()
     assert not isinstance(listed, Problem) and "ev-tomorrow-10" in [s.event_id for s in listed]
     assert isinstance(line.academy.booking.book(vera.session.lead_id or "", slot), Booked)
+
+
+def test_a_lapsed_hold_does_not_keep_its_slot_from_the_next_parent() -> None:
+    line = Line()
+    boris, vera = line.join(1), line.join(2)
+    line.waitlist.offer(line.freed("ev-tomorrow-10"))
+    line.academy.clock.current = NOW + HOLD + timedelta(minutes=5)
+    assert line.waitlist.offer(line.freed("ev-tomorrow-10")) == "held"  # HoldEnd may still come
+    line.academy.clock.current = NOW + HOLD + timedelta(minutes=11)
+    assert line.waitlist.offer(line.freed("ev-tomorrow-10")) == "offered"
+    [hold] = read_queue(line.academy.store).holds
+    assert hold.lead_id == vera and boris != vera
