@@ -98,6 +98,7 @@ class Console:
             ]
         )
         self._group_ready = False
+        self.manager = dict(MANAGER)  # the manager the console plays (MANAGER_IDS' first, when set)
 
     # ---- WSGI ------------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -160,7 +161,7 @@ class Console:
         managers = int(self.env["MANAGER_CHAT_ID"])
         if chat_id == managers:
             self._managers_group()
-            update: dict[str, Any] = {"user": MANAGER, "chat_id": managers}
+            update: dict[str, Any] = {"user": self.manager, "chat_id": managers}
         elif chat_id in self.parents:
             update = {"user": self.parents[chat_id].user()}
         else:
