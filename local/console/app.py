@@ -210,11 +210,11 @@ class Console:
             return
         ids = [int(i) for i in re.findall(r"-?\d+", self.env.get("MANAGER_IDS", ""))]
         if ids:
-            MANAGER["id"] = ids[0]
+            self.manager["id"] = ids[0]
         group = {
             "chat_id": int(self.env["MANAGER_CHAT_ID"]),
             "title": "All In managers",
-            "members": [MANAGER["id"]],
+            "members": [self.manager["id"]],
         }
         self._post(self.fakes["telegram"] + "/_fake/groups", group)
         self._group_ready = True
