@@ -5,8 +5,12 @@ Mirrors https://sheets.googleapis.com/v4/... as googleapiclient builds it from i
 
     GET  /v4/spreadsheets/{id}                              spreadsheets.get
     POST /v4/spreadsheets/{id}:batchUpdate                  spreadsheets.batchUpdate (addSheet, deleteSheet,
-                                                            updateSheetProperties, appendDimension,
-                                                            deleteDimension)
+                                                            updateSheetProperties with frozen rows,
+                                                            appendDimension, deleteDimension; repeatCell,
+                                                            setBasicFilter, clearBasicFilter,
+                                                            setDataValidation, add/delete-
+                                                            ConditionalFormatRule,
+                                                            updateDimensionProperties: recorded, not rendered)
     GET  /v4/spreadsheets/{id}/values/{range}               spreadsheets.values.get
     PUT  /v4/spreadsheets/{id}/values/{range}               spreadsheets.values.update
     POST /v4/spreadsheets/{id}/values/{range}:append        spreadsheets.values.append
@@ -18,7 +22,8 @@ Mirrors https://sheets.googleapis.com/v4/... as googleapiclient builds it from i
 What it reproduces: Bearer auth (401 UNAUTHENTICATED), unknown spreadsheet (404 NOT_FOUND), A1 parsing and
 "Unable to parse range", grid limits, RAW vs USER_ENTERED input (formulas, numbers, booleans, the leading
 apostrophe), the three value render options, trimming of trailing empty cells/rows, the append "table"
-search, INSERT_ROWS vs OVERWRITE, atomic batchUpdate, and Google's error JSON
+search, INSERT_ROWS vs OVERWRITE, atomic batchUpdate whose every request is checked against the API's own
+schema (unknown fields, wrong types, unknown enum values refused), and Google's error JSON
 `{"error": {"code", "message", "status"}}`.
 
 What it cannot do: compute formulas. A formula cell renders as `FORMULA_PLACEHOLDER` under FORMATTED_VALUE and
@@ -31,6 +36,8 @@ test can prove the bot writes RAW. Dates, percentages and currencies typed as US
     values.py    reading and writing values (input and render options)
     fake.py      `SheetsFake`: the endpoint, authentication, spreadsheets.get
     requests.py  spreadsheets.batchUpdate requests
+    formatting.py  its formatting requests (formats, filter, validation, conditional formats, widths)
+    schema.py    every request checked against the discovery document's schema
     values_api.py  spreadsheets.values.*: get, batchGet, update, batchUpdate, append, clear
 """
 

@@ -19,6 +19,7 @@ from local.fakes.sheets.api import (
     SheetsApiError,
     google_error,
 )
+from local.fakes.sheets.formatting import FormattingRequests
 from local.fakes.sheets.model import Sheet, Spreadsheet
 from local.fakes.sheets.ranges import GridRange, _parse_cells, a1_cell
 from local.fakes.sheets.requests import BatchUpdateRequests
@@ -42,7 +43,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-class SheetsFake(BatchUpdateRequests, ValuesEndpoints, FakeService):
+class SheetsFake(BatchUpdateRequests, FormattingRequests, ValuesEndpoints, FakeService):
     """Stateful Google Sheets v4 fake.
 
     `spreadsheets` maps each known spreadsheet id to its sheets: a list of titles, or a mapping of title to
@@ -158,6 +159,7 @@ class SheetsFake(BatchUpdateRequests, ValuesEndpoints, FakeService):
                                 for (r, c), cell in sorted(sheet.cells.items())
                                 if cell.formula is not None
                             },
+                            **sheet.formatting(),
                         }
                         for sheet in spreadsheet.sheets
                     ],

@@ -26,14 +26,37 @@ class Sheet:
     rows: int = DEFAULT_ROWS
     columns: int = DEFAULT_COLUMNS
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)  # (row, col), zero-based
+    frozen_rows: int = 0
+    frozen_columns: int = 0
+    # What the formatting requests set, as the API's own JSON (spreadsheets.get gives them back so):
+    formats: list[JSONDict] = field(default_factory=list)  # repeatCell: {range, cell, fields}, in order
+    basic_filter: JSONDict | None = None
+    validations: list[JSONDict] = field(default_factory=list)  # setDataValidation: {range, rule}
+    conditional_formats: list[JSONDict] = field(default_factory=list)  # ConditionalFormatRule, by index
+    column_widths: dict[int, int] = field(default_factory=dict)  # pixelSize by column
 
     def properties(self) -> JSONDict:
+        grid: JSONDict = {"rowCount": self.rows, "columnCount": self.columns}
+        if self.frozen_rows:
+            grid["frozenRowCount"] = self.frozen_rows
+        if self.frozen_columns:
+            grid["frozenColumnCount"] = self.frozen_columns
         return {
             "sheetId": self.sheet_id,
             "title": self.title,
             "index": self.index,
             "sheetType": "GRID",
-            "gridProperties": {"rowCount": self.rows, "columnCount": self.columns},
+            "gridProperties": grid,
+        }
+
+    def formatting(self) -> JSONDict:
+        """The sheet's formatting as spreadsheets.get lists it (plus the repeatCell requests applied)."""
+        return {
+            "formats": self.formats,
+            "basicFilter": self.basic_filter,
+            "dataValidation": self.validations,
+            "conditionalFormats": self.conditional_formats,
+            "columnWidths": {str(c): px for c, px in sorted(self.column_widths.items())},
         }
 
     def extent(self) -> tuple[int, int]:

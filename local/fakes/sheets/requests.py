@@ -1,4 +1,5 @@
-"""spreadsheets.batchUpdate and its requests (add/delete sheet, properties, dimensions)."""
+"""spreadsheets.batchUpdate and its requests (add/delete sheet, properties, dimensions); the formatting
+requests are in formatting.py."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from werkzeug.wrappers import Request
 from local.fakes.base import JSONDict
 from local.fakes.sheets.api import DEFAULT_COLUMNS, DEFAULT_ROWS, SheetsApiError
 from local.fakes.sheets.model import Cell, Sheet, Spreadsheet
+from local.fakes.sheets.schema import check_request
 from local.fakes.sheets.values import _real_request_kinds, _snake
 
 
@@ -27,6 +29,7 @@ class BatchUpdateRequests:
                         400, f"Invalid requests[{i}]: exactly one kind of request is required."
                     )
                 ((kind, spec),) = item.items()
+                check_request(kind, spec, i)  # fields and types as the API's schema defines them
                 handler = getattr(self, f"_request_{_snake(kind)}", None)
                 if handler is None and kind in _real_request_kinds():
                     raise SheetsApiError(
@@ -114,6 +117,18 @@ class BatchUpdateRequests:
             sheet.rows = int(grid.get("rowCount", sheet.rows))
         if "*" in wanted or "gridProperties" in wanted or "gridProperties.columnCount" in wanted:
             sheet.columns = int(grid.get("columnCount", sheet.columns))
+        for name, attribute, limit in (
+            ("frozenRowCount", "frozen_rows", sheet.rows),
+            ("frozenColumnCount", "frozen_columns", sheet.columns),
+        ):
+            if "*" in wanted or "gridProperties" in wanted or f"gridProperties.{name}" in wanted:
+                count = int(grid.get(name, 0))
+                if count < 0:
+                    raise SheetsApiError(400, f"{name} must be non-negative")
+                if count >= limit:
+                    what = "rows" if name == "frozenRowCount" else "columns"
+                    raise SheetsApiError(400, f"You can't freeze all visible {what} on the sheet.")
+                setattr(sheet, attribute, count)
         # Shrinking the grid drops the cells outside it, as in the real sheet.
         sheet.cells = {(r, c): v for (r, c), v in sheet.cells.items() if r < sheet.rows and c < sheet.columns}
         return {}
