@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from googleapiclient.errors import HttpError
 
 from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
+from shared.domain.crm_layout import MANAGER_COLUMNS, is_laid_out, layout_requests, own_rules
 from shared.domain.leads import LEAD_COLUMNS, LOG_COLUMNS, CellValue, cell
 from shared.ports import CrmRecord, CrmUnavailable, LogEntry, RowChange
 
@@ -88,6 +89,7 @@ class SheetsCrm:
         self._lock = threading.RLock()
         self._log_ready = False
         self._header: list[str] | None = None  # the Leads header as last read (the batched writer's)
+        self._laid_out_for: tuple[str, ...] | None = None  # the header the layout was checked for
         self.calls = 0  # API requests made: the benchmark reports calls per lead
 
     # ---- port ----------------------------------------------------------------------------------
@@ -244,7 +246,33 @@ class SheetsCrm:
                 raise CrmUnavailable("the Leads header changed while it was read; try again")
             return self._id_columns(fresh=True)
         self._header = header
+        if self._laid_out_for != tuple(header):
+            self._lay_out(header)
         return header, _column(ranges, 1), _column(ranges, 2)
+
+    def _lay_out(self, header: list[str]) -> None:
+        """Once per instance and header: the sheet explains itself (crm_layout): one read of its
+        properties, and one batchUpdate when the layout is missing or the header moved. Best effort: a
+        sheet the layout cannot be put on still gets its rows."""
+        try:
+            meta = self._execute(
+                self._spreadsheets().get(
+                    spreadsheetId=self._spreadsheet,
+                    fields="sheets(properties(sheetId,title,gridProperties),basicFilter,conditionalFormats)",
+                )
+            )
+            sheet = next(s for s in meta.get("sheets", []) if s["properties"]["title"] == self._leads)
+            if not is_laid_out(sheet, header):
+                requests = layout_requests(sheet["properties"]["sheetId"], header, len(own_rules(sheet)))
+                self._execute(
+                    self._spreadsheets().batchUpdate(
+                        spreadsheetId=self._spreadsheet, body={"requests": requests}
+                    )
+                )
+                log.info("crm sheet laid out", extra={"columns": len(header)})
+        except (HttpError, StopIteration, KeyError) as exc:
+            log.warning("crm sheet layout not applied", extra={"reason": str(exc)[:200]})
+        self._laid_out_for = tuple(header)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         rows = [[e.time.isoformat(timespec="seconds"), e.lead_id, e.event, e.details] for e in entries]
@@ -310,11 +338,13 @@ class SheetsCrm:
         except HttpError as exc:
             if not _is_missing_sheet(exc):
                 raise
-            self._add_sheet(self._leads, list(LEAD_COLUMNS))
-            return _Table(list(LEAD_COLUMNS), [])
+            self._add_sheet(self._leads, [*LEAD_COLUMNS, *MANAGER_COLUMNS])
+            return _Table([*LEAD_COLUMNS, *MANAGER_COLUMNS], [])
         values = response.get("values", [])
         header = [str(name).strip() for name in values[0]] if values else []
-        missing = [name for name in LEAD_COLUMNS if name not in header]
+        # The bot's columns, and the managers' status it reads back; a new sheet gets the notes column too.
+        wanted = [*LEAD_COLUMNS, *(MANAGER_COLUMNS if not header else ("manager_status",))]
+        missing = [name for name in wanted if name not in header]
         if missing:  # a new sheet, or a manager deleted a column the bot needs: add it at the end
             self._execute(
                 self._values().update(

@@ -37,6 +37,8 @@ import local.processes
 import local.run
 from local.cloud_tasks_emulator import build_parser as tasks_parser
 from local.cloud_tasks_emulator import emulator_from_args
+from local.console.__main__ import parse_args as console_parse_args
+from local.console.app import Console
 from local.fakes.__main__ import parse_args as fakes_parse_args
 from local.fakes.runner import start_fakes
 from local.httpserver import ServerThread
@@ -947,7 +949,16 @@ def local_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSer
             ports[getattr(fakes_args, name)] = server.port
         for key in FUNCTIONS:
             ports[getattr(Ports(), key)] = function.port
-        yield LocalServers(ports)
+        # The console as compose runs it, its fakes and emulator moved to the servers above.
+        console_args = console_parse_args(_arguments(compose.command("console")))
+        moved = {
+            name: f"http://{LOOPBACK}:{ports[int(url.rsplit(':', 1)[1])]}"
+            for name, url in console_args.fakes.items()
+        }
+        tasks_url = f"http://{LOOPBACK}:{ports[int(console_args.tasks.rsplit(':', 1)[1])]}"
+        with ServerThread(Console(fakes=moved, tasks=tasks_url, env=dict(LOCAL_DEFAULTS))) as console:
+            ports[console_args.port] = console.port
+            yield LocalServers(ports)
     emulator.close()
 
 
@@ -974,7 +985,7 @@ def test_the_python_probes_pass_against_running_servers(
     compose: Compose, local_servers: LocalServers
 ) -> None:
     probes = python_probes(compose)
-    assert {"fakes", "cloud-tasks", *FUNCTIONS} <= set(probes)
+    assert {"fakes", "cloud-tasks", "console", *FUNCTIONS} <= set(probes)
     for name, test in probes.items():
         assert run_probe(test, local_servers.ports) == 0, name
 

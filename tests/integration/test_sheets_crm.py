@@ -11,6 +11,7 @@ from local.fakes import SheetsFake
 from shared.adapters.google_api import build_sheets_service
 from shared.adapters.sheets import SheetsCrm
 from shared.config import load_settings
+from shared.domain.crm_layout import MANAGER_COLUMNS
 from shared.domain.leads import LEAD_COLUMNS
 from shared.ports import CrmUnavailable, LogEntry, RowChange
 
@@ -48,7 +49,7 @@ class TestWriteLead:
     def test_first_write_creates_headers_and_appends_the_row(self, fake: SheetsFake) -> None:
         crm = crm_for(fake)
         assert crm.write_lead("lead1", {}, row("lead1")) is None
-        assert leads_table(fake)[0] == list(LEAD_COLUMNS)
+        assert leads_table(fake)[0] == [*LEAD_COLUMNS, *MANAGER_COLUMNS]  # the managers' two after the bot's
         assert rows_of(fake, "lead1")[0]["phone"] == "+79161234567"
 
     def test_a_new_lead_costs_two_calls_once_headers_exist(self, fake: SheetsFake) -> None:
@@ -64,10 +65,10 @@ class TestWriteLead:
             crm.write_lead(lead, {}, row(lead, name=f"name-{lead}"))
         header, *rows = leads_table(fake)
         # A manager moves `status` to the front, adds a column of their own and sorts rows backwards.
-        order = ["status", "notes", *[h for h in header if h != "status"]]
+        order = ["status", "comments", *[h for h in header if h != "status"]]
         table = [order] + [
             [
-                dict(zip(header, r, strict=False)).get(col, "manager note" if col == "notes" else "")
+                dict(zip(header, r, strict=False)).get(col, "manager note" if col == "comments" else "")
                 for col in order
             ]
             for r in reversed(rows)
@@ -76,7 +77,7 @@ class TestWriteLead:
         before = crm.write_lead("b2", {"email_1_sent": "TRUE"}, row("b2"))
         assert before is not None and before.values["name"] == "name-b2"
         updated = rows_of(fake, "b2")[0]
-        assert updated["email_1_sent"] == "TRUE" and updated["notes"] == "manager note"
+        assert updated["email_1_sent"] == "TRUE" and updated["comments"] == "manager note"
         assert rows_of(fake, "a1")[0].get("email_1_sent", "") == ""
 
     def test_formula_like_name_stays_text(self, fake: SheetsFake) -> None:
@@ -134,10 +135,10 @@ class TestBatchedWriter:
         crm = crm_for(fake)
         crm.write_rows([RowChange(lead, {}, row(lead, name=f"name-{lead}")) for lead in ("a1", "b2")])
         header, *rows = leads_table(fake)
-        order = ["notes", *reversed(header)]  # a manager's own column first, the bot's ones reversed
+        order = ["comments", *reversed(header)]  # a manager's own column first, the bot's ones reversed
         table = [order] + [
             [
-                dict(zip(header, r, strict=False)).get(col, "manager note" if col == "notes" else "")
+                dict(zip(header, r, strict=False)).get(col, "manager note" if col == "comments" else "")
                 for col in order
             ]
             for r in reversed(rows)
@@ -146,7 +147,7 @@ class TestBatchedWriter:
         before = crm.write_rows([RowChange("a1", {"email_1_sent": "TRUE"}, row("a1"))])
         assert before["a1"] is not None and before["a1"].status == "NEW"
         updated = rows_of(fake, "a1")[0]
-        assert updated["email_1_sent"] == "TRUE" and updated["notes"] == "manager note"
+        assert updated["email_1_sent"] == "TRUE" and updated["comments"] == "manager note"
         assert updated["name"] == "name-a1" and rows_of(fake, "b2")[0].get("email_1_sent", "") == ""
         assert leads_table(fake)[0] == order
 
@@ -218,3 +219,83 @@ class TestReports:
         crm.replace_sheet("Funnel", [["week", "leads"], ["2026-11-30", 6]])  # a shorter table: no leftovers
         assert fake.sheet_values(SHEET, "Funnel") == [["week", "leads"], ["2026-11-30", 6]]
         assert len(fake.calls()) == 2  # clear, update
+
+
+def leads_sheet(fake: SheetsFake) -> dict:
+    return next(s for s in fake.state()["spreadsheets"][SHEET]["sheets"] if s["title"] == "Leads")
+
+
+class TestLayout:
+    """The Leads sheet explains itself (shared/domain/crm_layout.py), set up by the batched writer."""
+
+    def test_a_new_sheet_is_laid_out_once(self, fake: SheetsFake) -> None:
+        crm_for(fake).write_rows([RowChange("a1", {}, row("a1"))])
+        sheet = leads_sheet(fake)
+        header = sheet["values"][0]
+        assert header[-2:] == ["manager_status", "notes"] and sheet["gridProperties"]["frozenRowCount"] == 1
+        assert sheet["basicFilter"]["range"]["endColumnIndex"] == len(header)
+        dropdowns = {
+            v["range"]["startColumnIndex"]: v["rule"]["condition"]["values"] for v in sheet["dataValidation"]
+        }
+        assert [c["userEnteredValue"] for c in dropdowns[header.index("manager_status")]] == [
+            "CALLED",
+            "NO_ANSWER",
+            "PAID",
+            "LOST",
+        ]
+        assert {"userEnteredValue": "SCHEDULED"} in dropdowns[header.index("status")]
+        coloured = {r["ranges"][0]["startColumnIndex"] for r in sheet["conditionalFormats"]}
+        assert coloured == {header.index("status"), header.index("manager_status")}
+        bold = [f for f in sheet["formats"] if f["cell"]["userEnteredFormat"]["textFormat"]["bold"]]
+        assert len(bold) == len(header)
+
+        fake.clear_calls()
+        crm_for(fake).write_rows([RowChange("b2", {}, row("b2"))])  # a new instance: checked, not redone
+        assert [c for c in fake.calls() if c["path"].endswith(f"{SHEET}:batchUpdate")] == []
+        assert len([c for c in fake.calls() if c["method"] == "GET" and c["path"].endswith(SHEET)]) == 1
+        assert len(leads_sheet(fake)["conditionalFormats"]) == len(sheet["conditionalFormats"])
+
+    def test_a_moved_status_column_moves_its_colours_and_the_managers_data_stays(
+        self, fake: SheetsFake
+    ) -> None:
+        crm = crm_for(fake)
+        crm.write_rows([RowChange("a1", {}, row("a1"))])
+        header, first = leads_table(fake)
+        order = ["status", *[name for name in header if name != "status"]]  # a manager drags it first
+        moved = {
+            **dict(zip(header, first, strict=False)),
+            "manager_status": "PAID",
+            "notes": "звонить после 18",
+        }
+        fake.set_values(
+            SHEET,
+            "Leads",
+            [order, [moved.get(name, "") for name in order]],
+            value_input_option="RAW",
+            clear=True,
+        )
+        rules = len(leads_sheet(fake)["conditionalFormats"])
+
+        crm.write_rows([RowChange("a1", {"status": "SCHEDULED"}, row("a1"))])
+        sheet = leads_sheet(fake)
+        assert len(sheet["conditionalFormats"]) == rules  # the old colours replaced, not added to
+        assert {r["ranges"][0]["startColumnIndex"] for r in sheet["conditionalFormats"]} == {
+            0,
+            order.index("manager_status"),
+        }
+        [updated] = rows_of(fake, "a1")
+        assert updated["status"] == "SCHEDULED" and updated["manager_status"] == "PAID"
+        assert updated["notes"] == "звонить после 18"
+
+    def test_an_existing_sheet_keeps_its_managers_data_and_order(self, fake: SheetsFake) -> None:
+        theirs = [["Телефон клиента", "Комментарий", "lead_id"], ["+7 916 000", "оплатили", "old1"]]
+        fake.set_values(SHEET, "Leads", theirs, value_input_option="RAW", clear=True)
+        crm_for(fake).write_rows([RowChange("a1", {}, row("a1"))])
+        header, *rows = leads_table(fake)
+        assert header[:3] == theirs[0] and "manager_status" in header and "notes" not in header
+        assert rows[0][:3] == theirs[1]
+
+    def test_a_sheet_refusing_the_layout_still_gets_its_rows(self, fake: SheetsFake) -> None:
+        fake.add_fault(status=400, times=1, match=":batchUpdate", message="Protected sheet")  # type: ignore[attr-defined]
+        crm_for(fake).write_rows([RowChange("a1", {}, row("a1"))])
+        assert rows_of(fake, "a1")[0]["phone"] == "+79161234567"

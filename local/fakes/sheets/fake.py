@@ -294,6 +294,17 @@ class SheetsFake(BatchUpdateRequests, FormattingRequests, ValuesEndpoints, FakeS
                 "autoRecalc": "ON_CHANGE",
                 "timeZone": "Etc/GMT",
             },
-            "sheets": [{"properties": sheet.properties()} for sheet in spreadsheet.sheets],
+            "sheets": [_sheet_resource(sheet) for sheet in spreadsheet.sheets],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{spreadsheet.spreadsheet_id}/edit",
         }
+
+
+def _sheet_resource(sheet: Sheet) -> JSONDict:
+    """A Sheet as spreadsheets.get gives it: its properties, and its filter and conditional formats when
+    it has them (the API leaves empty ones out)."""
+    resource: JSONDict = {"properties": sheet.properties()}
+    if sheet.basic_filter is not None:
+        resource["basicFilter"] = sheet.basic_filter
+    if sheet.conditional_formats:
+        resource["conditionalFormats"] = sheet.conditional_formats
+    return resource
