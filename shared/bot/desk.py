@@ -297,6 +297,8 @@ def _funnel_line(label: str, c: Counts, language: str) -> str:
         attended=c.attended,
         attended_pct=_pct(c.attended, c.booked),
         no_show=c.no_show,
+        paid=c.paid,
+        paid_pct=_pct(c.paid, c.leads),
     )
 
 

@@ -1,7 +1,7 @@
 """The trial-lesson funnel: how many leads each channel brings and how far they get. Pure.
 
 Counted from the CRM's Leads rows (the sheet keeps every lead, a forgotten parent's as a blanked DELETED
-row, and shows what managers changed), by cohort: a lead counts in the week (or day) it arrived, in the
+row, and shows what managers changed, their manager_status PAID included), by cohort: a lead counts in the week (or day) it arrived, in the
 academy's zone, however late it booked. A channel is where the lead came from: the bot itself, or the
 landing page with its UTM source and campaign.
 """
@@ -26,10 +26,12 @@ FUNNEL_COLUMNS = (
     "booked",
     "attended",
     "no_show",
+    "paid",  # the managers' manager_status PAID
     "activated_%",  # of the leads
     "booked_%",  # of the activated
     "attended_%",  # of the booked
     "no_show_%",  # of the booked
+    "paid_%",  # of the leads: which ads bring paying families
 )
 
 
@@ -40,6 +42,7 @@ class Counts:
     booked: int = 0  # booked a trial lesson (and may have cancelled since)
     attended: int = 0
     no_show: int = 0
+    paid: int = 0  # the managers marked it PAID (manager_status)
 
     def add(self, other: Counts) -> None:
         for field in fields(self):
@@ -88,6 +91,7 @@ def lead_counts(row: Mapping[str, object]) -> Counts | None:
         booked=int(booked),
         attended=int(status is LeadStatus.ATTENDED),
         no_show=int(status is LeadStatus.NO_SHOW),
+        paid=int(str(row.get("manager_status") or "").strip().upper() == "PAID"),
     )
 
 
@@ -151,8 +155,9 @@ def weekly_table(days: Mapping[str, Mapping[str, Mapping[str, int]]]) -> list[li
             percent(c.booked, c.activated),
             percent(c.attended, c.booked),
             percent(c.no_show, c.booked),
+            percent(c.paid, c.leads),
         ]
-        steps = [c.leads, c.activated, c.booked, c.attended, c.no_show]
+        steps = [c.leads, c.activated, c.booked, c.attended, c.no_show, c.paid]
         rows.append([week, channel.source, channel.utm_source, channel.utm_campaign, *steps, *conversions])
     return rows
 

@@ -237,6 +237,28 @@ def test_stats_and_the_funnel_sheet_count_leads_by_channel(system: System, manag
     assert (bot["source"], bot["leads"], bot["activated"], bot["activated_%"]) == ("direct_bot", 1, 1, 100)
     assert tilda["week"] == bot["week"] == f"{system.now().date() - timedelta(days=system.now().weekday())}"
     stats = manager_types(system, managers, "/stats", "7")["text"].splitlines()
-    assert stats[1] == "Всего: заявок 2 → в боте 1 (50%) → записались 0 (0%) → пришли 0 (—), не пришли 0"
+    assert stats[1] == (
+        "Всего: заявок 2 → в боте 1 (50%) → записались 0 (0%) → пришли 0 (—), не пришли 0, оплатили 0 (0%)"
+    )
     assert {stats[3].split(":")[0], stats[4].split(":")[0]} == {"tilda / instagram / autumn", "direct_bot"}
     assert "/stats 7" in manager_types(system, managers, "/stats", "неделя")["text"]
+
+    # A manager marks the Tilda family PAID in their own column of the sheet; the next count has it.
+    spreadsheet = system.http.get(f"{system.stack.fakes_url['sheets']}/_fake/state").json()["spreadsheets"]
+    [leads] = [t for t in spreadsheet[system.env["SHEETS_SPREADSHEET_ID"]]["sheets"] if t["title"] == "Leads"]
+    header = leads["values"][0]
+    row = next(i for i, r in enumerate(system.sheet("Leads")) if r.get("source") == "tilda") + 2
+    column = chr(ord("A") + header.index("manager_status"))
+    system.http.put(
+        f"{system.stack.fakes_url['sheets']}/v4/spreadsheets/{system.env['SHEETS_SPREADSHEET_ID']}/values/Leads!{column}{row}",
+        params={"valueInputOption": "USER_ENTERED"},
+        json={"values": [["PAID"]]},
+        headers={"Authorization": "Bearer manager"},
+    ).raise_for_status()
+    system.advance(16 * 60)  # the funnel is counted at most every quarter of an hour
+    system.reconcile()
+    [tilda] = [r for r in system.sheet("Funnel") if r["source"] == "tilda"]
+    assert (tilda["paid"], tilda["paid_%"]) == (1, 100)
+    stats = manager_types(system, managers, "/stats", "7")["text"].splitlines()
+    assert stats[1].endswith("оплатили 1 (50%)")
+    assert system.sheet("Leads")[row - 2]["manager_status"] == "PAID"  # the bot never wrote it back

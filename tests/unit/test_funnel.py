@@ -24,7 +24,15 @@ def row(lead_id: str, created_at: str, status: str = "NEW", **values: object) ->
 
 ROWS = [
     # Sunday 23:30 UTC is Monday 01:30 in Riga: the week of Monday 30 November.
-    row("a1", "2026-11-29T23:30:00+00:00", "ATTENDED", utm_source="google", utm_campaign="spring", tg_id="1"),
+    row(
+        "a1",
+        "2026-11-29T23:30:00+00:00",
+        "ATTENDED",
+        utm_source="google",
+        utm_campaign="spring",
+        tg_id="1",
+        manager_status="paid ",  # the managers' column: they paid (however it was typed)
+    ),
     row("a2", "2026-11-30T10:00:00+00:00", "NO_SHOW", utm_source="google", utm_campaign="spring", tg_id="2"),
     row("a3", "2026-12-01T10:00:00+00:00", "SCHEDULED", utm_source="google", utm_campaign="spring"),
     row("a4", "2026-12-02T10:00:00+00:00", "NEW", utm_source="google", utm_campaign="spring"),
@@ -43,10 +51,17 @@ def test_leads_count_by_the_day_they_arrived_in_the_academys_zone_and_their_chan
     days = daily(ROWS, RIGA)
     assert sorted(days) == ["2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]
     assert days["2026-11-30"] == {
-        "tilda|google|spring": {"leads": 2, "activated": 2, "booked": 2, "attended": 1, "no_show": 1}
+        "tilda|google|spring": {
+            "leads": 2,
+            "activated": 2,
+            "booked": 2,
+            "attended": 1,
+            "no_show": 1,
+            "paid": 1,
+        }
     }
     assert days["2026-11-29"] == {
-        "tilda||": {"leads": 1, "activated": 1, "booked": 0, "attended": 0, "no_show": 0}
+        "tilda||": {"leads": 1, "activated": 1, "booked": 0, "attended": 0, "no_show": 0, "paid": 0}
     }
     assert days["2026-12-03"]["direct_bot||"] == {
         "leads": 1,
@@ -54,6 +69,7 @@ def test_leads_count_by_the_day_they_arrived_in_the_academys_zone_and_their_chan
         "booked": 1,  # cancelled since: it was booked
         "attended": 0,
         "no_show": 0,
+        "paid": 0,
     }
 
 
@@ -61,9 +77,9 @@ def test_the_funnel_sheet_has_a_row_per_week_and_channel_with_the_conversions() 
     header, *rows = weekly_table(daily(ROWS, RIGA))
     assert tuple(header) == FUNNEL_COLUMNS
     assert rows == [
-        ["2026-11-30", "tilda", "google", "spring", 5, 3, 3, 1, 1, 60, 100, 33, 33],
-        ["2026-11-30", "direct_bot", "", "", 2, 2, 1, 0, 0, 100, 50, 0, 0],
-        ["2026-11-23", "tilda", "", "", 1, 1, 0, 0, 0, 100, 0, "", ""],
+        ["2026-11-30", "tilda", "google", "spring", 5, 3, 3, 1, 1, 1, 60, 100, 33, 33, 20],
+        ["2026-11-30", "direct_bot", "", "", 2, 2, 1, 0, 0, 0, 100, 50, 0, 0, 0],
+        ["2026-11-23", "tilda", "", "", 1, 1, 0, 0, 0, 0, 100, 0, "", "", 0],
     ]
 
 
@@ -114,10 +130,13 @@ def test_stats_sums_the_last_days_per_channel() -> None:
     )
     week = desk.command("stats", "5")[0].text.splitlines()
     assert week[0] == "📊 Воронка заявок за последние 5 дн. (30.11–04.12):"
-    assert week[1] == ("Всего: заявок 7 → в боте 5 (71%) → записались 4 (80%) → пришли 1 (25%), не пришли 1")
+    assert week[1] == (
+        "Всего: заявок 7 → в боте 5 (71%) → записались 4 (80%) → пришли 1 (25%), не пришли 1,"
+        " оплатили 1 (14%)"
+    )
     assert week[3] == (
         "tilda / google / spring: заявок 5 → в боте 3 (60%) → записались 3 (100%) → пришли 1 (33%),"
-        " не пришли 1"
+        " не пришли 1, оплатили 1 (20%)"
     )
     assert week[4].startswith("direct_bot: заявок 2 → в боте 2 (100%)")
     assert week[-1] == "Посчитано 04.12.2026 12:00; по неделям — на листе Funnel."
