@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shared.bot.scenes.base import SceneContext
     from shared.domain.booking import BookingRules
     from shared.domain.conversation import Session
+    from shared.domain.effects import Effect
     from shared.domain.leads import Lead
     from shared.flows.assistant import AssistantFlow
     from shared.flows.booking import BookingFlow
@@ -123,6 +124,7 @@ class Container:
             log_sheet=s.sheets_log_sheet,
             retries=s.sheets_retries,
             backoff_seconds=s.retry_backoff_seconds,
+            timezone=s.academy_timezone,
         )
 
     @cached_property
@@ -369,7 +371,17 @@ class Container:
             buttons=reminder_keyboard,
             rebook_button=rebook_keyboard,
             manager_link=self.settings.manager_link or "",
+            record_crm=self._record_crm,
+            clock=self.clock,
         )
+
+    def _record_crm(self, effects: list[Effect]) -> None:
+        """CRM effects from a function without the CRM: recorded, and the batched writer asked to run."""
+        self.outbox.record(effects)
+        try:
+            self.flushes.request(effects)
+        except Exception as exc:  # the reconciler writes what is due within minutes
+            log.warning("no flush asked", extra={"reason": str(exc)})
 
     @cached_property
     def scenes(self) -> SceneContext:

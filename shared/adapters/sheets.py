@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from googleapiclient.errors import HttpError
 
@@ -75,11 +76,13 @@ class SheetsCrm:
         retries: int = 3,
         backoff_seconds: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        timezone: str = "UTC",
     ) -> None:
         self._service_factory = service_factory
         self._sheets: Any = None  # spreadsheets() resource, built once: each build costs ~20 MB and ~30 ms
         self._values_resource: Any = None
         self._spreadsheet = spreadsheet_id
+        self._zone = ZoneInfo(timezone)  # the Log's times are the academy's: what managers read
         self._leads = leads_sheet
         self._log = log_sheet
         self._retries = retries
@@ -275,7 +278,10 @@ class SheetsCrm:
         self._laid_out_for = tuple(header)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
-        rows = [[e.time.isoformat(timespec="seconds"), e.lead_id, e.event, e.details] for e in entries]
+        rows = [
+            [e.time.astimezone(self._zone).isoformat(timespec="seconds"), e.lead_id, e.event, e.details]
+            for e in entries
+        ]
 
         def append() -> None:
             if not self._log_ready:

@@ -1,9 +1,9 @@
 """The trial-lesson funnel: how many leads each channel brings and how far they get. Pure.
 
 Counted from the CRM's Leads rows (the sheet keeps every lead, a forgotten parent's as a blanked DELETED
-row, and shows what managers changed, their manager_status PAID included), by cohort: a lead counts in the week (or day) it arrived, in the
-academy's zone, however late it booked. A channel is where the lead came from: the bot itself, or the
-landing page with its UTM source and campaign.
+row, and shows what managers changed, their manager_status PAID included), by cohort: a lead counts in
+the week (or day) it arrived, in the academy's zone, however late it booked. A channel is where the lead
+came from: the bot itself, or the landing page with its UTM source and campaign.
 """
 
 from __future__ import annotations

@@ -228,6 +228,14 @@ class EmailChain:
             Outcome.DONE, f"{pending} of {len(effects)} effects pending" if pending else "synced"
         )
 
+    def _skipped(self, step: Step, lead: Lead, reason: str) -> StepResult:
+        """A step the lead no longer needs: said on the Log, with why (once per step)."""
+        column = STEP_COLUMN[step]
+        self._write_crm(
+            [self._log_effect(lead, f"{step.value}-skipped", f"{column.upper()}_SKIPPED", reason)]
+        )
+        return StepResult(Outcome.SKIPPED, reason)
+
     def _log_effect(self, lead: Lead, key: str, event: str, details: str) -> Effect:
         return Effect(
             kind=EffectKind.CRM_LOG,
@@ -240,7 +248,7 @@ class EmailChain:
 
     def _chain_step(self, step: Step, lead: Lead) -> StepResult:
         if reason := lead.chain_stop_reason():
-            return StepResult(Outcome.SKIPPED, reason)
+            return self._skipped(step, lead, reason)
         try:
             record = self.crm.read_lead(lead.lead_id)
         except CrmUnavailable as exc:
@@ -251,7 +259,7 @@ class EmailChain:
                 self._write_crm([Effect(kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key="row")])
             elif record.status.upper() not in ("", "NEW"):
                 self._remember_crm_status(lead, record.status)
-                return StepResult(Outcome.SKIPPED, "moved_by_manager")
+                return self._skipped(step, lead, "moved_by_manager")
 
         column = STEP_COLUMN[step]
         state: StepState | None = getattr(lead, column)

@@ -28,6 +28,11 @@ ACTIVATION_COLUMNS = (*CONTACT_COLUMNS, "status", "tg_id", "tg_username", "bot_a
 # A parent who sends the form again and again is one "repeat request" message per lead in this window
 # (the CRM row still follows every form).
 REPEAT_NOTICES = "repeat_notices"
+LOG_EVENTS = {
+    SyncEvent.CREATED: "LEAD_CREATED",
+    SyncEvent.UPDATED: "REPEAT_REQUEST",
+    SyncEvent.ACTIVATED: "BOT_ACTIVATED",
+}
 REPEAT_NOTICE_WINDOW = timedelta(hours=3)
 
 
@@ -42,7 +47,15 @@ def form_effects(
     effects = [
         Effect(
             kind=EffectKind.CRM_ROW, lead_id=lead.lead_id, key=key, columns=columns, remember_status=remember
-        )
+        ),
+        Effect(  # the lead's story on the Log sheet: created, asked again, reached the bot
+            kind=EffectKind.CRM_LOG,
+            lead_id=lead.lead_id,
+            key=key,
+            log_time=clock.now(),
+            log_event=LOG_EVENTS[event],
+            log_details=_details(lead, event),
+        ),
     ]
     if event is not SyncEvent.UPDATED or first_repeat_in_window(store, clock, lead.lead_id):
         text = new_lead_text(lead, event, language)
@@ -67,3 +80,11 @@ def first_repeat_in_window(store: StateStore, clock: Clock, lead_id: str) -> boo
 
     update_document(store, REPEAT_NOTICES, lead_id, open_window, ttl=REPEAT_NOTICE_WINDOW)
     return first
+
+
+def _details(lead: Lead, event: SyncEvent) -> str:
+    """A short human detail for the Log (no personal data: the row has it)."""
+    if event is SyncEvent.ACTIVATED:
+        return "Telegram" + (" (email link)" if lead.source.value == "tilda" else "")
+    channel = " / ".join(part for part in (lead.source.value, lead.utm_source, lead.utm_campaign) if part)
+    return channel

@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain.booking import BookingRules, when_label
@@ -19,10 +20,11 @@ from shared.domain.leads import Lead, LeadStatus
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import DeliveryOutcome, Outbox
 from shared.i18n import t
-from shared.ports import Scheduler
+from shared.ports import Clock, Scheduler
 
 log = logging.getLogger(__name__)
 TEXTS = {ReminderKind.H24: "reminder_24h", ReminderKind.H5: "reminder_5h"}  # catalog keys
+LOG_EVENTS = {ReminderKind.H24: "REMINDER_24H_SENT", ReminderKind.H5: "REMINDER_5H_SENT"}
 
 
 @dataclass
@@ -36,6 +38,9 @@ class Reminders:
     # After a no-show, (booking id, language): 📅 Pick a new time.
     rebook_button: Callable[[str, str], dict[str, Any]] | None = None
     manager_link: str = ""
+    # Records CRM effects for the batched writer (this function has no CRM client): the Log's rows.
+    record_crm: Callable[[list[Effect]], None] | None = None
+    clock: Clock | None = None  # the Log rows' time
 
     def run(self, job: Reminder) -> str:
         """Send the reminder once if its booking still stands; returns what happened.
@@ -73,6 +78,7 @@ class Reminders:
         outcome = self.outbox.send([effect])[effect.effect_id]
         if outcome is DeliveryOutcome.DONE:
             log.info("reminder sent", extra={"lead_id": lead_id, "kind": kind.value})
+        self._log(lead.lead_id, effect.key, LOG_EVENTS[kind])
         return _answer(outcome)
 
     def after_lesson(self, job: AfterLesson) -> str:
@@ -100,27 +106,31 @@ class Reminders:
             text, event = t(language, "after_no_show"), "FOLLOW_UP_REBOOK"
             markup = self.rebook_button(job.booking_id, language) if self.rebook_button else None
         key = f"after-{job.booking_id}"
-        effects = [
-            Effect(
-                kind=EffectKind.PARENT,
-                lead_id=lead.lead_id,
-                key=key,
-                chat_id=lead.tg_id,
-                text=text,
-                reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
-            ),
-            Effect(
-                kind=EffectKind.CRM_LOG,
-                lead_id=lead.lead_id,
-                key=key,
-                log_time=lead.updated_at,
-                log_event=event,
-            ),
-        ]
-        outcomes = self.outbox.send(effects)
-        outcome = outcomes[effects[0].effect_id]
+        message = Effect(
+            kind=EffectKind.PARENT,
+            lead_id=lead.lead_id,
+            key=key,
+            chat_id=lead.tg_id,
+            text=text,
+            reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
+        )
+        outcome = self.outbox.send([message])[message.effect_id]
+        self._log(lead.lead_id, key, event, when=lead.updated_at)
         log.info("after-lesson message", extra={"lead_id": lead.lead_id, "event": event})
         return _answer(outcome)
+
+    def _log(self, lead_id: str, key: str, event: str, when: datetime | None = None) -> None:
+        """A row of the lead's story on the Log sheet, for the batched writer (recorded once per key)."""
+        if self.record_crm is None:
+            return
+        entry = Effect(
+            kind=EffectKind.CRM_LOG,
+            lead_id=lead_id,
+            key=key,
+            log_time=when or (self.clock.now() if self.clock else datetime.now(UTC)),
+            log_event=event,
+        )
+        self.record_crm([entry])
 
     def _unconfirmed(self, lead: Lead) -> None:
         """At the last reminder, a lesson the parent has not confirmed is news for the managers (the task's

@@ -3,7 +3,8 @@ card, and ten minutes later the parent is thanked, or (a no-show) offered a new 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from shared.i18n import t
 from tests.e2e.conftest import System
@@ -41,6 +42,17 @@ def test_a_parent_who_came_is_thanked(system: System, managers: int) -> None:
     assert system.bot_messages(PARENT)[-1]["text"] == t("ru", "after_attended", manager_link=link)
     system.run_due()
     assert [row["event"] for row in system.sheet("Log")][-1] == "FOLLOW_UP_ATTENDED"
+    # The Log tells the lead's story, one row per event, in the academy's time.
+    story = [row for row in system.sheet("Log") if row["event"] != "DELETED"]
+    events = [row["event"] for row in story]
+    assert events[:3] == ["BOT_ACTIVATED", "LESSON_SCHEDULED", "REMINDER_24H_SENT"]
+    assert set(events[3:5]) == {"REMINDER_5H_SENT", "LESSON_UNCONFIRMED"}  # the same moment, either order
+    assert events[5:] == ["STATUS_ATTENDED", "FOLLOW_UP_ATTENDED"]
+    zone = ZoneInfo(system.env.get("ACADEMY_TIMEZONE", "Europe/Riga"))
+    assert all(
+        datetime.fromisoformat(row["time"]).utcoffset() == system.now().astimezone(zone).utcoffset()
+        for row in story
+    )
 
 
 def test_a_no_show_picks_a_new_time_and_books_it(system: System, managers: int) -> None:

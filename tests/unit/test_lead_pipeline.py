@@ -101,7 +101,11 @@ class TestIntake:
         assert email1.run_at == pipeline.clock.now() + timedelta(minutes=30)
         assert pipeline.scheduler.jobs[pipeline.flush_job()].run_at == pipeline.clock.now()
         recorded = pipeline.store.due("outbox", pipeline.clock.now().timestamp())
-        assert sorted(document.data["effect"]["kind"] for _, document in recorded) == ["crm_row", "managers"]
+        assert sorted(document.data["effect"]["kind"] for _, document in recorded) == [
+            "crm_log",
+            "crm_row",
+            "managers",
+        ]
         # The sheet and the managers' chat are the batched writer's, not on Tilda's clock.
         assert pipeline.crm.calls == [] and pipeline.notifier.managers == []
 
@@ -130,7 +134,7 @@ class TestIntake:
         assert pipeline.crm.row(lead_id)["child_age"] == "10"  # the row follows every form
         pipeline.clock.advance(hours=3)
         pipeline.submit(tranid="t5")
-        assert pipeline.run_job(pipeline.flush_job()).detail == "2 done"  # the row and the message
+        assert pipeline.run_job(pipeline.flush_job()).detail == "3 done"  # the row, its Log row, the message
         assert len(pipeline.notifier.managers) == 3
 
     def test_new_form_from_a_known_parent_updates_the_lead(self, pipeline: Pipeline) -> None:
@@ -228,11 +232,11 @@ class TestNewParentFastPath:
 class TestSync:
     def test_the_flush_adds_the_row_and_tells_managers(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
-        assert pipeline.run_job(pipeline.flush_job()).detail == "2 done"
+        assert pipeline.run_job(pipeline.flush_job()).detail == "3 done"
         row = pipeline.crm.row(lead_id)
         assert row["status"] == "NEW" and row["phone"] == "+79161234567" and row["utm_source"] == "instagram"
         assert len(pipeline.notifier.managers) == 1 and "Новая заявка" in pipeline.notifier.managers[0]
-        assert pipeline.crm.calls == ["write_rows"]  # the batched writer, with one lead in the batch
+        assert pipeline.crm.calls == ["write_rows", "append_log"]  # the batched writer: the rows, the Log
 
     def test_managers_and_developers_read_the_manager_language(self) -> None:
         pipeline = Pipeline(manager_language="en")
@@ -252,8 +256,8 @@ class TestSync:
         assert pipeline.scheduler.jobs[flush].run_at == pipeline.clock.now() + timedelta(seconds=5)
         assert pipeline.crm.rows == [] and pipeline.notifier.managers == []
         pipeline.clock.advance(seconds=5)
-        assert pipeline.run_job(flush).detail == "120 done"  # 60 rows, 60 messages
-        assert pipeline.crm.calls == ["write_rows"] and len(pipeline.crm.rows) == 60
+        assert pipeline.run_job(flush).detail == "180 done"  # 60 rows, 60 Log rows, 60 messages
+        assert pipeline.crm.calls == ["write_rows", "append_log"] and len(pipeline.crm.rows) == 60
         # The managers get digests, a few messages for the 60 leads (Telegram allows a bot ~20 a minute
         # in a group), each within Telegram's 4096 characters.
         digests = pipeline.notifier.managers
@@ -267,7 +271,7 @@ class TestSync:
         pipeline.run_job(first)
         late = pipeline.submit(tranid="b", Email="boris@example.com", Phone="+79160000002").lead_id
         second = pipeline.flush_job()
-        assert second != first and pipeline.run_job(second).detail == "2 done"
+        assert second != first and pipeline.run_job(second).detail == "3 done"
         assert pipeline.crm.row(late)["lead_id"] == late
 
     def test_one_writer_at_a_time_and_a_failing_sheet_leaves_the_batch_to_the_reconciler(self) -> None:
@@ -279,10 +283,12 @@ class TestSync:
             pipeline.chain.run(flush.job)
         pipeline.store.delete("crm_writer", "lock")
         pipeline.crm.fail_next = 10**6
-        assert "1 retry" in pipeline.chain.run(flush.job).detail  # the row waits; the message went
+        assert (
+            "2 retry" in pipeline.chain.run(flush.job).detail
+        )  # the row and its Log row wait; the message went
         pipeline.crm.fail_next = 0
         pipeline.clock.advance(minutes=1)
-        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
+        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 2}
         assert pipeline.crm.row(lead_id)["lead_id"] == lead_id
 
     def test_a_lead_whose_effects_were_never_recorded_is_caught_up_by_the_reconciler(
@@ -310,16 +316,16 @@ class TestSync:
         lead_id = pipeline.submit().lead_id
         pipeline.crm.fail_next = 10**6  # Sheets is down
         result = pipeline.run_job(pipeline.flush_job())
-        assert result.outcome is Outcome.DONE and "1 retry" in result.detail
+        assert result.outcome is Outcome.DONE and "2 retry" in result.detail
         assert len(pipeline.notifier.managers) == 1  # the managers hear of the lead at once anyway
         for _ in range(12):  # hours of retries, backing off to every 30 minutes
             pipeline.clock.advance(minutes=30)
-            assert pipeline.outbox.redrive() == {DeliveryOutcome.RETRY: 1}
+            assert pipeline.outbox.redrive() == {DeliveryOutcome.RETRY: 2}
         assert len(pipeline.notifier.developers) == 1 and "for crm" in pipeline.notifier.developers[0]
         assert pipeline.crm.rows == []
         pipeline.crm.fail_next = 0  # Sheets is back
         pipeline.clock.advance(minutes=30)
-        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
+        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 2}
         assert pipeline.crm.row(lead_id)["lead_id"] == lead_id and len(pipeline.crm.rows) == 1
         assert (
             len(pipeline.notifier.managers) == 1
@@ -340,7 +346,7 @@ class TestSync:
         assert any("failing for 1 day" in text for text in dead_alerts)
         pipeline.crm.fail_next = 0
         pipeline.clock.advance(hours=1)
-        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 1}
+        assert pipeline.outbox.redrive() == {DeliveryOutcome.DONE: 2}
         assert pipeline.crm.row(lead_id)["lead_id"] == lead_id
 
 
@@ -369,7 +375,12 @@ class TestChain:
         assert "Позвоните" in alert and "+79161234567" in alert and "anna.petrova@example.com" in alert
         row = pipeline.crm.row(lead_id)
         assert (row["email_1_sent"], row["email_2_sent"], row["call_alert_sent"]) == ("TRUE", "TRUE", "TRUE")
-        assert [e.event for e in pipeline.crm.log] == ["EMAIL_1_SENT", "EMAIL_2_SENT", "CALL_ALERT_SENT"]
+        assert [e.event for e in pipeline.crm.log] == [
+            "LEAD_CREATED",
+            "EMAIL_1_SENT",
+            "EMAIL_2_SENT",
+            "CALL_ALERT_SENT",
+        ]
 
     def test_task_delivered_twice_sends_once(self, pipeline: Pipeline) -> None:
         lead_id = pipeline.submit().lead_id
