@@ -54,7 +54,12 @@ def test_full_chain_from_tilda_to_the_call_alert(system: System) -> None:
     for expected in ("Позвоните", "Анна Петрова", "+79161234567", "anna.petrova@example.com", "tilda"):
         assert expected in alert
     assert system.crm_row(lead_id)["call_alert_sent"] == "TRUE"
-    assert [r["event"] for r in system.sheet("Log")] == ["EMAIL_1_SENT", "EMAIL_2_SENT", "CALL_ALERT_SENT"]
+    assert [r["event"] for r in system.sheet("Log")] == [
+        "LEAD_CREATED",
+        "EMAIL_1_SENT",
+        "EMAIL_2_SENT",
+        "CALL_ALERT_SENT",
+    ]
     assert system.pending_tasks() == []
     assert len(system.emails()) == 2
 
@@ -149,7 +154,7 @@ def test_tilda_is_answered_while_sheets_hangs_and_the_lead_arrives_later(system:
     system.http.delete(f"{system.stack.fakes_url['sheets']}/_fake/faults").raise_for_status()
     assert system.reconcile() == {}  # not due yet: a failed effect backs off
     system.advance(60)
-    assert system.reconcile() == {"done": 1}
+    assert system.reconcile() == {"done": 2}  # the row and its Log row
     assert system.crm_row(lead_id)["lead_id"] == lead_id
     assert system.reconcile() == {} and len(system.manager_messages()) == 1
 
@@ -171,8 +176,9 @@ def test_a_long_sheets_outage_loses_nothing(system: System) -> None:
     assert len(system.emails()) == 1  # email1 went out at +30 min from what the store knows
     system.http.delete(f"{system.stack.fakes_url['sheets']}/_fake/faults").raise_for_status()
     system.advance(30 * 60)
-    # The row (and the reconciler's own look at a lead still behind the CRM), email1's cell and Log row.
-    assert system.reconcile() == {"done": 4}
+    # The row and its Log row (and the reconciler's own look at a lead still behind the CRM), email1's
+    # cell and Log row.
+    assert system.reconcile() == {"done": 5}
     assert [row["lead_id"] for row in system.sheet("Leads")] == [lead_id]
     assert len(system.manager_messages()) == 1
 
