@@ -13,26 +13,23 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shared.bootstrap_lessons import LessonWiring
 from shared.config import Settings
 from shared.flows.lead_repository import LeadRepository
 from shared.logs import configure_logging
-from shared.ports import Calendar, Clock, Crm, Mailer, Meetings, Notifier, Scheduler, StateStore
+from shared.ports import Clock, Crm, Mailer, Notifier, Scheduler, StateStore
 
 if TYPE_CHECKING:
     from shared.adapters.openai_ai import OpenAIClient
     from shared.adapters.task_auth import TaskAuth
     from shared.bot.conversation import Conversation
     from shared.bot.desk import ManagerDesk
-    from shared.bot.nudges import Nudges
     from shared.bot.poison import PoisonUpdates
     from shared.bot.runtime import BotRuntime
     from shared.bot.scenes.base import SceneContext
-    from shared.domain.booking import BookingRules
     from shared.domain.conversation import Session
-    from shared.domain.effects import Effect
     from shared.domain.leads import Lead
     from shared.flows.assistant import AssistantFlow
-    from shared.flows.booking import BookingFlow
     from shared.flows.cards import LeadCards
     from shared.flows.crm_flush import FlushRequests
     from shared.flows.email_chain import EmailChain
@@ -43,14 +40,12 @@ if TYPE_CHECKING:
     from shared.flows.marks import Marks
     from shared.flows.outbox import Outbox
     from shared.flows.rate_limit import Limit
-    from shared.flows.reminders import Reminders
     from shared.flows.voice import VoiceInput
-    from shared.flows.waitlist import Waitlist
 
 log = logging.getLogger(__name__)
 
 
-class Container:
+class Container(LessonWiring):
     """Ports wired from Settings; tests pass fakes for any of them."""
 
     def __init__(
@@ -274,116 +269,6 @@ class Container:
         )
 
     @cached_property
-    def calendar(self) -> Calendar:
-        from shared.adapters.calendar import CALENDAR_SCOPE, GoogleCalendar
-        from shared.adapters.google_api import build_google_service
-
-        s = self.settings
-        return GoogleCalendar(
-            lambda: build_google_service(
-                "calendar",
-                "v3",
-                api_url=s.calendar_api_url,
-                timeout=s.calendar_timeout_seconds,
-                scopes=[CALENDAR_SCOPE],
-            ),
-            s.google_calendar_id or "",
-            marker=s.calendar_slot_marker,
-            backoff_seconds=s.retry_backoff_seconds,
-        )
-
-    @cached_property
-    def meetings(self) -> Meetings:
-        from shared.adapters.zoom import ZoomMeetings
-
-        s = self.settings
-        return ZoomMeetings(
-            account_id=s.zoom_account_id or "",
-            client_id=s.zoom_client_id or "",
-            client_secret=s.secret("zoom_client_secret"),
-            api_url=s.zoom_api_url,
-            oauth_url=s.zoom_oauth_url,
-            timezone=s.academy_timezone,
-            backoff_seconds=s.retry_backoff_seconds,
-            timeout_seconds=s.zoom_timeout_seconds,
-        )
-
-    @cached_property
-    def booking_rules(self) -> BookingRules:
-        from shared.domain.booking import BookingRules
-
-        s = self.settings
-        return BookingRules(
-            timezone=s.academy_timezone,
-            horizon=timedelta(days=s.booking_horizon_days),
-            min_notice=timedelta(hours=s.booking_min_notice_hours),
-            self_service_cutoff=timedelta(hours=s.booking_cutoff_hours),
-            lesson_minutes=s.lesson_minutes,
-        )
-
-    @cached_property
-    def booking(self) -> BookingFlow:
-        from shared.flows.booking import BookingFlow
-
-        return BookingFlow(
-            store=self.store,
-            leads=self.leads,
-            calendar=self.calendar,
-            meetings=self.meetings,
-            scheduler=self.scheduler,
-            clock=self.clock,
-            rules=self.booking_rules,
-            manager_language=self.settings.manager_language,
-            on_freed=lambda event_id, start, end: self.waitlist.freed(event_id, start, end),
-        )
-
-    @cached_property
-    def waitlist(self) -> Waitlist:
-        """The waitlist: joined in tg_webhook, offered and ended in reminders (which has no calendar:
-        its booking is only reached from a parent's ✅, in tg_webhook)."""
-        from shared.bot.keyboards import hold_keyboard
-        from shared.flows.waitlist import Waitlist
-
-        s = self.settings
-        return Waitlist(
-            store=self.store,
-            leads=self.leads,
-            outbox=self.outbox,
-            scheduler=self.scheduler,
-            clock=self.clock,
-            rules=self.booking_rules,
-            hold_for=timedelta(minutes=s.waitlist_hold_minutes),
-            offer_buttons=hold_keyboard,
-            booking=(lambda: self.booking) if s.google_calendar_id else None,
-        )
-
-    @cached_property
-    def reminders(self) -> Reminders:
-        from shared.bot.keyboards import rebook_keyboard, reminder_keyboard
-        from shared.domain.booking import BookingRules
-        from shared.flows.reminders import Reminders
-
-        return Reminders(
-            leads=self.leads,
-            outbox=self.outbox,
-            rules=BookingRules(timezone=self.settings.academy_timezone),
-            scheduler=self.scheduler,
-            buttons=reminder_keyboard,
-            rebook_button=rebook_keyboard,
-            manager_link=self.settings.manager_link or "",
-            record_crm=self._record_crm,
-            clock=self.clock,
-        )
-
-    def _record_crm(self, effects: list[Effect]) -> None:
-        """CRM effects from a function without the CRM: recorded, and the batched writer asked to run."""
-        self.outbox.record(effects)
-        try:
-            self.flushes.request(effects)
-        except Exception as exc:  # the reconciler writes what is due within minutes
-            log.warning("no flush asked", extra={"reason": str(exc)})
-
-    @cached_property
     def scenes(self) -> SceneContext:
         from shared.bot.scenes.base import SceneContext, SceneSettings
         from shared.flows.registration import Registration
@@ -506,31 +391,6 @@ class Container:
             retention=timedelta(days=self.settings.data_retention_days),
             handover=(lambda: self.handover) if self.settings.manager_chat_id else None,
             nudge=lambda chat_id, since: self.nudges.start(chat_id, since),
-        )
-
-    @cached_property
-    def nudges(self) -> Nudges:
-        """Reminders to parents who stopped half-way (the reminders function runs them)."""
-        from shared.bot.keyboards import nudge_keyboard
-        from shared.bot.nudges import Nudges, NudgeSettings
-
-        s = self.settings
-        return Nudges(
-            store=self.store,
-            leads=self.leads,
-            outbox=self.outbox,
-            scheduler=self.scheduler,
-            clock=self.clock,
-            settings=NudgeSettings(
-                first=timedelta(minutes=s.nudge_first_minutes),
-                second=timedelta(hours=s.nudge_second_hours),
-                timezone=s.academy_timezone,
-                quiet_from=s.quiet_hours_from,
-                quiet_until=s.quiet_hours_until,
-                retention=timedelta(days=s.data_retention_days),
-                booking=bool(s.google_calendar_id),
-            ),
-            buttons=nudge_keyboard,
         )
 
     @cached_property

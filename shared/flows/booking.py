@@ -28,6 +28,7 @@ from shared.ports import (
     Calendar,
     CalendarUnavailable,
     Clock,
+    Document,
     Meeting,
     Meetings,
     MeetingsUnavailable,
@@ -97,29 +98,21 @@ class BookingFlow:
             return Problem.UNKNOWN_LEAD
         keep = slot.end - self.clock.now() + timedelta(days=1)
         progress: dict[str, Any] = {"lead_id": lead.lead_id}
-        if not self.store.create(SLOT_CLAIMS, slot.event_id, progress, ttl=keep):
-            claim = self.store.get(SLOT_CLAIMS, slot.event_id)
-            if (
-                claim is not None
-                and claim.data.get("lead_id") != lead.lead_id
-                and lapsed_hold(claim.data, self.clock.now())
-                and self.store.replace(SLOT_CLAIMS, slot.event_id, progress, claim.version, ttl=keep)
-            ):
-                log.warning("a waitlist hold long past its end gave way", extra={"lead_id": lead.lead_id})
-            elif claim is None or claim.data.get("lead_id") != lead.lead_id:
+        claim = claim_slot(self.store, slot.event_id, progress, keep, self.clock.now())
+        if claim is not None:  # claimed before: by another parent, or by this one's interrupted booking
+            if claim.data.get("lead_id") != lead.lead_id:
                 self._invalidate_cache()
                 return Problem.SLOT_TAKEN
-            elif (
+            if (
                 lead.status is LeadStatus.SCHEDULED
                 and lead.calendar_event_id == slot.event_id
                 and lead.booking_id
             ):
                 return self._announce(lead, slot, lead.booking_id)  # booked: only what came after was lost
-            else:
-                progress = dict(claim.data)
-                if progress.get("calendar_started") or progress.get("meeting_id"):
-                    log.warning("an interrupted booking is taken up again", extra={"lead_id": lead.lead_id})
-                # else the slot was held for this parent from the waitlist: booked on the hold's claim
+            progress = dict(claim.data)
+            if progress.get("calendar_started") or progress.get("meeting_id"):
+                log.warning("an interrupted booking is taken up again", extra={"lead_id": lead.lead_id})
+            # else the slot was held for this parent from the waitlist: booked on the hold's claim
         meeting = self._meeting(lead, slot, progress)
         # Recorded before the patch: a booking resumed after it knows the changed event is its own.
         resumed_patch = bool(progress.get("calendar_started"))
@@ -305,6 +298,22 @@ class BookingFlow:
             self.meetings.delete(meeting_id)
         except MeetingsUnavailable as exc:
             log.error("zoom meeting not deleted", extra={"meeting_id": meeting_id, "reason": str(exc)})
+
+
+def claim_slot(
+    store: StateStore, event_id: str, data: dict[str, Any], keep: timedelta, now: datetime
+) -> Document | None:
+    """Claim the slot for `data` (a booking's progress, or a waitlist hold): None when this call claimed
+    it, else the claim that stands. A waitlist hold long past its end (its HoldEnd task lost) gives way."""
+    if store.create(SLOT_CLAIMS, event_id, data, ttl=keep):
+        return None
+    claim = store.get(SLOT_CLAIMS, event_id)
+    if claim is None:  # gone between the two calls (a booking undone): taken, as far as this call knows
+        return Document({}, 0)
+    if lapsed_hold(claim.data, now) and store.replace(SLOT_CLAIMS, event_id, data, claim.version, ttl=keep):
+        log.warning("a waitlist hold long past its end gave way", extra={"claimed_by": data.get("lead_id")})
+        return None
+    return claim
 
 
 def _event_title(lead: Lead, language: str) -> str:

@@ -9,13 +9,19 @@ flush task, the reconciler still writes what is due within minutes.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from shared.domain.effects import Effect
 from shared.domain.jobs import CrmFlush
 from shared.ports import Clock, Document, Scheduler, StateStore, Write
+
+if TYPE_CHECKING:
+    from shared.flows.outbox import Outbox
+
+log = logging.getLogger(__name__)
 
 CRM_WRITER = "crm_writer"  # the writer's lock, and the mark of a flush waiting to start
 WRITER_LEASE = timedelta(minutes=2)
@@ -61,3 +67,14 @@ class FlushRequests:
     def starting(self) -> None:
         """The flush starts: effects recorded from now on need the next one."""
         self.store.delete(CRM_WRITER, _WAITING)
+
+
+def record_for_writer(outbox: Outbox, flushes: FlushRequests, effects: list[Effect]) -> None:
+    """CRM effects for the batched writer, from where the CRM is not written at once (a function without
+    the CRM, an erasure): recorded, and a flush asked for. A flush that cannot be asked for now is left
+    to the reconciler, which writes what is due within minutes."""
+    outbox.record(effects)
+    try:
+        flushes.request(effects)
+    except Exception as exc:
+        log.warning("no flush asked", extra={"reason": str(exc)})

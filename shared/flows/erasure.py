@@ -22,7 +22,7 @@ from shared.domain.effects import OUTBOX, Effect, EffectKind
 from shared.domain.email_chain import manager_time
 from shared.domain.leads import Lead
 from shared.flows.cards import CARDS
-from shared.flows.crm_flush import FlushRequests
+from shared.flows.crm_flush import FlushRequests, record_for_writer
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.once import ONCE
 from shared.i18n import t
@@ -99,11 +99,7 @@ class Erasure:
         self.leads.forget(lead)
         # Recorded after the old records are gone: the row is blanked whatever was still due for it.
         effects = self._crm_effects(lead_id, released, by)
-        self.outbox().record(effects)
-        try:
-            self.flushes.request(effects)
-        except Exception as exc:  # the reconciler writes what is due within minutes
-            log.warning("no flush asked for an erasure", extra={"reason": str(exc)})
+        record_for_writer(self.outbox(), self.flushes, effects)
 
     def _forget_chat(self, chat_id: int) -> None:
         from shared.flows.assistant import HISTORY, RATE

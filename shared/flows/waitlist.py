@@ -23,8 +23,8 @@ from shared.domain.booking import BookingRules, slot_label, when_label
 from shared.domain.effects import Effect, EffectKind
 from shared.domain.jobs import HoldEnd, SlotFreed
 from shared.domain.leads import LeadStatus
-from shared.domain.waitlist import DayPart, Days, Hold, Queue, Wish, first_suited, lapsed_hold
-from shared.flows.booking import SLOT_CACHE, SLOT_CLAIMS, Booked, BookingFlow, Problem
+from shared.domain.waitlist import DayPart, Days, Hold, Queue, Wish, first_suited
+from shared.flows.booking import SLOT_CACHE, SLOT_CLAIMS, Booked, BookingFlow, Problem, claim_slot
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.outbox import Outbox
 from shared.flows.waitlist_queue import change_queue, read_queue
@@ -83,19 +83,23 @@ class Waitlist:
 
     def leave(self, lead_id: str) -> bool:
         """Off the list, one button (or forgotten, or booked); a slot held for them goes to the next."""
-        before = read_queue(self.store)
-        if before.wish(lead_id) is None and not any(h.lead_id == lead_id for h in before.holds):
+        holds: list[Hold] = []
+        found = False
+
+        def leaving(queue: Queue) -> Queue | None:
+            nonlocal found
+            holds[:] = [h for h in queue.holds if h.lead_id == lead_id]
+            found = queue.wish(lead_id) is not None or bool(holds)
+            return queue.without(lead_id) if found else None
+
+        change_queue(self.store, leaving)
+        if not found:
             return False
-        holds = [h for h in before.holds if h.lead_id == lead_id]
-        change_queue(self.store, lambda queue: queue.without(lead_id))
         for hold in holds:
             self._free_claim(hold)
             self._freed(hold, after=hold.hold_id)
         log.info("waitlist left", extra={"lead_id": lead_id})
         return True
-
-    def wish(self, lead_id: str) -> Wish | None:
-        return read_queue(self.store).wish(lead_id)
 
     def take(self, lead_id: str, hold_id: str) -> Booked | Problem | None:
         """✅ under an offer: the held slot booked. None: the hold is over (its time ran out, or it was
@@ -166,15 +170,8 @@ class Waitlist:
             until=now + self.hold_for,
         )
         claim = {"lead_id": wish.lead_id, "hold_id": hold.hold_id, "until": hold.until.isoformat()}
-        keep = job.end - now + timedelta(days=1)
-        if not self.store.create(SLOT_CLAIMS, job.event_id, claim, ttl=keep):
-            existing = self.store.get(SLOT_CLAIMS, job.event_id)
-            if (
-                existing is None
-                or not lapsed_hold(existing.data, now)
-                or not self.store.replace(SLOT_CLAIMS, job.event_id, claim, existing.version, ttl=keep)
-            ):
-                return "claimed"  # a parent is booking it this moment, or another offer held it first
+        if claim_slot(self.store, job.event_id, claim, job.end - now + timedelta(days=1), now) is not None:
+            return "claimed"  # a parent is booking it this moment, or another offer held it first
 
         def held(current: Queue) -> Queue | None:
             if current.wish(wish.lead_id) is None:
@@ -205,7 +202,8 @@ class Waitlist:
 
     def end(self, job: HoldEnd) -> str:
         """The hold's time is up: booked (nothing to do), or let go to the next parent."""
-        hold = read_queue(self.store).hold(job.hold_id)
+        queue = read_queue(self.store)
+        hold = queue.hold(job.hold_id)
         if hold is None:
             return "gone"  # booked, let go or left before its time
         claim = self.store.get(SLOT_CLAIMS, hold.event_id)
@@ -216,7 +214,7 @@ class Waitlist:
         ):
             change_queue(self.store, lambda queue: queue.without(hold.lead_id))
             return "booked"  # the parent's ✅ is booking it this moment
-        wish = read_queue(self.store).wish(hold.lead_id)
+        wish = queue.wish(hold.lead_id)
         language, zone = (wish.language, wish.timezone) if wish else ("ru", None)
         self._release(hold)
         text = t(

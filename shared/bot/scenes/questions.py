@@ -10,12 +10,12 @@ from shared.domain.leads import LeadStatus
 from shared.flows.registration import Contacts
 from shared.i18n import t
 
-_REGISTERED_SCENES = (Scene.REGISTERED, Scene.DATES, Scene.TIMES, Scene.CONFIRM, Scene.SCHEDULED)
+REGISTERED_SCENES = (Scene.REGISTERED, Scene.DATES, Scene.TIMES, Scene.CONFIRM, Scene.SCHEDULED)
 
 
 def next_question(ctx: SceneContext, session: Session, event: Incoming) -> Turn:
     """Ask what is still unknown; with everything known, save the parent and offer the lesson."""
-    if session.scene in _REGISTERED_SCENES and session.lead_id:  # /start again: nothing new to save
+    if session.scene in REGISTERED_SCENES and session.lead_id:  # /start again: nothing new to save
         return after_registration(ctx, session)
     if not session.phone:
         return phone.show(ctx, session)

@@ -8,11 +8,9 @@ from shared.bot.callbacks import TimeZone
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes import questions
 from shared.bot.scenes.base import SceneContext, Turn, say
-from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.conversation import Incoming, Session
 from shared.domain.timezones import COMMON_ZONES, guess_zone, offset_label, valid_zone
 from shared.i18n import t
-
-_REGISTERED = (Scene.REGISTERED, Scene.DATES, Scene.TIMES, Scene.CONFIRM, Scene.SCHEDULED)
 
 
 def question(ctx: SceneContext, session: Session) -> Reply | None:
@@ -76,6 +74,6 @@ def _set(ctx: SceneContext, session: Session, zone: str) -> Turn:
         ctx.claim()
         ctx.registration.set_timezone(session.lead_id, session.timezone)
     done = say(session, "tz_set", zone=zone, offset=offset_label(zone, ctx.clock.now()))
-    if session.lead_id and session.scene in _REGISTERED:
+    if session.lead_id and session.scene in questions.REGISTERED_SCENES:
         return questions.after_registration(ctx, session).after(done)
     return Turn(session.scene, [done])

@@ -12,7 +12,7 @@ from shared.bot.keyboards import leave_waitlist_button
 from shared.bot.replies import Button, Reply
 from shared.bot.scenes import days, questions, scheduled
 from shared.bot.scenes.base import SceneContext, Turn, say
-from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.conversation import OFFER_SCENES, Incoming, Scene, Session
 from shared.domain.waitlist import DayPart, Days
 from shared.flows.booking import Booked, Problem
 from shared.i18n import t
@@ -122,4 +122,4 @@ def _refused(ctx: SceneContext, session: Session) -> Turn | None:
 
 def _not_choosing(session: Session) -> Scene:
     """Joined from the picker: its offer stays usable; from elsewhere: registered, waiting."""
-    return session.scene if session.scene in (Scene.DATES, Scene.TIMES, Scene.CONFIRM) else Scene.REGISTERED
+    return session.scene if session.scene in OFFER_SCENES else Scene.REGISTERED
