@@ -19,6 +19,7 @@ from local.fakes.sheets.api import (
     SheetsApiError,
     google_error,
 )
+from local.fakes.sheets.cells import CellRequests, sheet_metadata
 from local.fakes.sheets.formatting import FormattingRequests
 from local.fakes.sheets.model import Sheet, Spreadsheet
 from local.fakes.sheets.ranges import GridRange, _parse_cells, a1_cell
@@ -43,7 +44,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-class SheetsFake(BatchUpdateRequests, FormattingRequests, ValuesEndpoints, FakeService):
+class SheetsFake(BatchUpdateRequests, CellRequests, FormattingRequests, ValuesEndpoints, FakeService):
     """Stateful Google Sheets v4 fake.
 
     `spreadsheets` maps each known spreadsheet id to its sheets: a list of titles, or a mapping of title to
@@ -154,12 +155,15 @@ class SheetsFake(BatchUpdateRequests, FormattingRequests, ValuesEndpoints, FakeS
                         {
                             **sheet.properties(),
                             "values": _read(GridRange(sheet, 0, 0, None, None), "FORMULA", "ROWS"),
+                            # What a manager sees: numbers through their formats (date-times as dates).
+                            "formatted": _read(GridRange(sheet, 0, 0, None, None), "FORMATTED_VALUE", "ROWS"),
                             "formulas": {
                                 a1_cell(r, c): cell.formula
                                 for (r, c), cell in sorted(sheet.cells.items())
                                 if cell.formula is not None
                             },
                             **sheet.formatting(),
+                            "developerMetadata": sheet_metadata(spreadsheet, sheet),
                         }
                         for sheet in spreadsheet.sheets
                     ],
@@ -294,17 +298,21 @@ class SheetsFake(BatchUpdateRequests, FormattingRequests, ValuesEndpoints, FakeS
                 "autoRecalc": "ON_CHANGE",
                 "timeZone": "Etc/GMT",
             },
-            "sheets": [_sheet_resource(sheet) for sheet in spreadsheet.sheets],
+            "sheets": [
+                _sheet_resource(sheet, sheet_metadata(spreadsheet, sheet)) for sheet in spreadsheet.sheets
+            ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{spreadsheet.spreadsheet_id}/edit",
         }
 
 
-def _sheet_resource(sheet: Sheet) -> JSONDict:
-    """A Sheet as spreadsheets.get gives it: its properties, and its filter and conditional formats when
-    it has them (the API leaves empty ones out)."""
+def _sheet_resource(sheet: Sheet, metadata: list[JSONDict]) -> JSONDict:
+    """A Sheet as spreadsheets.get gives it: its properties, and its filter, conditional formats and
+    developer metadata when it has them (the API leaves empty ones out)."""
     resource: JSONDict = {"properties": sheet.properties()}
     if sheet.basic_filter is not None:
         resource["basicFilter"] = sheet.basic_filter
     if sheet.conditional_formats:
         resource["conditionalFormats"] = sheet.conditional_formats
+    if metadata:
+        resource["developerMetadata"] = metadata
     return resource

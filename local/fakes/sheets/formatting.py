@@ -10,7 +10,7 @@ from typing import Any
 
 from local.fakes.base import JSONDict
 from local.fakes.sheets.api import SheetsApiError
-from local.fakes.sheets.model import Sheet, Spreadsheet
+from local.fakes.sheets.model import Sheet, Spreadsheet, format_clock
 
 # Condition types and how many values each takes (None: one or more).
 _CONDITION_VALUES: dict[str, int | None] = {
@@ -42,6 +42,22 @@ class FormattingRequests:
         if "cell" not in spec:
             raise SheetsApiError(400, "Must specify 'cell'.")
         sheet.formats.append({"range": rng, "cell": spec["cell"], "fields": spec["fields"]})
+        paths = field_paths(spec["fields"])
+        cell = spec["cell"] or {}
+        if any(p in ("*", "userEnteredFormat", "userEnteredFormat.numberFormat") for p in paths):
+            number_format = (cell.get("userEnteredFormat") or {}).get("numberFormat")
+            if number_format is not None and not number_format.get("type"):
+                raise SheetsApiError(400, "NumberFormat.type must be set when writing a number format.")
+            sheet.number_formats.append((next(format_clock), rng, number_format))
+        if "note" in paths or "*" in paths:
+            r1 = rng.get("endRowIndex", sheet.rows)
+            c1 = rng.get("endColumnIndex", sheet.columns)
+            for r in range(rng.get("startRowIndex", 0), r1):
+                for c in range(rng.get("startColumnIndex", 0), c1):
+                    if cell.get("note"):
+                        sheet.notes[(r, c)] = str(cell["note"])
+                    else:
+                        sheet.notes.pop((r, c), None)
         return {}
 
     def _request_set_basic_filter(self, spreadsheet: Spreadsheet, spec: JSONDict) -> JSONDict:
@@ -106,6 +122,26 @@ class FormattingRequests:
             for column in range(start, end):
                 sheet.column_widths[column] = int(size)
         return {}
+
+
+def field_paths(mask: str) -> list[str]:
+    """A field mask's paths: "a(b,c.d),e" → a.b, a.c.d, e."""
+    paths: list[str] = []
+    stack: list[str] = []
+    current = ""
+    for char in mask.replace(" ", "") + ",":
+        if char == "(":
+            stack.append(current)
+            current = ""
+        elif char in ",)":
+            if current:
+                paths.append(".".join([*filter(None, stack), current]))
+            current = ""
+            if char == ")" and stack:
+                stack.pop()
+        else:
+            current += char
+    return paths
 
 
 def _sheet(spreadsheet: Spreadsheet, sheet_id: Any) -> Sheet:

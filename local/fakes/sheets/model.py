@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -9,13 +10,26 @@ from local.fakes.base import JSONDict
 from local.fakes.sheets.api import DEFAULT_COLUMNS, DEFAULT_ROWS, CellValue
 
 
+def _covers(rng: JSONDict, row: int, column: int) -> bool:
+    return rng.get("startRowIndex", 0) <= row < rng.get("endRowIndex", 1 << 30) and rng.get(
+        "startColumnIndex", 0
+    ) <= column < rng.get("endColumnIndex", 1 << 30)
+
+
 # ---- model -----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Cell:
-    """A non-empty cell: its effective value, and the formula text when the cell is a formula."""
+    """A non-empty cell: its effective value, the formula text when the cell is a formula, and the number
+    format updateCells/appendCells gave it (with when: a later repeatCell over it wins)."""
 
     value: CellValue
     formula: str | None = None
+    number_format: JSONDict | None = None
+    format_seq: int = 0
+
+
+# Orders number formats set on cells and on ranges: the later one is the cell's.
+format_clock = itertools.count(1)
 
 
 @dataclass
@@ -34,6 +48,20 @@ class Sheet:
     validations: list[JSONDict] = field(default_factory=list)  # setDataValidation: {range, rule}
     conditional_formats: list[JSONDict] = field(default_factory=list)  # ConditionalFormatRule, by index
     column_widths: dict[int, int] = field(default_factory=dict)  # pixelSize by column
+    number_formats: list[tuple[int, JSONDict, JSONDict | None]] = field(
+        default_factory=list
+    )  # seq, range, fmt
+    notes: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col): the cell's note
+
+    def number_format(self, row: int, column: int, cell: Cell | None) -> JSONDict | None:
+        """The cell's number format: its own or the latest repeatCell's over it, whichever came last."""
+        own_seq, own = (cell.format_seq, cell.number_format) if cell else (0, None)
+        for seq, rng, number_format in reversed(self.number_formats):
+            if seq <= own_seq:
+                break
+            if _covers(rng, row, column):
+                return number_format
+        return own
 
     def properties(self) -> JSONDict:
         grid: JSONDict = {"rowCount": self.rows, "columnCount": self.columns}
@@ -57,6 +85,7 @@ class Sheet:
             "dataValidation": self.validations,
             "conditionalFormats": self.conditional_formats,
             "columnWidths": {str(c): px for c, px in sorted(self.column_widths.items())},
+            "notes": {f"{r},{c}": note for (r, c), note in sorted(self.notes.items())},
         }
 
     def extent(self) -> tuple[int, int]:
@@ -72,6 +101,7 @@ class Spreadsheet:
     title: str
     sheets: list[Sheet]
     rng: random.Random
+    developer_metadata: list[JSONDict] = field(default_factory=list)  # on its sheets and on itself
 
     def sheet_by_title(self, title: str) -> Sheet | None:
         for sheet in self.sheets:

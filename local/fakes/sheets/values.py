@@ -6,13 +6,14 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from local.fakes.base import JSONDict
 from local.fakes.sheets.api import DIMENSIONS, FORMULA_PLACEHOLDER, MAX_CELL_CHARS, CellValue, SheetsApiError
 from local.fakes.sheets.model import Cell, Sheet
+from local.fakes.sheets.number_format import is_date, render_number
 from local.fakes.sheets.ranges import GridRange, format_range
 
 # ---- values ----------------------------------------------------------------------------------------------
@@ -62,22 +63,34 @@ def _format_number(value: int | float) -> str:
     return f"{value:.15g}".replace("e+", "E+").replace("e-", "E-")
 
 
-def render(cell: Cell, option: str) -> CellValue:
+def render(
+    cell: Cell, option: str, number_format: JSONDict | None = None, date_option: str = "SERIAL_NUMBER"
+) -> CellValue:
+    """A cell as a read returns it: FORMATTED_VALUE as the sheet shows it (a number through its number
+    format), UNFORMATTED_VALUE as stored (a date-time as its serial, unless `date_option` is
+    FORMATTED_STRING)."""
     if cell.formula is not None:
         return cell.formula if option == "FORMULA" else FORMULA_PLACEHOLDER
     value = cell.value
-    if option == "FORMATTED_VALUE":
-        if isinstance(value, bool):
-            return "TRUE" if value else "FALSE"
-        if isinstance(value, int | float):
-            return _format_number(value)
+    if isinstance(value, bool):
+        return ("TRUE" if value else "FALSE") if option == "FORMATTED_VALUE" else value
+    if isinstance(value, int | float):
+        if option == "FORMATTED_VALUE" or (date_option == "FORMATTED_STRING" and is_date(number_format)):
+            return render_number(value, number_format, _format_number(value))
     return value
 
 
-def _read(rng: GridRange, option: str, dimension: str) -> list[list[CellValue]]:
+def _read(
+    rng: GridRange, option: str, dimension: str, date_option: str = "SERIAL_NUMBER"
+) -> list[list[CellValue]]:
     """Cells of a range as the API returns them: trailing empty cells and rows/columns dropped."""
     r0, c0, r1, c1 = rng.clipped()
-    present = {(r, c): cell for (r, c), cell in rng.sheet.cells.items() if r0 <= r <= r1 and c0 <= c <= c1}
+    sheet = rng.sheet
+    present = {
+        (r, c): render(cell, option, sheet.number_format(r, c, cell), date_option)
+        for (r, c), cell in sheet.cells.items()
+        if r0 <= r <= r1 and c0 <= c <= c1
+    }
     if not present:
         return []
     if dimension == "COLUMNS":
@@ -89,7 +102,7 @@ def _read(rng: GridRange, option: str, dimension: str) -> list[list[CellValue]]:
             if rows:
                 line = ["" for _ in range(r0, max(rows) + 1)]
                 for r in rows:
-                    line[r - r0] = render(present[(r, col)], option)
+                    line[r - r0] = present[(r, col)]
             out.append(line)
         return out
     last_row = max(r for r, _ in present)
@@ -100,7 +113,7 @@ def _read(rng: GridRange, option: str, dimension: str) -> list[list[CellValue]]:
         if cols:
             line = ["" for _ in range(c0, max(cols) + 1)]
             for c in cols:
-                line[c - c0] = render(present[(row, c)], option)
+                line[c - c0] = present[(row, c)]
         out.append(line)
     return out
 
@@ -168,6 +181,8 @@ def _write(sheet: Sheet, r0: int, c0: int, values: list[list[Any]], option: str)
     for r, c, cell in parsed:
         if cell is None:
             sheet.cells.pop((r, c), None)
+        elif (old := sheet.cells.get((r, c))) is not None:  # a new value keeps the cell's number format
+            sheet.cells[(r, c)] = replace(cell, number_format=old.number_format, format_seq=old.format_seq)
         else:
             sheet.cells[(r, c)] = cell
     rows = len(values)

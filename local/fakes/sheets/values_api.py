@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request
 
 from local.fakes.base import JSONDict
 from local.fakes.sheets.api import (
+    DATE_TIME_RENDER_OPTIONS,
     DIMENSIONS,
     INSERT_DATA_OPTIONS,
     RENDER_OPTIONS,
@@ -28,11 +29,17 @@ class ValuesEndpoints:
         option = _check_option(
             "valueRenderOption", request.args.get("valueRenderOption"), RENDER_OPTIONS, "FORMATTED_VALUE"
         )
+        dates = _check_option(
+            "dateTimeRenderOption",
+            request.args.get("dateTimeRenderOption"),
+            DATE_TIME_RENDER_OPTIONS,
+            "SERIAL_NUMBER",
+        )
         dimension = _check_option("majorDimension", request.args.get("majorDimension"), DIMENSIONS, "ROWS")
         rng = parse_range(spreadsheet, text)
         rng.check_grid()
         out: JSONDict = {"range": rng.a1(), "majorDimension": dimension}
-        values = _read(rng, option, dimension)
+        values = _read(rng, option, dimension, dates)
         if values:
             out["values"] = values
         return out
