@@ -120,6 +120,7 @@ class Container(LessonWiring):
             retries=s.sheets_retries,
             backoff_seconds=s.retry_backoff_seconds,
             timezone=s.academy_timezone,
+            language=s.manager_language,
         )
 
     @cached_property

@@ -181,9 +181,11 @@ class Crm(Protocol):
         """Update `values` in the lead's row, or append `new_row` if there is none; returns the row before."""
         ...
 
-    def write_rows(self, changes: Sequence[RowChange]) -> dict[str, CrmRecord | None]:
-        """Many leads in a few requests (the batched writer); for each lead its row's `status` before the
-        write (None: the row was appended). A lead appears at most once in `changes`."""
+    def write_rows(
+        self, changes: Sequence[RowChange], log: Sequence[LogEntry] = ()
+    ) -> dict[str, CrmRecord | None]:
+        """Many leads, and Log rows, in a few requests (the batched writer); for each lead its row's
+        `status` before the write (None: the row was appended). A lead appears at most once in `changes`."""
         ...
 
     def append_log(self, entries: Sequence[LogEntry]) -> None: ...

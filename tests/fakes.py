@@ -75,8 +75,11 @@ class RecordingCrm:
         row.update(values)
         return before
 
-    def write_rows(self, changes: Sequence[RowChange]) -> dict[str, CrmRecord | None]:
+    def write_rows(
+        self, changes: Sequence[RowChange], log: Sequence[LogEntry] = ()
+    ) -> dict[str, CrmRecord | None]:
         self._call("write_rows")
+        self.log.extend(log)  # in the same request as the rows: both land, or neither
         before: dict[str, CrmRecord | None] = {}
         for change in changes:
             row = self._find(change.lead_id)

@@ -224,7 +224,11 @@ class Console:
         state = self._get(self.fakes["sheets"] + "/_fake/state")
         spreadsheet = state["spreadsheets"].get(self.env.get("SHEETS_SPREADSHEET_ID", ""), {"sheets": []})
         return {
-            "sheets": [{"title": s["title"], "values": s.get("values") or []} for s in spreadsheet["sheets"]]
+            # As a manager sees them: date-times through their formats (the academy's wall clock).
+            "sheets": [
+                {"title": s["title"], "values": s.get("formatted") or s.get("values") or []}
+                for s in spreadsheet["sheets"]
+            ]
         }
 
     def emails(self, request: Request) -> dict[str, Any]:

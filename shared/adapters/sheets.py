@@ -9,22 +9,42 @@ retry instead of being appended twice.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from googleapiclient.errors import HttpError
 
 from shared.adapters.google_api import RETRYABLE_STATUSES, call_with_retries
-from shared.domain.crm_layout import MANAGER_COLUMNS, is_laid_out, layout_requests, own_rules
-from shared.domain.leads import LEAD_COLUMNS, LOG_COLUMNS, CellValue, cell
+from shared.domain.crm_layout import (
+    DATE_TIME_FORMAT,
+    LOG_TIME_COLUMN,
+    MANAGER_COLUMNS,
+    TIME_COLUMNS,
+    from_serial,
+    is_laid_out,
+    is_log_laid_out,
+    layout_requests,
+    log_layout_requests,
+    to_serial,
+)
+from shared.domain.leads import LEAD_COLUMNS, CellValue, cell
+from shared.domain.timezones import zone_time
+from shared.i18n import t
 from shared.ports import CrmRecord, CrmUnavailable, LogEntry, RowChange
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# What the layout check reads of each sheet.
+_META_FIELDS = (
+    "sheets(properties(sheetId,title,gridProperties),basicFilter,conditionalFormats,developerMetadata)"
+)
+_TIME_FIELDS = "userEnteredValue,userEnteredFormat.numberFormat"  # a time cell: its value and date format
 
 
 class CrmError(Exception):
@@ -77,12 +97,15 @@ class SheetsCrm:
         backoff_seconds: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         timezone: str = "UTC",
+        language: str = "ru",
     ) -> None:
         self._service_factory = service_factory
         self._sheets: Any = None  # spreadsheets() resource, built once: each build costs ~20 MB and ~30 ms
         self._values_resource: Any = None
         self._spreadsheet = spreadsheet_id
-        self._zone = ZoneInfo(timezone)  # the Log's times are the academy's: what managers read
+        self._zone = ZoneInfo(timezone)  # every time in the sheet is the academy's: what managers read
+        # The zone, named once: in a note on each time column's header, in the managers' language.
+        self._time_note = t(language, "crm_time_note", zone=zone_time(timezone, language), iana=timezone)
         self._leads = leads_sheet
         self._log = log_sheet
         self._retries = retries
@@ -90,7 +113,7 @@ class SheetsCrm:
         self._sleep = sleep
         # httplib2 connections are not thread-safe and functions-framework serves requests on threads.
         self._lock = threading.RLock()
-        self._log_ready = False
+        self._sheet_meta: dict[str, dict[str, Any]] | None = None  # spreadsheets.get's sheets, by title
         self._header: list[str] | None = None  # the Leads header as last read (the batched writer's)
         self._laid_out_for: tuple[str, ...] | None = None  # the header the layout was checked for
         self.calls = 0  # API requests made: the benchmark reports calls per lead
@@ -138,95 +161,43 @@ class SheetsCrm:
         def write() -> CrmRecord | None:
             table = self._read_table()
             found = table.find(lead_id)
-            if not found:
-                row = [cell(new_row.get(name, "")) if name else "" for name in table.header]
-                self._execute(
-                    self._values().append(
-                        spreadsheetId=self._spreadsheet,
-                        range=f"{quote_sheet(self._leads)}!A1",
-                        valueInputOption="RAW",
-                        insertDataOption="INSERT_ROWS",
-                        body={"values": [row]},
-                    )
-                )
-                return None
-            if len(found) > 1:
-                self._delete_rows(found[1:])  # a lost answer's write that landed late: keep one row
-            before = table.record(found[0])
-            sheet_row = found[0] + 2
-            data = [
-                {
-                    "range": f"{quote_sheet(self._leads)}!{column_letter(table.column(name))}{sheet_row}",
-                    "values": [[cell(value)]],
-                }
-                for name, value in values.items()
-                if name in table.header
-            ]
-            if data:
-                self._execute(
-                    self._values().batchUpdate(
-                        spreadsheetId=self._spreadsheet, body={"valueInputOption": "RAW", "data": data}
-                    )
-                )
-            return before
+            requests = self._row_requests(
+                table.header, {lead_id: found}, [RowChange(lead_id, values, new_row)]
+            )
+            requests += self._delete_requests(found[1:])  # a lost answer's write that landed late
+            self._batch(requests)
+            return table.record(found[0]) if found else None
 
         return self._retrying(write, "write_lead")
 
-    def write_rows(self, changes: Sequence[RowChange]) -> dict[str, CrmRecord | None]:
+    def write_rows(
+        self, changes: Sequence[RowChange], log: Sequence[LogEntry] = ()
+    ) -> dict[str, CrmRecord | None]:
         """The batched writer: one read of the header, lead_id and status columns (the header is cached
-        per instance; a changed one is read again), one update of every existing row's cells, one append
-        of every new row. Never the whole sheet: managers' own columns are neither read nor written."""
-
-        title = quote_sheet(self._leads)
+        per instance; a changed one is read again), then one batchUpdate holding every existing row's
+        cells, every new row and every Log row. Never the whole sheet: managers' own columns are neither
+        read nor written."""
 
         def write() -> dict[str, CrmRecord | None]:
-            header, ids, statuses = self._id_columns()
-            where: dict[str, list[int]] = {}
-            for index, value in enumerate(ids):
-                where.setdefault(value, []).append(index)
-            data: list[dict[str, Any]] = []
-            appended: list[list[CellValue]] = []
             before: dict[str, CrmRecord | None] = {}
-            duplicates: list[int] = []
-            for change in changes:
-                found = where.get(change.lead_id)
-                if not found:
-                    appended.append([cell(change.new_row.get(name, "")) if name else "" for name in header])
-                    before[change.lead_id] = None
-                    continue
-                duplicates += found[1:]
-                row = found[0]
-                status = statuses[row] if row < len(statuses) else ""
-                before[change.lead_id] = CrmRecord({"lead_id": change.lead_id, "status": status})
-                data += [
-                    {
-                        "range": f"{title}!{column_letter(header.index(name))}{row + 2}",
-                        "values": [[cell(value)]],
-                    }
-                    for name, value in change.values.items()
-                    if name in header
-                ]
-            if data:
-                self._execute(
-                    self._values().batchUpdate(
-                        spreadsheetId=self._spreadsheet, body={"valueInputOption": "RAW", "data": data}
-                    )
-                )
-            if appended:
-                self._execute(
-                    self._values().append(
-                        spreadsheetId=self._spreadsheet,
-                        range=f"{quote_sheet(self._leads)}!A1",
-                        valueInputOption="RAW",
-                        insertDataOption="INSERT_ROWS",
-                        body={"values": appended},
-                    )
-                )
-            if duplicates:
-                self._delete_rows(duplicates)  # a lost answer's write that landed late: keep one row
+            requests: list[dict[str, Any]] = []
+            if changes:
+                header, ids, statuses = self._id_columns()
+                where: dict[str, list[int]] = {}
+                for index, value in enumerate(ids):
+                    where.setdefault(value, []).append(index)
+                found = {change.lead_id: where.get(change.lead_id, []) for change in changes}
+                for lead_id, rows in found.items():
+                    status = statuses[rows[0]] if rows and rows[0] < len(statuses) else ""
+                    before[lead_id] = CrmRecord({"lead_id": lead_id, "status": status}) if rows else None
+                requests = self._row_requests(header, found, changes)
+                requests += self._delete_requests([i for rows in found.values() for i in rows[1:]])
+            if log:
+                requests.append(self._log_request(log))
+            self._batch(requests)
             return before
 
-        return self._retrying(write, "write_rows") if changes else {}
+        return self._retrying(write, "write_rows") if changes or log else {}
 
     def _id_columns(self, fresh: bool = False) -> tuple[list[str], list[str], list[str]]:
         """The header, and the lead_id and status of every data row, in one request."""
@@ -254,72 +225,155 @@ class SheetsCrm:
         return header, _column(ranges, 1), _column(ranges, 2)
 
     def _lay_out(self, header: list[str]) -> None:
-        """Once per instance and header: the sheet explains itself (crm_layout): one read of its
-        properties, and one batchUpdate when the layout is missing or the header moved. Best effort: a
-        sheet the layout cannot be put on still gets its rows."""
-        try:
-            meta = self._execute(
-                self._spreadsheets().get(
-                    spreadsheetId=self._spreadsheet,
-                    fields="sheets(properties(sheetId,title,gridProperties),basicFilter,conditionalFormats)",
-                )
-            )
-            sheet = next(s for s in meta.get("sheets", []) if s["properties"]["title"] == self._leads)
-            if not is_laid_out(sheet, header):
-                requests = layout_requests(sheet["properties"]["sheetId"], header, len(own_rules(sheet)))
-                self._execute(
-                    self._spreadsheets().batchUpdate(
-                        spreadsheetId=self._spreadsheet, body={"requests": requests}
-                    )
-                )
-                log.info("crm sheet laid out", extra={"columns": len(header)})
-        except (HttpError, StopIteration, KeyError) as exc:
-            log.warning("crm sheet layout not applied", extra={"reason": str(exc)[:200]})
+        """Once per instance and header: the Leads sheet explains itself (crm_layout), in one batchUpdate
+        when its layout is missing, of an older version or made for another header. Best effort: a sheet
+        the layout cannot be put on still gets its rows."""
+        sheet = self._meta().get(self._leads) or self._meta(fresh=True)[self._leads]
+        if not is_laid_out(sheet, header):
+            self._best_effort(layout_requests(sheet, header, self._time_note), "leads")
+            self._sheet_meta = None  # its marks changed: read again when next needed
         self._laid_out_for = tuple(header)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
+        self.write_rows([], entries)
+
+    def _meta(self, fresh: bool = False) -> dict[str, dict[str, Any]]:
+        """The sheets (ids, grid, filter, formats, layout marks) by title, read once per instance; the Log
+        sheet is added, or laid out, on the way."""
+        if self._sheet_meta is None or fresh:
+            meta = self._execute(
+                self._spreadsheets().get(spreadsheetId=self._spreadsheet, fields=_META_FIELDS)
+            )
+            sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
+            log_sheet = sheets.get(self._log)
+            if log_sheet is None:
+                sheets[self._log] = self._add_log_sheet()
+            elif not is_log_laid_out(log_sheet):
+                self._best_effort(log_layout_requests(log_sheet, self._time_note), "log")
+            self._sheet_meta = sheets
+        return self._sheet_meta
+
+    def _add_log_sheet(self) -> dict[str, Any]:
+        """The Log sheet with its header and layout, in one batchUpdate (or as another instance just
+        added it)."""
+        sheet = {"properties": {"title": self._log, "sheetId": random.randint(1, 2**31 - 1)}}
+        add = {"addSheet": {"properties": sheet["properties"]}}
+        try:
+            self._batch([add, *log_layout_requests(sheet, self._time_note)])
+        except HttpError as exc:
+            if exc.resp.status != 400:
+                raise
+            log.info("log sheet added meanwhile", extra={"reason": str(exc)[:200]})
+            self._sheet_meta = None
+            return self._meta()[self._log]
+        return sheet
+
+    def _best_effort(self, requests: list[dict[str, Any]], what: str) -> None:
+        try:
+            self._batch(requests)
+            log.info("crm sheet laid out", extra={"sheet": what})
+        except HttpError as exc:
+            if exc.resp.status in RETRYABLE_STATUSES:
+                raise
+            log.warning("crm sheet layout not applied", extra={"sheet": what, "reason": str(exc)[:200]})
+
+    def _sheet_id(self, title: str) -> int:
+        sheet = self._meta().get(title) or self._meta(fresh=True)[title]
+        return int(sheet["properties"]["sheetId"])
+
+    def _row_requests(
+        self, header: list[str], found: Mapping[str, list[int]], changes: Sequence[RowChange]
+    ) -> list[dict[str, Any]]:
+        """The cells of each lead's existing row (its first one), by header name, and its new row when
+        there is none; other columns (the managers') are left as they are."""
+        sheet_id = self._sheet_id(self._leads)
+        requests: list[dict[str, Any]] = []
+        appended: list[dict[str, Any]] = []
+        for change in changes:
+            rows = found.get(change.lead_id) or []
+            if not rows:
+                appended.append(
+                    {"values": [self._cell(name, change.new_row.get(name, "")) for name in header]}
+                )
+                continue
+            for name, value in change.values.items():
+                if name not in header:
+                    continue
+                requests.append(
+                    {
+                        "updateCells": {
+                            "start": {
+                                "sheetId": sheet_id,
+                                "rowIndex": rows[0] + 1,
+                                "columnIndex": header.index(name),
+                            },
+                            "rows": [{"values": [self._cell(name, value)]}],
+                            "fields": _TIME_FIELDS if name in TIME_COLUMNS else "userEnteredValue",
+                        }
+                    }
+                )
+        if appended:
+            requests.append({"appendCells": {"sheetId": sheet_id, "rows": appended, "fields": _TIME_FIELDS}})
+        return requests
+
+    def _log_request(self, entries: Sequence[LogEntry]) -> dict[str, Any]:
         rows = [
-            [e.time.astimezone(self._zone).isoformat(timespec="seconds"), e.lead_id, e.event, e.details]
+            {
+                "values": [
+                    self._cell(LOG_TIME_COLUMN, e.time),
+                    self._cell("lead_id", e.lead_id),
+                    self._cell("event", e.event),
+                    self._cell("details", e.details),
+                ]
+            }
             for e in entries
         ]
+        return {"appendCells": {"sheetId": self._sheet_id(self._log), "rows": rows, "fields": _TIME_FIELDS}}
 
-        def append() -> None:
-            if not self._log_ready:
-                self._ensure_log_header()
+    def _cell(self, name: str, value: object) -> dict[str, Any]:
+        """A value as CellData: a time (a datetime, or the ISO text the store keeps) as a date-time
+        value in the academy's zone, text as text (never a formula: RAW-safe), numbers and booleans as
+        themselves, "" as an empty cell."""
+        if name in (*TIME_COLUMNS, LOG_TIME_COLUMN) and (moment := _moment(value)) is not None:
+            return {
+                "userEnteredValue": {"numberValue": to_serial(moment, self._zone)},
+                "userEnteredFormat": {"numberFormat": DATE_TIME_FORMAT},
+            }
+        value = cell(value)
+        if value == "":
+            return {}
+        if isinstance(value, bool):
+            return {"userEnteredValue": {"boolValue": value}}
+        if isinstance(value, int | float):
+            return {"userEnteredValue": {"numberValue": value}}
+        return {"userEnteredValue": {"stringValue": value}}
+
+    def _delete_requests(self, indexes: list[int]) -> list[dict[str, Any]]:
+        """Extra rows of a lead (a lost answer's write that landed late) deleted, bottom-up so deleting
+        one row does not shift the next; after the batch's other requests, which use the rows as read."""
+        if not indexes:
+            return []
+        log.warning("crm duplicate rows removed", extra={"rows": len(indexes)})
+        sheet_id = self._sheet_id(self._leads)
+        return [
+            {
+                "deleteDimension": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "ROWS",
+                        "startIndex": i + 1,
+                        "endIndex": i + 2,
+                    }
+                }
+            }
+            for i in sorted(indexes, reverse=True)
+        ]
+
+    def _batch(self, requests: list[dict[str, Any]]) -> None:
+        if requests:
             self._execute(
-                self._values().append(
-                    spreadsheetId=self._spreadsheet,
-                    range=f"{quote_sheet(self._log)}!A1",
-                    valueInputOption="RAW",
-                    insertDataOption="INSERT_ROWS",
-                    body={"values": rows},
-                )
+                self._spreadsheets().batchUpdate(spreadsheetId=self._spreadsheet, body={"requests": requests})
             )
-
-        if rows:
-            self._retrying(append, "append_log")
-
-    def _ensure_log_header(self) -> None:
-        """Once per instance: the Log sheet exists and starts with its header row."""
-        try:
-            response = self._execute(
-                self._values().get(spreadsheetId=self._spreadsheet, range=f"{quote_sheet(self._log)}!A1:D1")
-            )
-        except HttpError as exc:
-            if not _is_missing_sheet(exc):
-                raise
-            self._add_sheet(self._log, list(LOG_COLUMNS))
-        else:
-            if not response.get("values"):
-                self._execute(
-                    self._values().update(
-                        spreadsheetId=self._spreadsheet,
-                        range=f"{quote_sheet(self._log)}!A1",
-                        valueInputOption="RAW",
-                        body={"values": [list(LOG_COLUMNS)]},
-                    )
-                )
-        self._log_ready = True
 
     # ---- internals -----------------------------------------------------------------------------
     def _spreadsheets(self) -> Any:
@@ -337,9 +391,16 @@ class SheetsCrm:
         return request.execute(num_retries=0)
 
     def _read_table(self) -> _Table:
+        """The whole Leads sheet as stored (times as their serials, read back as ISO in the academy's
+        zone; booleans as TRUE/FALSE, as a manager types them)."""
         try:
             response = self._execute(
-                self._values().get(spreadsheetId=self._spreadsheet, range=quote_sheet(self._leads))
+                self._values().get(
+                    spreadsheetId=self._spreadsheet,
+                    range=quote_sheet(self._leads),
+                    valueRenderOption="UNFORMATTED_VALUE",
+                    dateTimeRenderOption="SERIAL_NUMBER",
+                )
             )
         except HttpError as exc:
             if not _is_missing_sheet(exc):
@@ -361,7 +422,21 @@ class SheetsCrm:
                 )
             )
             header += missing
-        return _Table(header, values[1:])
+        rows = [
+            [self._text(header[i] if i < len(header) else "", v) for i, v in enumerate(r)] for r in values[1:]
+        ]
+        return _Table(header, rows)
+
+    def _text(self, name: str, value: Any) -> str:
+        """A stored value as the text the bot reads: a time column's date-time as ISO in the academy's
+        zone (text a manager typed stays as typed)."""
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int | float):
+            if name in TIME_COLUMNS:
+                return from_serial(float(value), self._zone).isoformat(timespec="seconds")
+            return str(int(value)) if float(value).is_integer() else repr(value)
+        return str(value)
 
     def _add_sheet(self, title: str, header: list[str] | None) -> None:
         """Add the sheet `title` (with its `header` row, unless None: the caller writes it all)."""
@@ -386,32 +461,12 @@ class SheetsCrm:
             )
         )
 
-    def _delete_rows(self, indexes: list[int]) -> None:
-        meta = self._execute(
-            self._spreadsheets().get(
-                spreadsheetId=self._spreadsheet, fields="sheets(properties(sheetId,title))"
-            )
-        )
-        sheet_id = next(
-            s["properties"]["sheetId"] for s in meta["sheets"] if s["properties"]["title"] == self._leads
-        )
-        requests = [  # bottom-up, so deleting one row does not shift the next
-            {
-                "deleteDimension": {
-                    "range": {
-                        "sheetId": sheet_id,
-                        "dimension": "ROWS",
-                        "startIndex": i + 1,
-                        "endIndex": i + 2,
-                    }
-                }
-            }
-            for i in sorted(indexes, reverse=True)
-        ]
-        self._execute(
-            self._spreadsheets().batchUpdate(spreadsheetId=self._spreadsheet, body={"requests": requests})
-        )
-        log.warning("crm duplicate rows removed", extra={"rows": len(indexes)})
+    def _forget_if_stale(self, exc: HttpError) -> bool:
+        """A sheet deleted (or re-added) since the ids were read: forget them, and retry."""
+        stale = exc.resp.status == 400 and "No grid with id" in str(exc.content or b"", "utf-8", "replace")
+        if stale:
+            self._sheet_meta, self._header, self._laid_out_for = None, None, None
+        return stale
 
     def _retrying(self, operation: Callable[[], T], name: str) -> T:
         return call_with_retries(
@@ -421,10 +476,23 @@ class SheetsCrm:
             backoff_seconds=self._backoff,
             sleep=self._sleep,
             lock=self._lock,
-            retryable=lambda exc: exc.resp.status in RETRYABLE_STATUSES,
+            retryable=lambda exc: exc.resp.status in RETRYABLE_STATUSES or self._forget_if_stale(exc),
             refused=lambda exc: CrmError(f"sheets {name}: HTTP {exc.resp.status}"),
             unavailable=CrmUnavailable,
         )
+
+
+def _moment(value: object) -> datetime | None:
+    """A time as the store has it (a datetime, or its ISO text with an offset); None for anything else."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else None
+    if isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else None
+    return None
 
 
 def _is_missing_sheet(exc: HttpError) -> bool:

@@ -22,6 +22,7 @@ from shared.domain.email_chain import manager_time
 from shared.domain.funnel import Counts, percent, since
 from shared.domain.handover import HandoverState
 from shared.domain.leads import Lead, LeadStatus
+from shared.domain.timezones import zone_time
 from shared.flows.erasure import Erased, Erasure
 from shared.flows.lead_repository import LeadRepository
 from shared.flows.marks import Marks, Refused, marks_for
@@ -207,7 +208,11 @@ class ManagerDesk:
             return Reply(t(language, "desk_no_lessons_today" if days == 1 else "desk_no_lessons_week"))
         found = self.leads.get_many([lesson.lead_id for lesson in lessons if lesson.lead_id])
         lines = [
-            t(language, "desk_lessons_today" if days == 1 else "desk_lessons_week", timezone=rules.timezone)
+            t(
+                language,
+                "desk_lessons_today" if days == 1 else "desk_lessons_week",
+                zone=zone_time(rules.timezone, language),
+            )
         ]
         day = None
         for lesson in lessons:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.domain.jobs import ReminderKind
-from shared.domain.timezones import city
+from shared.domain.timezones import zone_city, zone_time
 from shared.i18n import words
 
 
@@ -60,25 +60,27 @@ def time_label(moment: datetime, rules: BookingRules) -> str:
     return moment.astimezone(ZoneInfo(rules.timezone)).strftime("%H:%M")
 
 
-def slot_label(moment: datetime, rules: BookingRules, zone: str | None = None) -> str:
-    """A time button: «15:00», or in the parent's zone with the academy's beside it: «16:00 (15:00 Riga)»."""
+def slot_label(moment: datetime, rules: BookingRules, zone: str | None = None, language: str = "ru") -> str:
+    """A time button: «15:00», or in the parent's zone with the academy's beside it: «16:00 (15:00 Рига)»."""
     ours = time_label(moment, rules)
     if not zone or zone == rules.timezone:
         return ours
-    return f"{moment.astimezone(ZoneInfo(zone)):%H:%M} ({ours} {city(rules.timezone)})"
+    return f"{moment.astimezone(ZoneInfo(zone)):%H:%M} ({ours} {zone_city(rules.timezone, language)})"
 
 
 def when_label(moment: datetime, language: str, rules: BookingRules, zone: str | None = None) -> str:
-    """Date, time and zone name: «Пн, 1 дек, 15:00 (Europe/Riga)»; for a parent in another zone, theirs
-    first and the academy's beside it: «Пн, 1 дек, 16:00 (Europe/Moscow); 15:00 (Europe/Riga)»."""
+    """Date, time and the zone as people say it: «Пн, 1 дек, 15:00 по рижскому времени»; for a parent in
+    another zone, theirs first and the academy's beside it: «Пн, 1 дек, 16:00 по московскому времени;
+    15:00 по рижскому времени»."""
     day = local_day(moment, rules)
-    ours = f"{day_label(day, language)}, {time_label(moment, rules)} ({rules.timezone})"
+    ours = f"{day_label(day, language)}, {time_label(moment, rules)} {zone_time(rules.timezone, language)}"
     if not zone or zone == rules.timezone:
         return ours
     their_day = local_day(moment, rules, zone)
-    theirs = f"{day_label(their_day, language)}, {moment.astimezone(ZoneInfo(zone)):%H:%M} ({zone})"
+    their_time = moment.astimezone(ZoneInfo(zone))
+    theirs = f"{day_label(their_day, language)}, {their_time:%H:%M} {zone_time(zone, language)}"
     if their_day == day:
-        ours = f"{time_label(moment, rules)} ({rules.timezone})"
+        ours = f"{time_label(moment, rules)} {zone_time(rules.timezone, language)}"
     return f"{theirs}; {ours}"
 
 

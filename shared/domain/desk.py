@@ -8,6 +8,7 @@ from typing import Literal
 
 from shared.domain.email_chain import contacts_text, manager_time
 from shared.domain.leads import InvalidContact, Lead, normalise_email, normalise_phone
+from shared.domain.timezones import zone_time
 from shared.i18n import t
 
 _LEAD_ID = re.compile(r"[0-9a-f]{20}")
@@ -42,7 +43,7 @@ def lead_card(lead: Lead, timezone: str, language: str) -> str:
     lines = [contacts_text(lead, language), f"{t(language, 'manager_field_status')}: {lead.status.value}"]
     if lead.lesson_at is not None:
         when = manager_time(lead.lesson_at, timezone)
-        lines.append(f"{t(language, 'manager_field_lesson')}: {when} ({timezone})")
+        lines.append(f"{t(language, 'manager_field_lesson')}: {when} {zone_time(timezone, language)}")
         zoom = lead.zoom_link or t(language, "manager_zoom_missing")
         lines.append(f"{t(language, 'manager_field_zoom')}: {zoom}")
     return "\n".join(lines)

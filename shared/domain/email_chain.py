@@ -10,6 +10,7 @@ from string import Template
 
 from shared.domain.jobs import ChainStepKind, Step, SyncEvent
 from shared.domain.leads import Lead
+from shared.domain.timezones import zone_time
 from shared.i18n import t
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -100,7 +101,12 @@ def manager_time(moment: datetime, timezone: str) -> str:
 def booking_title(lead: Lead, event: SyncEvent, timezone: str, language: str) -> str:
     """The line that says what happened to the trial lesson: booked, being rescheduled, cancelled."""
     if event is SyncEvent.SCHEDULED and lead.lesson_at:
-        title = t(language, "manager_booked", when=manager_time(lead.lesson_at, timezone), timezone=timezone)
+        title = t(
+            language,
+            "manager_booked",
+            when=manager_time(lead.lesson_at, timezone),
+            zone=zone_time(timezone, language),
+        )
         if not lead.zoom_link:
             title += "\n" + t(language, "manager_booked_no_zoom")
         return title

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, t
+
 # Offered by /timezone beside the academy's and the phone's (where families of a Riga school live).
 COMMON_ZONES = (
     "Europe/Riga",
@@ -84,3 +86,16 @@ def offset_label(zone: str, now: datetime) -> str:
 def city(zone: str) -> str:
     """The place a zone is named after: Europe/New_York → New York."""
     return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def zone_city(zone: str, language: str) -> str:
+    """The zone's place as people name it in `language` (the catalogs'), or the one in its id."""
+    return catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE).get(f"zone_city.{zone}") or city(
+        zone
+    )
+
+
+def zone_time(zone: str, language: str) -> str:
+    """The zone as people say it: «по рижскому времени», «Riga time» (never the IANA id)."""
+    own = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE).get(f"zone_time.{zone}")
+    return own or t(language, "zone_time_other", city=zone_city(zone, language))

@@ -56,7 +56,7 @@ class EffectPerformer:
 
     def perform_batch(self, effects: list[Effect]) -> dict[str, Exception | None]:
         """The effects of many leads together (the batched writer): one row change per lead (its effects'
-        columns together) in a few Sheets requests, one Log append, the managers' messages one by one or,
+        columns together) and every Log row in two Sheets requests, the managers' messages one by one or,
         when many, as digests. What failed is reported per effect."""
         results: dict[str, Exception | None] = {}
         rows = [e for e in effects if e.kind is EffectKind.CRM_ROW]
@@ -78,12 +78,8 @@ class EffectPerformer:
                 except Exception as exc:
                     refused = exc
             results.update({e.effect_id: refused for e in group})
-        if rows:
-            results.update(self._rows(rows))
-        if logs:
-            entries = [LogEntry(e.log_time, e.lead_id, e.log_event, e.log_details) for e in logs]  # type: ignore[arg-type]
-            failure = _attempt(lambda _: self.crm.append_log(entries), None)
-            results.update({e.effect_id: failure for e in logs})
+        if rows or logs:
+            results.update(self._rows(rows, logs))
         return results
 
     def _tell_managers(self, effect: Effect) -> None:
@@ -94,7 +90,9 @@ class EffectPerformer:
         else:
             self.notifier.notify_managers(effect.text)
 
-    def _rows(self, effects: list[Effect]) -> dict[str, Exception | None]:
+    def _rows(self, effects: list[Effect], logs: list[Effect]) -> dict[str, Exception | None]:
+        """The rows' changes and the Log rows, written together: they succeed or wait together."""
+        entries = [LogEntry(e.log_time, e.lead_id, e.log_event, e.log_details) for e in logs]  # type: ignore[arg-type]
         by_lead: dict[str, list[Effect]] = {}
         for effect in effects:
             by_lead.setdefault(effect.lead_id or "", []).append(effect)
@@ -114,10 +112,10 @@ class EffectPerformer:
             changes.append(RowChange(lead.lead_id, crm_values(lead, columns), crm_row(lead)))
             leads[lead_id] = lead
         try:
-            before = self.crm.write_rows(changes) if changes else {}
+            before = self.crm.write_rows(changes, entries) if changes or entries else {}
         except Exception as exc:  # the whole batch waits for the next try
-            return {**results, **{e.effect_id: exc for e in effects if e.effect_id not in results}}
-        results.update({e.effect_id: None for e in effects if e.effect_id not in results})
+            return {**results, **{e.effect_id: exc for e in [*effects, *logs] if e.effect_id not in results}}
+        results.update({e.effect_id: None for e in [*effects, *logs] if e.effect_id not in results})
         for lead_id, lead in leads.items():
             record = before.get(lead_id)
             status = record.status if record is not None else ""

@@ -192,7 +192,7 @@ class Waitlist:
                 "waitlist_offer",
                 when=when_label(hold.start, wish.language, self.rules, wish.timezone),
                 minutes=self.minutes,
-                until=slot_label(hold.until, self.rules, wish.timezone),
+                until=slot_label(hold.until, self.rules, wish.timezone, wish.language),
             ),
             key=f"hold-{hold.hold_id}",
             markup=self.offer_buttons(hold.hold_id, wish.language),

@@ -163,13 +163,20 @@ class System:
     def _state(self, service: str) -> dict[str, Any]:
         return self.http.get(f"{self.stack.fakes_url[service]}/_fake/state").json()
 
-    def sheet(self, title: str) -> list[dict[str, Any]]:
+    def sheet(self, title: str, *, formatted: bool = False) -> list[dict[str, Any]]:
+        """The sheet's rows by header: the values as stored (a date-time as its serial), or `formatted`
+        as a manager sees them."""
         spreadsheet = self._state("sheets")["spreadsheets"][self.env["SHEETS_SPREADSHEET_ID"]]
         sheet = next((s for s in spreadsheet["sheets"] if s["title"] == title), None)
         if sheet is None or not sheet.get("values"):
             return []
-        header, *rows = sheet["values"]
+        header, *rows = sheet["formatted" if formatted else "values"]
         return [dict(zip(header, row, strict=False)) for row in rows]
+
+    def sheet_header(self, title: str) -> list[str]:
+        spreadsheet = self._state("sheets")["spreadsheets"][self.env["SHEETS_SPREADSHEET_ID"]]
+        sheet = next(s for s in spreadsheet["sheets"] if s["title"] == title)
+        return [str(name) for name in sheet["values"][0]]
 
     def sheet_formulas(self) -> dict[str, str]:
         spreadsheet = self._state("sheets")["spreadsheets"][self.env["SHEETS_SPREADSHEET_ID"]]

@@ -49,7 +49,7 @@ def test_booking_to_reminders(system: System) -> None:
     press(system, ANNA)  # the time
     assert press(system, ANNA, "Подтвердить") == 200
     booked = system.bot_messages(ANNA)[-1]["text"]
-    assert "Готово" in booked and "https://zoom.us/j/" in booked and "(Europe/Riga)" in booked
+    assert "Готово" in booked and "https://zoom.us/j/" in booked and "по рижскому времени" in booked
 
     event = system.calendar_event(event_id)
     assert event["summary"] == "Пробный урок: Анна" and "zoom.us/j/" in event["description"]

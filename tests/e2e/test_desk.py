@@ -173,7 +173,7 @@ def test_a_leads_card_follows_it_through_its_life(system: System, managers: int)
     ]
     assert manager_types(system, managers, "/today")["text"] == "Сегодня уроков нет."  # it is in two days
     week = manager_types(system, managers, "/week")["text"].splitlines()
-    assert week[0] == "📅 Уроки на неделю (Europe/Riga):"
+    assert week[0] == "📅 Уроки на неделю (по рижскому времени):"
     assert week[-1].endswith(f"— Анна (8) · SCHEDULED · {system.leads().get(lead_id).zoom_link}")  # type: ignore[union-attr]
     early = press(system, managers, MANAGER, same, "✅ Был на уроке")
     assert early["answer"].startswith("Урок ещё не начался")

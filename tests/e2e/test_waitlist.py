@@ -52,7 +52,7 @@ def test_a_freed_slot_is_held_for_the_first_on_the_waitlist_and_booked(system: S
     cancel(system, ANNA)
     system.run_due()
     [offer] = offers(system, BORIS)
-    assert "30 минут" in offer["text"] and "(Europe/Riga)" in offer["text"]
+    assert "30 минут" in offer["text"] and "по рижскому времени" in offer["text"]
 
     # While held, nobody else sees the slot: a new parent is told there is none.
     register(system, VERA, "79161110003", "vera.w@example.com")

@@ -106,7 +106,7 @@ class TestWriteLead:
 
 
 class TestBatchedWriter:
-    def test_a_batch_is_one_read_one_update_and_one_append(self, fake: SheetsFake) -> None:
+    def test_a_batch_is_one_read_and_one_write_with_its_log_rows(self, fake: SheetsFake) -> None:
         crm = crm_for(fake)
         crm.write_rows([RowChange(lead, {}, row(lead)) for lead in ("a1", "b2", "c3")])  # the first batch
         fake.clear_calls()
@@ -116,11 +116,18 @@ class TestBatchedWriter:
             RowChange("d4", {}, row("d4", name="Дина")),
             RowChange("e5", {}, row("e5")),
         ]
-        before = crm.write_rows(changes)
+        entries = [LogEntry(datetime(2026, 12, 4, 9, 30, tzinfo=UTC), "d4", "LEAD_CREATED", "tilda")]
+        before = crm.write_rows(changes, entries)
+        # The rows (cells of existing ones, new ones appended) and the Log rows: one batchUpdate.
         assert [call["path"].rsplit("/", 1)[-1] for call in fake.calls()] == [
             "values:batchGet",
-            "values:batchUpdate",
-            "'Leads'!A1:append",
+            f"{SHEET}:batchUpdate",
+        ]
+        assert fake.sheet_values(SHEET, "Log", "FORMATTED_VALUE")[-1] == [
+            "2026-12-04 09:30",
+            "d4",
+            "LEAD_CREATED",
+            "tilda",
         ]
         assert before["b2"] is not None and before["b2"].status == "NEW" and before["d4"] is None
         assert (
@@ -189,7 +196,7 @@ class TestFailures:
     def test_lost_answer_of_an_append_does_not_duplicate_the_row(self, fake: SheetsFake) -> None:
         crm = crm_for(fake)
         crm.write_lead("lead0", {}, row("lead0"))
-        fake.add_fault(500, times=1, match=":append", after=True)  # the row lands, the answer is lost
+        fake.add_fault(500, times=1, match=":batchUpdate", after=True)  # the row lands, the answer is lost
         crm.write_lead("lead1", {}, row("lead1"))
         assert len(rows_of(fake, "lead1")) == 1
 
@@ -246,12 +253,13 @@ class TestLayout:
         assert {"userEnteredValue": "SCHEDULED"} in dropdowns[header.index("status")]
         coloured = {r["ranges"][0]["startColumnIndex"] for r in sheet["conditionalFormats"]}
         assert coloured == {header.index("status"), header.index("manager_status")}
-        bold = [f for f in sheet["formats"] if f["cell"]["userEnteredFormat"]["textFormat"]["bold"]]
+        bold = [f for f in sheet["formats"] if "textFormat" in f["cell"].get("userEnteredFormat", {})]
         assert len(bold) == len(header)
 
         fake.clear_calls()
         crm_for(fake).write_rows([RowChange("b2", {}, row("b2"))])  # a new instance: checked, not redone
-        assert [c for c in fake.calls() if c["path"].endswith(f"{SHEET}:batchUpdate")] == []
+        [write] = [c for c in fake.calls() if c["path"].endswith(f"{SHEET}:batchUpdate")]
+        assert [next(iter(r)) for r in write["body"]["requests"]] == ["appendCells"]  # the row, no layout
         assert len([c for c in fake.calls() if c["method"] == "GET" and c["path"].endswith(SHEET)]) == 1
         assert len(leads_sheet(fake)["conditionalFormats"]) == len(sheet["conditionalFormats"])
 

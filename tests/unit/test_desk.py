@@ -63,7 +63,7 @@ def test_the_card_shows_the_lesson_in_the_academys_time_and_its_zoom_link() -> N
         zoom_link="https://zoom.us/j/123",
     )
     card = lead_card(booked, "Europe/Riga", "ru")
-    assert "Статус: SCHEDULED" in card and "Урок: 07.12.2026 17:00 (Europe/Riga)" in card
+    assert "Статус: SCHEDULED" in card and "Урок: 07.12.2026 17:00 по рижскому времени" in card
     assert "Zoom: https://zoom.us/j/123" in card and "Телефон: +79161234567" in card
     english = lead_card(lead(status=LeadStatus.SCHEDULED, lesson_at=booked.lesson_at), "Europe/Riga", "en")
     assert "Status: SCHEDULED" in english and "Zoom: not created" in english
@@ -176,4 +176,4 @@ def test_lessons_without_a_calendar_or_with_it_down_or_not_ours() -> None:
     desk.calendar = DownCalendar
     assert desk.command("week", "")[0].text == "Календарь сейчас недоступен, попробуйте через минуту."
     desk.calendar = OneLesson
-    assert desk.command("today", "")[0].text == "📅 Уроки сегодня (Europe/Riga):\n17:00 — Педсовет"
+    assert desk.command("today", "")[0].text == "📅 Уроки сегодня (по рижскому времени):\n17:00 — Педсовет"

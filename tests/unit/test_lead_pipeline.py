@@ -236,7 +236,7 @@ class TestSync:
         row = pipeline.crm.row(lead_id)
         assert row["status"] == "NEW" and row["phone"] == "+79161234567" and row["utm_source"] == "instagram"
         assert len(pipeline.notifier.managers) == 1 and "Новая заявка" in pipeline.notifier.managers[0]
-        assert pipeline.crm.calls == ["write_rows", "append_log"]  # the batched writer: the rows, the Log
+        assert pipeline.crm.calls == ["write_rows"]  # the batched writer: the rows and the Log together
 
     def test_managers_and_developers_read_the_manager_language(self) -> None:
         pipeline = Pipeline(manager_language="en")
@@ -257,7 +257,7 @@ class TestSync:
         assert pipeline.crm.rows == [] and pipeline.notifier.managers == []
         pipeline.clock.advance(seconds=5)
         assert pipeline.run_job(flush).detail == "180 done"  # 60 rows, 60 Log rows, 60 messages
-        assert pipeline.crm.calls == ["write_rows", "append_log"] and len(pipeline.crm.rows) == 60
+        assert pipeline.crm.calls == ["write_rows"] and len(pipeline.crm.rows) == 60
         # The managers get digests, a few messages for the 60 leads (Telegram allows a bot ~20 a minute
         # in a group), each within Telegram's 4096 characters.
         digests = pipeline.notifier.managers

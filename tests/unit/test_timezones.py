@@ -42,46 +42,51 @@ def test_times_over_both_dst_changes_of_both_zones() -> None:
     """2026: the US springs forward on 8 March and the EU on 29 March, back on 25 October (EU) and on
     1 November (US). The same 13:00 UTC lesson is 6 or 7 hours apart in Riga and New York."""
     cases = [
-        (datetime(2026, 3, 6, 13, tzinfo=UTC), "08:00 (15:00 Riga)"),  # both on winter time: 7 h
-        (datetime(2026, 3, 10, 13, tzinfo=UTC), "09:00 (15:00 Riga)"),  # NY on summer time: 6 h
-        (datetime(2026, 3, 31, 13, tzinfo=UTC), "09:00 (16:00 Riga)"),  # both on summer time: 7 h
-        (datetime(2026, 10, 27, 13, tzinfo=UTC), "09:00 (15:00 Riga)"),  # Riga back on winter time: 6 h
-        (datetime(2026, 11, 3, 13, tzinfo=UTC), "08:00 (15:00 Riga)"),  # both on winter time: 7 h
+        (datetime(2026, 3, 6, 13, tzinfo=UTC), "08:00 (15:00 Рига)"),  # both on winter time: 7 h
+        (datetime(2026, 3, 10, 13, tzinfo=UTC), "09:00 (15:00 Рига)"),  # NY on summer time: 6 h
+        (datetime(2026, 3, 31, 13, tzinfo=UTC), "09:00 (16:00 Рига)"),  # both on summer time: 7 h
+        (datetime(2026, 10, 27, 13, tzinfo=UTC), "09:00 (15:00 Рига)"),  # Riga back on winter time: 6 h
+        (datetime(2026, 11, 3, 13, tzinfo=UTC), "08:00 (15:00 Рига)"),  # both on winter time: 7 h
     ]
     assert [slot_label(start, RIGA, NY) for start, _ in cases] == [label for _, label in cases]
     assert slot_label(cases[0][0], RIGA) == "15:00"  # the academy's zone: as before
+    assert slot_label(cases[0][0], RIGA, NY, "en") == "08:00 (15:00 Riga)"
     assert (
-        when_label(cases[1][0], "ru", RIGA, NY) == "Вт, 10 мар, 09:00 (America/New_York); 15:00 (Europe/Riga)"
+        when_label(cases[1][0], "ru", RIGA, NY)
+        == "Вт, 10 мар, 09:00 по нью-йоркскому времени; 15:00 по рижскому времени"
     )
-    assert when_label(cases[1][0], "ru", RIGA) == "Вт, 10 мар, 15:00 (Europe/Riga)"
+    assert when_label(cases[1][0], "ru", RIGA) == "Вт, 10 мар, 15:00 по рижскому времени"
     late = datetime(2026, 11, 3, 23, tzinfo=UTC)  # 18:00 in New York is already Wednesday in Riga
-    assert (
-        when_label(late, "en", RIGA, NY)
-        == "Tue, 3 Nov, 18:00 (America/New_York); Wed, 4 Nov, 01:00 (Europe/Riga)"
-    )
+    assert when_label(late, "en", RIGA, NY) == "Tue, 3 Nov, 18:00 New York time; Wed, 4 Nov, 01:00 Riga time"
 
 
 def test_a_parent_abroad_is_asked_once_and_sees_days_and_times_in_their_zone() -> None:
     academy = Academy()
     parent = Parent(academy, 1, "+12125551234", "ny@example.com")
     ask, days = parent.last[-2:]
-    assert "America/New_York" in ask.text and "Europe/Riga" in ask.text
+    assert (
+        "живёте по нью-йоркскому времени (UTC−5), а школа работает по рижскому времени" in ask.text
+    )  # as people say it
+    assert [row[0].text for row in ask.buttons] == [
+        "Да, по нью-йоркскому времени (UTC−5)",
+        "Нет, по рижскому времени",
+    ]
     assert "Выберите день" in days.text
     replies = parent.press(encode(TimeZone(NY)))
-    assert replies[0].text.startswith("Готово: время показываю по America/New_York")
+    assert replies[0].text.startswith("Готово: время показываю по нью-йоркскому времени")
     assert not any("Судя по номеру" in r.text for r in replies)  # asked once
     parent.press(parent.buttons()[0][1])  # the first day
     # 10:00 UTC tomorrow is 12:00 in Riga and 05:00 in New York (the slots of tests.unit.test_booking).
-    assert parent.buttons()[0][0] == "05:00 (12:00 Riga)"
-    assert "(America/New_York)" in parent.last[0].text
+    assert parent.buttons()[0][0] == "05:00 (12:00 Рига)"
+    assert "(по нью-йоркскому времени)" in parent.last[0].text
     parent.press(parent.buttons()[0][1])
     booked = parent.press_labelled("Подтвердить")[-1].text
-    assert "05:00 (America/New_York); 12:00 (Europe/Riga)" in booked
+    assert "05:00 по нью-йоркскому времени; 12:00 по рижскому времени" in booked
     assert parent.lead.timezone == NY  # the reminders' zone
 
     replies = parent.send("command", text="timezone", payload="Europe/Riga")  # back to the academy's
-    assert parent.lead.timezone is None and "12:00 (Europe/Riga)" in replies[-1].text
-    assert "America" not in replies[-1].text
+    assert parent.lead.timezone is None and "12:00 по рижскому времени" in replies[-1].text
+    assert "нью-йорк" not in replies[-1].text
 
 
 def test_a_parent_at_home_is_not_asked_and_timezone_lists_the_zones() -> None:
@@ -89,9 +94,9 @@ def test_a_parent_at_home_is_not_asked_and_timezone_lists_the_zones() -> None:
     parent = Parent(academy, 2, "+37120000002", "riga@example.com")
     assert not any("Судя по номеру" in r.text for r in parent.last)
     [menu] = parent.send("command", text="timezone")
-    assert "Europe/Riga (UTC+2)" in menu.text
+    assert "по рижскому времени (UTC+2)" in menu.text
     labels = [text for text, _ in parent.buttons()]
-    assert labels[0] == "✓ Europe/Riga (UTC+2)" and "America/New_York (UTC−5)" in labels
+    assert labels[0] == "✓ Рига (UTC+2)" and "Нью-Йорк (UTC−5)" in labels
     replies = parent.send("command", text="timezone", payload="Mars/Olympus")
     assert replies[0].text.startswith("Не знаю такого часового пояса")
 

@@ -10,7 +10,9 @@ Mirrors https://sheets.googleapis.com/v4/... as googleapiclient builds it from i
                                                             setBasicFilter, clearBasicFilter,
                                                             setDataValidation, add/delete-
                                                             ConditionalFormatRule,
-                                                            updateDimensionProperties: recorded, not rendered)
+                                                            updateDimensionProperties: recorded; number
+                                                            formats also rendered; updateCells, appendCells,
+                                                            create/update/deleteDeveloperMetadata)
     GET  /v4/spreadsheets/{id}/values/{range}               spreadsheets.values.get
     PUT  /v4/spreadsheets/{id}/values/{range}               spreadsheets.values.update
     POST /v4/spreadsheets/{id}/values/{range}:append        spreadsheets.values.append
@@ -21,7 +23,8 @@ Mirrors https://sheets.googleapis.com/v4/... as googleapiclient builds it from i
 
 What it reproduces: Bearer auth (401 UNAUTHENTICATED), unknown spreadsheet (404 NOT_FOUND), A1 parsing and
 "Unable to parse range", grid limits, RAW vs USER_ENTERED input (formulas, numbers, booleans, the leading
-apostrophe), the three value render options, trimming of trailing empty cells/rows, the append "table"
+apostrophe), the three value render options (a number shown through its cell's number format: date-time
+serials as dates, and dateTimeRenderOption), trimming of trailing empty cells/rows, the append "table"
 search, INSERT_ROWS vs OVERWRITE, atomic batchUpdate whose every request is checked against the API's own
 schema (unknown fields, wrong types, unknown enum values refused), and Google's error JSON
 `{"error": {"code", "message", "status"}}`.
@@ -37,6 +40,8 @@ test can prove the bot writes RAW. Dates, percentages and currencies typed as US
     fake.py      `SheetsFake`: the endpoint, authentication, spreadsheets.get
     requests.py  spreadsheets.batchUpdate requests
     formatting.py  its formatting requests (formats, filter, validation, conditional formats, widths)
+    cells.py     its cell requests (updateCells, appendCells) and developer metadata
+    number_format.py  how a number looks under its number format (date patterns, fixed decimals)
     schema.py    every request checked against the discovery document's schema
     values_api.py  spreadsheets.values.*: get, batchGet, update, batchUpdate, append, clear
 """

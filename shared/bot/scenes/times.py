@@ -10,6 +10,7 @@ from shared.bot.scenes import confirm, days
 from shared.bot.scenes.base import SceneContext, Turn, say
 from shared.domain.booking import day_label, slot_label
 from shared.domain.conversation import Incoming, Scene, Session
+from shared.domain.timezones import zone_time
 from shared.i18n import t
 
 
@@ -22,7 +23,7 @@ def show_day(ctx: SceneContext, session: Session, day_key: str) -> Turn:
     buttons = [
         [
             Button(
-                slot_label(session.offer[i].start, ctx.rules, session.timezone),
+                slot_label(session.offer[i].start, ctx.rules, session.timezone, session.language),
                 Time(session.offer_id or "", i),
             )
         ]
@@ -33,7 +34,7 @@ def show_day(ctx: SceneContext, session: Session, day_key: str) -> Turn:
         session.language,
         "choose_time",
         day=day_label(session.offer[indexes[0]].start.astimezone(zone).date(), session.language),
-        timezone=session.timezone or ctx.rules.timezone,
+        zone=zone_time(session.timezone or ctx.rules.timezone, session.language),
     )
     return Turn(Scene.TIMES, [Reply(text, buttons=buttons)])
 

@@ -9,7 +9,7 @@ from shared.bot.replies import Button, Reply
 from shared.bot.scenes import questions
 from shared.bot.scenes.base import SceneContext, Turn, say
 from shared.domain.conversation import Incoming, Session
-from shared.domain.timezones import COMMON_ZONES, guess_zone, offset_label, valid_zone
+from shared.domain.timezones import COMMON_ZONES, guess_zone, offset_label, valid_zone, zone_city, zone_time
 from shared.i18n import t
 
 
@@ -21,18 +21,14 @@ def question(ctx: SceneContext, session: Session) -> Reply | None:
     guess = guess_zone(session.phone, ctx.rules.timezone, ctx.clock.now())
     if guess is None:
         return None
-    now = ctx.clock.now()
+    now, language = ctx.clock.now(), session.language
     academy = ctx.rules.timezone
+    theirs, ours, offset = zone_time(guess, language), zone_time(academy, language), offset_label(guess, now)
     buttons = [
-        [
-            Button(
-                t(session.language, "tz_use_button", zone=guess, offset=offset_label(guess, now)),
-                TimeZone(guess),
-            )
-        ],
-        [Button(t(session.language, "tz_keep_button", zone=academy), TimeZone(academy))],
+        [Button(t(language, "tz_use_button", zone=theirs, offset=offset), TimeZone(guess))],
+        [Button(t(language, "tz_keep_button", zone=ours), TimeZone(academy))],
     ]
-    text = t(session.language, "tz_question", zone=guess, academy=academy)
+    text = t(language, "tz_question", zone=theirs, offset=offset, academy=ours)
     return Reply(text, buttons=buttons)
 
 
@@ -56,12 +52,21 @@ def _menu(ctx: SceneContext, session: Session) -> Turn:
     current = session.timezone or ctx.rules.timezone
     guess = guess_zone(session.phone, ctx.rules.timezone, now)
     zones = list(dict.fromkeys([ctx.rules.timezone, *([guess] if guess else []), *COMMON_ZONES]))
+    mark = {zone: "✓ " if zone == current else "" for zone in zones}
     rows = [
-        [Button(f"{'✓ ' if zone == current else ''}{zone} ({offset_label(zone, now)})", TimeZone(zone))]
+        [
+            Button(
+                f"{mark[zone]}{zone_city(zone, session.language)} ({offset_label(zone, now)})", TimeZone(zone)
+            )
+        ]
         for zone in zones
     ]
     text = t(
-        session.language, "tz_menu", zone=current, offset=offset_label(current, now), example="Europe/Paris"
+        session.language,
+        "tz_menu",
+        zone=zone_time(current, session.language),
+        offset=offset_label(current, now),
+        example="Europe/Paris",
     )
     return Turn(session.scene, [Reply(text, buttons=rows)])
 
@@ -73,7 +78,9 @@ def _set(ctx: SceneContext, session: Session, zone: str) -> Turn:
     if session.lead_id:
         ctx.claim()
         ctx.registration.set_timezone(session.lead_id, session.timezone)
-    done = say(session, "tz_set", zone=zone, offset=offset_label(zone, ctx.clock.now()))
+    done = say(
+        session, "tz_set", zone=zone_time(zone, session.language), offset=offset_label(zone, ctx.clock.now())
+    )
     if session.lead_id and session.scene in questions.REGISTERED_SCENES:
         return questions.after_registration(ctx, session).after(done)
     return Turn(session.scene, [done])

@@ -13,6 +13,7 @@ from shared.bot.replies import Button, Reply
 from shared.bot.scenes import days, questions, scheduled
 from shared.bot.scenes.base import SceneContext, Turn, say
 from shared.domain.conversation import OFFER_SCENES, Incoming, Scene, Session
+from shared.domain.timezones import zone_time
 from shared.domain.waitlist import DayPart, Days
 from shared.flows.booking import Booked, Problem
 from shared.i18n import t
@@ -41,7 +42,11 @@ def on_days(ctx: SceneContext, session: Session, event: Incoming, button: WaitDa
         [Button(t(session.language, f"waitlist_part_{p.value}"), WaitJoin(button.days, p.value))]
         for p in PART_CHOICES
     ]
-    text = t(session.language, "waitlist_ask_part", timezone=session.timezone or ctx.rules.timezone)
+    text = t(
+        session.language,
+        "waitlist_ask_part",
+        zone=zone_time(session.timezone or ctx.rules.timezone, session.language),
+    )
     return Turn(session.scene, [Reply(text, buttons=rows)])
 
 
