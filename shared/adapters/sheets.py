@@ -228,10 +228,11 @@ class SheetsCrm:
         """Once per instance and header: the Leads sheet explains itself (crm_layout), in one batchUpdate
         when its layout is missing, of an older version or made for another header. Best effort: a sheet
         the layout cannot be put on still gets its rows."""
-        sheet = self._meta().get(self._leads) or self._meta(fresh=True)[self._leads]
+        # A header changed since this instance last looked: its colours and marks as they are now.
+        meta = self._meta(fresh=self._laid_out_for is not None)
+        sheet = meta.get(self._leads) or self._meta(fresh=True)[self._leads]
         if not is_laid_out(sheet, header):
             self._best_effort(layout_requests(sheet, header, self._time_note), "leads")
-            self._sheet_meta = None  # its marks changed: read again when next needed
         self._laid_out_for = tuple(header)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:

@@ -1,6 +1,8 @@
 """How the Leads sheet explains itself to managers: a frozen bold header coloured by who owns the column
-(the bot's blue, the managers' green), a filter, a dropdown and a colour per status, readable widths.
-Pure: the Sheets requests for a header as it stands (columns found by name, wherever managers put them).
+(the bot's blue, the managers' green), a filter, a dropdown and a colour per status, readable widths,
+times as real date-times on the academy's clock with the zone named in a note on their headers; and the
+Log sheet likewise. Pure: the Sheets requests for a header as it stands (columns found by name, wherever
+managers put them), and the mark (developer metadata) that says which layout a sheet has.
 
 The bot writes only its own columns (LEAD_COLUMNS). `manager_status` and `notes` are the managers': the
 bot adds them to a new sheet and never writes them (it reads `manager_status` back for the funnel).

@@ -377,9 +377,10 @@ def test_tg_webhook_killed_mid_confirm(journey: Journey) -> None:
 def test_email_chain_killed_mid_flush(journey: Journey) -> None:
     system = journey.system
     journey.run(journey.tilda)
-    system.fault("sheets", hang=8, times=1, match=":append")
+    write = f"{system.env['SHEETS_SPREADSHEET_ID']}:batchUpdate"  # the rows and Log rows, in one request
+    system.fault("sheets", hang=8, times=1, match=write)
     flushing = in_background(system.run_due)
-    wait_until(lambda: in_flight(system, "sheets", ":append"), "the CRM append in flight")
+    wait_until(lambda: in_flight(system, "sheets", write), "the CRM write in flight")
     kill_and_restart(system, "email_chain")
     flushing.join(30)
     live_journey(journey)
