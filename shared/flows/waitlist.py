@@ -81,6 +81,21 @@ class Waitlist:
         assert wish is not None
         return wish
 
+    def follow_zone(self, lead_id: str, zone: str | None) -> None:
+        """A waiting parent changed their zone (/timezone): their wish's part of the day and the offers'
+        times follow it (nothing is written for a parent not on the list)."""
+
+        def moved(queue: Queue) -> Queue | None:
+            wish = queue.wish(lead_id)
+            if wish is None or wish.timezone == zone:
+                return None
+            others = [
+                w if w.lead_id != lead_id else w.model_copy(update={"timezone": zone}) for w in queue.wishes
+            ]
+            return Queue(wishes=others, holds=queue.holds)
+
+        change_queue(self.store, moved)
+
     def leave(self, lead_id: str) -> bool:
         """Off the list, one button (or forgotten, or booked); a slot held for them goes to the next."""
         holds: list[Hold] = []

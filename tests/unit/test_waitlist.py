@@ -238,3 +238,21 @@ def test_a_lapsed_hold_does_not_keep_its_slot_from_the_next_parent() -> None:
     assert line.waitlist.offer(line.freed("ev-tomorrow-10")) == "offered"
     [hold] = read_queue(line.academy.store).holds
     assert hold.lead_id == vera and boris != vera
+
+
+def test_a_waiting_parent_who_changes_their_zone_is_offered_in_the_new_one() -> None:
+    line = Line()
+    line.academy.scenes.waitlist_factory = lambda: line.waitlist
+    anna = Parent(line.academy, 1, "+37120000001", "anna@example.com")
+    anna.press(encode(WaitAsk()))
+    anna.press_labelled("Любой день")
+    anna.press_labelled("Утро")  # mornings, in her zone: the academy's for now
+    lead_id = anna.session.lead_id or ""
+    # 10:00 UTC is 12:00 in Riga (not a morning there) and 05:00 in New York.
+    assert line.waitlist.offer(line.freed("ev-tomorrow-10")) == "nobody"
+    anna.send("command", text="timezone", payload="America/New_York")
+    assert read_queue(line.academy.store).wish(lead_id).timezone == "America/New_York"  # type: ignore[union-attr]
+    assert line.waitlist.offer(line.freed("ev-tomorrow-10")) == "offered"
+    assert "05:00 по нью-йоркскому времени" in line.offers()[-1]
+    anna.send("command", text="timezone", payload="Europe/Riga")  # back: the wish follows again
+    assert read_queue(line.academy.store).wish(lead_id).timezone is None  # type: ignore[union-attr]

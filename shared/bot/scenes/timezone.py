@@ -78,6 +78,8 @@ def _set(ctx: SceneContext, session: Session, zone: str) -> Turn:
     if session.lead_id:
         ctx.claim()
         ctx.registration.set_timezone(session.lead_id, session.timezone)
+        if (waitlist := ctx.waitlist) is not None:  # a rare command: one more round trip, when waiting
+            waitlist.follow_zone(session.lead_id, session.timezone)
     done = say(
         session, "tz_set", zone=zone_time(zone, session.language), offset=offset_label(zone, ctx.clock.now())
     )
