@@ -3,14 +3,13 @@ still gets them, in order, when the reconciler delivers them. What the update di
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.bot.conversation import SESSIONS
 from shared.bot.replies import Reply
-from shared.domain.effects import Effect, EffectKind
+from shared.domain.effects import Effect
 from shared.ports import StateStore
 
 if TYPE_CHECKING:
@@ -28,13 +27,12 @@ class LateReplies:
         session = self.store.get(SESSIONS, str(chat_id))
         lead_id = session.data.get("lead_id") if session else None
         effects = [
-            Effect(
-                kind=EffectKind.PARENT,
-                lead_id=lead_id,
-                chat_id=chat_id,
+            Effect.to_parent(
+                chat_id,
+                reply.text,
                 key=f"reply-{update_id}-{index}",  # in order: the reconciler takes ties by id
-                text=reply.text,
-                reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
+                lead_id=lead_id,
+                markup=markup,
             )
             for index, (reply, markup) in enumerate(replies)
         ]

@@ -11,7 +11,6 @@ minute share the task's name: Cloud Tasks keeps one).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from shared.bot.chat_document import SESSIONS, ChatDocument, change_session
 from shared.domain.conversation import Scene, Session
-from shared.domain.effects import Effect, EffectKind
+from shared.domain.effects import Effect
 from shared.domain.jobs import Nudge
 from shared.domain.leads import LeadStatus
 from shared.flows.lead_repository import LeadRepository
@@ -104,13 +103,12 @@ class Nudges:
     def _send(self, chat_id: int, session: Session, stage: Stage, number: int) -> DeliveryOutcome:
         assert session.progress_at is not None
         markup = self.buttons(stage, session.language) if self.buttons else None
-        effect = Effect(
-            kind=EffectKind.PARENT,
-            lead_id=None,
-            chat_id=chat_id,
+        effect = Effect.to_parent(
+            chat_id,
+            t(session.language, f"nudge_{stage}_{number}"),
             key=f"nudge-{stage}-{number}-{int(session.progress_at.timestamp())}",
-            text=t(session.language, f"nudge_{stage}_{number}"),
-            reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
+            lead_id=None,
+            markup=markup,
         )
         outcome = self.outbox.send([effect])[effect.effect_id]
         log.info("nudge", extra={"chat_id": chat_id, "stage": stage, "number": number})

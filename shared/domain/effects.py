@@ -8,6 +8,7 @@ flow (`shared/flows/outbox.py`) delivers them; the reconciler re-drives what is 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -62,6 +63,28 @@ class Effect(BaseModel):
     log_time: datetime | None = None  # CRM_LOG
     log_event: str = ""
     log_details: str = ""
+
+    @classmethod
+    def to_parent(
+        cls,
+        chat_id: int | None,
+        text: str,
+        *,
+        key: str,
+        lead_id: str | None,
+        markup: dict[str, Any] | None = None,
+        booking_id: str | None = None,
+    ) -> Effect:
+        """A message to a parent's chat, with its keyboard (Bot API JSON) as text."""
+        return cls(
+            kind=EffectKind.PARENT,
+            lead_id=lead_id,
+            key=key,
+            chat_id=chat_id,
+            text=text,
+            booking_id=booking_id,
+            reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
+        )
 
     @property
     def effect_id(self) -> str:

@@ -6,7 +6,6 @@ the meantime, the lead's booking id differs and the reminder is dropped, so an o
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,14 +65,13 @@ class Reminders:
         )
         # Both reminders ask to confirm (the −5 h one is the last ask) until the parent has.
         markup = self.buttons(booking_id, lead.language) if self.buttons and not lead.confirmed_at else None
-        effect = Effect(
-            kind=EffectKind.PARENT,
-            lead_id=lead_id,
+        effect = Effect.to_parent(
+            lead.tg_id,
+            text,
             key=f"{kind.value}-{booking_id}",
-            chat_id=lead.tg_id,
-            text=text,
+            lead_id=lead_id,
+            markup=markup,
             booking_id=booking_id,
-            reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
         )
         outcome = self.outbox.send([effect])[effect.effect_id]
         if outcome is DeliveryOutcome.DONE:
@@ -106,14 +104,7 @@ class Reminders:
             text, event = t(language, "after_no_show"), "FOLLOW_UP_REBOOK"
             markup = self.rebook_button(job.booking_id, language) if self.rebook_button else None
         key = f"after-{job.booking_id}"
-        message = Effect(
-            kind=EffectKind.PARENT,
-            lead_id=lead.lead_id,
-            key=key,
-            chat_id=lead.tg_id,
-            text=text,
-            reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
-        )
+        message = Effect.to_parent(lead.tg_id, text, key=key, lead_id=lead.lead_id, markup=markup)
         outcome = self.outbox.send([message])[message.effect_id]
         self._log(lead.lead_id, key, event, when=lead.updated_at)
         log.info("after-lesson message", extra={"lead_id": lead.lead_id, "event": event})

@@ -10,7 +10,6 @@ parent's list. A hold ends by its own Cloud Task (HoldEnd), named after it, so a
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from shared.domain.booking import BookingRules, slot_label, when_label
-from shared.domain.effects import Effect, EffectKind
+from shared.domain.effects import Effect
 from shared.domain.jobs import HoldEnd, SlotFreed
 from shared.domain.leads import LeadStatus
 from shared.domain.waitlist import DayPart, Days, Hold, Queue, Wish, first_suited
@@ -269,12 +268,5 @@ class Waitlist:
     def _tell(
         self, hold: Hold, language: str, text: str, *, key: str, markup: dict[str, Any] | None = None
     ) -> None:
-        effect = Effect(
-            kind=EffectKind.PARENT,
-            lead_id=hold.lead_id,
-            key=key,
-            chat_id=hold.chat_id,
-            text=text,
-            reply_markup=json.dumps(markup, ensure_ascii=False) if markup else None,
-        )
+        effect = Effect.to_parent(hold.chat_id, text, key=key, lead_id=hold.lead_id, markup=markup)
         self.outbox.send([effect])

@@ -6,33 +6,18 @@ spreadsheets.get, updated and deleted; and what the real service refuses is refu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from googleapiclient.errors import HttpError
 
 from local.fakes import SheetsFake
-from shared.adapters.google_api import build_sheets_service
-from shared.config import load_settings
+from tests.integration.test_sheets_formatting import SHEET, batch, sheets, state
 
-SHEET = "cells-sheet"
+__all__ = ["sheets"]  # the fixture: a fake with one sheet "Leads", its service and sheet id
+
 RIGA_LESSON = 46359.625  # 2026-12-03 15:00 as a Sheets serial (days since 1899-12-30)
 DATE_TIME = {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}
-
-
-@pytest.fixture
-def sheets() -> Iterator[tuple[SheetsFake, Any, int]]:
-    fake = SheetsFake({SHEET: ["Leads"]})
-    with fake.server() as server:
-        config = load_settings(app_env="test", sheets_api_url=f"{server.url}/", sheets_timeout_seconds=2)
-        service = build_sheets_service(config).spreadsheets()
-        sheet_id = service.get(spreadsheetId=SHEET).execute()["sheets"][0]["properties"]["sheetId"]
-        yield fake, service, sheet_id
-
-
-def batch(service: Any, *requests: dict[str, Any]) -> dict[str, Any]:
-    return dict(service.batchUpdate(spreadsheetId=SHEET, body={"requests": list(requests)}).execute())
 
 
 def read(service: Any, a1: str, **options: str) -> list[list[Any]]:
@@ -73,7 +58,7 @@ def test_a_date_time_serial_reads_as_the_sheet_shows_it(sheets: tuple[SheetsFake
         service, "Leads!A1:B1", valueRenderOption="UNFORMATTED_VALUE", dateTimeRenderOption="FORMATTED_STRING"
     ) == [["2026-12-03 15:00", RIGA_LESSON]]
     assert fake.formula_cells(SHEET, "Leads") == {}  # a stringValue is text, never a formula
-    assert state_of(fake)["formatted"] == [["2026-12-03 15:00", "46359.625", "=HYPERLINK(1)", "TRUE"]]
+    assert state(fake)["formatted"] == [["2026-12-03 15:00", "46359.625", "=HYPERLINK(1)", "TRUE"]]
 
 
 @pytest.mark.parametrize(
@@ -266,12 +251,12 @@ def test_what_the_real_service_refuses(
     for where in (spec, spec.get("start"), (spec.get("developerMetadata") or {}).get("location")):
         if isinstance(where, dict) and "sheetId" in where:
             where["sheetId"] = sheet_id
-    before = state_of(fake)
+    before = state(fake)
     with pytest.raises(HttpError) as refused:
         batch(service, {"updateCells": _cell_a1(sheet_id, "kept")}, request_body)
     assert refused.value.resp.status == 400
     assert error in str(refused.value)
-    assert state_of(fake) == before  # the whole batch is undone
+    assert state(fake) == before  # the whole batch is undone
 
 
 def test_developer_metadata_marks_a_sheet(sheets: tuple[SheetsFake, Any, int]) -> None:
@@ -315,7 +300,3 @@ def _cell_a1(sheet_id: int, value: str) -> dict[str, Any]:
         "rows": [row({"userEnteredValue": {"stringValue": value}})],
         "fields": "userEnteredValue",
     }
-
-
-def state_of(fake: SheetsFake) -> dict[str, Any]:
-    return dict(fake.state()["spreadsheets"][SHEET]["sheets"][0])

@@ -60,9 +60,13 @@ def _date(moment: datetime, pattern: str) -> str:
 
 def _is_minutes(tokens: list[str], index: int) -> bool:
     """`m`/`mm` are minutes after an hour or before seconds, months otherwise (the Sheets rule)."""
-    fields = lambda seq: [t.lower() for t in seq if re.fullmatch(r"[a-z/]+", t, re.IGNORECASE)]  # noqa: E731
-    before, after = fields(tokens[:index]), fields(tokens[index + 1 :])
+    before, after = _fields(tokens[:index]), _fields(tokens[index + 1 :])
     return bool(before and before[-1] in ("h", "hh")) or bool(after and after[0] in ("s", "ss"))
+
+
+def _fields(tokens: list[str]) -> list[str]:
+    """The date and time fields among `tokens` (not the literals), lower-cased."""
+    return [t.lower() for t in tokens if re.fullmatch(r"[a-z/]+", t, re.IGNORECASE)]
 
 
 def _field(moment: datetime, token: str, low: str, twelve: bool) -> str:
